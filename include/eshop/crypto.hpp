@@ -1,0 +1,16 @@
+#pragma once
+// Randomness and hashing for ids and tokens (libsodium underneath).
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace eshop::crypto {
+
+// A random RFC 4122 version 4 UUID, lower case.
+std::string new_uuid();
+// `bytes` random bytes, base64url without padding.
+std::string random_token(std::size_t bytes = 32);
+// SHA-256 of `data`, lower-case hex.
+std::string sha256_hex(std::string_view data);
+
+}  // namespace eshop::crypto

@@ -1,0 +1,78 @@
+#pragma once
+// The kernel's HTTP types. Modules see only these, never the transport (Beast).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <eshop/auth.hpp>
+
+namespace eshop::http {
+
+// Header names compare case-insensitively; order is kept.
+class Headers {
+ public:
+  void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void set(std::string_view name, std::string value);
+  // The first value of `name`, or empty.
+  std::string_view get(std::string_view name) const;
+  bool contains(std::string_view name) const;
+  const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> fields_;
+};
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query as received: "/api/v1/catalog/products?page=2"
+  Headers headers;
+  std::string body;
+
+  // Filled by the edge before a handler runs.
+  std::string request_id;
+  std::optional<Principal> user;
+  std::vector<std::pair<std::string, std::string>> path_params;
+
+  std::string_view path() const;
+  std::string_view query_string() const;
+  std::string_view header(std::string_view name) const { return headers.get(name); }
+  // A path parameter ("{id}" in the route pattern), percent-decoded.
+  std::string_view param(std::string_view name) const;
+  // Every value of a query parameter, percent-decoded, in order.
+  std::vector<std::string> query_all(std::string_view name) const;
+  // The first value of a query parameter.
+  std::optional<std::string> query(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  static Response json(int status, std::string body);
+  static Response json(int status, const nlohmann::json& body);
+  static Response json(int status, const nlohmann::ordered_json& body);
+  static Response no_content();
+};
+
+using Handler = std::function<Response(Request&)>;
+
+// Who may call a route; enforced once, at the edge, before the handler runs.
+enum class Access { anyone, user, admin };
+
+// A 200 JSON response with an ETag, or 304 when If-None-Match already names that ETag.
+Response conditional_json(const Request& request, const std::string& body, const std::string& etag);
+
+// The token of an "Authorization: Bearer <token>" header (scheme case-insensitive), or empty.
+std::string_view bearer_token(const Request& request);
+std::string percent_decode(std::string_view s, bool plus_is_space);
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
+std::string_view reason_phrase(int status);
+
+}  // namespace eshop::http

@@ -1,0 +1,56 @@
+#pragma once
+// Routes "/api/v1/catalog/products/{id}"-style patterns to handlers.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <eshop/http.hpp>
+
+namespace eshop::http {
+
+struct Route {
+  std::string method;
+  std::string pattern;  // as documented in the OpenAPI document
+  std::string module;   // the owning module, for metrics, logs and topology
+  Access access = Access::anyone;
+  Handler handler;
+  std::vector<std::string> segments;  // pattern split on '/'; "{x}" marks a parameter
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;  // null: nothing matched
+  bool path_known = false;       // the path matched some route, but not with this method (405)
+  std::string allow;             // the methods that would match, for 405
+};
+
+class Router final {
+ public:
+  // Routes added through a scope are owned by `module`.
+  class Scope {
+   public:
+    Scope(Router& router, std::string module) : router_(router), module_(std::move(module)) {}
+    void add(std::string method, std::string pattern, Access access, Handler handler) {
+      router_.add(std::move(method), std::move(pattern), module_, access, std::move(handler));
+    }
+    void get(std::string p, Access a, Handler h) { add("GET", std::move(p), a, std::move(h)); }
+    void post(std::string p, Access a, Handler h) { add("POST", std::move(p), a, std::move(h)); }
+    void put(std::string p, Access a, Handler h) { add("PUT", std::move(p), a, std::move(h)); }
+    void del(std::string p, Access a, Handler h) { add("DELETE", std::move(p), a, std::move(h)); }
+
+   private:
+    Router& router_;
+    std::string module_;
+  };
+
+  Scope scope(std::string module) { return Scope(*this, std::move(module)); }
+  void add(std::string method, std::string pattern, std::string module, Access access, Handler handler);
+  // Fills `request.path_params` on a match.
+  RouteMatch match(Request& request) const;
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace eshop::http

@@ -1,0 +1,139 @@
+#include "handlers.hpp"
+
+#include <charconv>
+
+#include <eshop/json_body.hpp>
+#include <eshop/problem.hpp>
+
+#include "query.hpp"
+
+namespace eshop::catalog {
+namespace {
+
+std::optional<std::int64_t> product_id(const http::Request& req) {
+  const auto text = req.param("id");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+http::Response no_such_product() { return http::problem(Error::not_found("No product has this id.")); }
+
+// Reads the fields a client may set; ids, timestamps and anything unknown are ignored.
+Result<ProductFields> read_fields(const http::Request& req) {
+  auto body = http::json_object_body(req);
+  if (!body) return fail(body.error());
+  http::FieldReader in(*body);
+  ProductFields f;
+  f.name = in.string("name", false);
+  if (f.name) {
+    const auto first = f.name->find_first_not_of(" \t\r\n");
+    f.name = first == std::string::npos ? "" : f.name->substr(first, f.name->find_last_not_of(" \t\r\n") - first + 1);
+  }
+  f.description = in.string("description", false);
+  f.price = in.integer("price", false);
+  f.brand_id = in.integer("brandId", false);
+  f.category_id = in.integer("categoryId", false);
+  f.supplier_id = in.integer("supplierId", false);
+  f.available_stock = in.integer("availableStock", false);
+  f.image_url = in.string("imageUrl", false);
+  if (const auto* attrs = in.object("attributes", false)) {
+    std::map<std::string, std::string> a;
+    for (const auto& [k, v] : attrs->items()) {
+      if (v.is_string()) a[k] = v.get<std::string>();
+      else in.error("attributes", "values must be strings (\"" + k + "\" is not)");
+    }
+    f.attributes = std::move(a);
+  }
+  if (!in.ok()) return fail(in.to_error());
+  return f;
+}
+
+class Handlers final {
+ public:
+  explicit Handlers(CatalogService& service) : service_(service) {}
+
+  http::Response list(http::Request& req) const {
+    auto query = parse_list_query(req);
+    if (!query) return http::problem(query.error());
+    const auto snapshot = service_.snapshot();
+    const auto page = snapshot->page(query->cache_key(), [&] {
+      auto body = page_json(run_query(*snapshot, *query), *query);
+      auto etag = make_etag(body);
+      return CachedPage{std::move(body), std::move(etag)};
+    });
+    return http::conditional_json(req, page->body, page->etag);
+  }
+
+  http::Response detail(http::Request& req) const {
+    const auto id = product_id(req);
+    const auto snapshot = service_.snapshot();
+    const auto* entry = id ? snapshot->find(*id) : nullptr;
+    if (!entry) return no_such_product();
+    return http::conditional_json(req, entry->detail_json, entry->detail_etag);
+  }
+
+  http::Response brands(http::Request& req) const {
+    const auto snapshot = service_.snapshot();
+    return http::conditional_json(req, snapshot->brands_json, make_etag(snapshot->brands_json));
+  }
+
+  http::Response categories(http::Request& req) const {
+    const auto snapshot = service_.snapshot();
+    return http::conditional_json(req, snapshot->categories_json, make_etag(snapshot->categories_json));
+  }
+
+  http::Response create(http::Request& req) const {
+    auto fields = read_fields(req);
+    if (!fields) return http::problem(fields.error());
+    auto product = service_.create(*fields);
+    if (!product) return http::problem(product.error());
+    auto res = written(product->id, 201);
+    res.headers.add("Location", "/api/v1/catalog/products/" + std::to_string(product->id));
+    return res;
+  }
+
+  http::Response update(http::Request& req) const {
+    const auto id = product_id(req);
+    if (!id) return no_such_product();
+    auto fields = read_fields(req);
+    if (!fields) return http::problem(fields.error());
+    auto product = service_.update(*id, *fields);
+    if (!product) return http::problem(product.error());
+    return written(product->id, 200);
+  }
+
+  http::Response remove(http::Request& req) const {
+    const auto id = product_id(req);
+    if (!id) return no_such_product();
+    if (auto done = service_.remove(*id); !done) return http::problem(done.error());
+    return http::Response::no_content();
+  }
+
+ private:
+  http::Response written(std::int64_t id, int status) const {
+    const auto snapshot = service_.snapshot();
+    const auto* entry = snapshot->find(id);
+    return http::Response::json(status, entry ? entry->detail_json : std::string("{}"));
+  }
+
+  CatalogService& service_;
+};
+
+}  // namespace
+
+void register_handlers(http::Router& router, CatalogService& service) {
+  auto h = std::make_shared<Handlers>(service);
+  auto r = router.scope("catalog");
+  using http::Access;
+  r.get("/api/v1/catalog/products", Access::anyone, [h](http::Request& q) { return h->list(q); });
+  r.get("/api/v1/catalog/products/{id}", Access::anyone, [h](http::Request& q) { return h->detail(q); });
+  r.get("/api/v1/catalog/brands", Access::anyone, [h](http::Request& q) { return h->brands(q); });
+  r.get("/api/v1/catalog/categories", Access::anyone, [h](http::Request& q) { return h->categories(q); });
+  r.post("/api/v1/catalog/products", Access::admin, [h](http::Request& q) { return h->create(q); });
+  r.put("/api/v1/catalog/products/{id}", Access::admin, [h](http::Request& q) { return h->update(q); });
+  r.del("/api/v1/catalog/products/{id}", Access::admin, [h](http::Request& q) { return h->remove(q); });
+}
+
+}  // namespace eshop::catalog

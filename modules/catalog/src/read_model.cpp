@@ -1,0 +1,128 @@
+#include "read_model.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace eshop::catalog {
+namespace {
+
+nlohmann::ordered_json ref(std::int64_t id, const std::string& name) { return {{"id", id}, {"name", name}}; }
+
+template <class Map>
+std::string name_of(const Map& map, std::int64_t id) {
+  const auto it = map.find(id);
+  return it == map.end() ? std::string{} : it->second.name;
+}
+
+nlohmann::ordered_json summary(const Product& p, const Snapshot& s) {
+  return {{"id", p.id},
+          {"name", p.name},
+          {"description", p.description},
+          {"price", p.price},
+          {"currency", s.currency},
+          {"brand", ref(p.brand_id, name_of(s.brands, p.brand_id))},
+          {"category", ref(p.category_id, name_of(s.categories, p.category_id))},
+          {"availableStock", p.available_stock},
+          {"imageUrl", p.image_url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.image_url)}};
+}
+
+std::shared_ptr<const ProductEntry> make_entry(const Product& p, const Snapshot& s) {
+  auto e = std::make_shared<ProductEntry>();
+  e->product = p;
+  e->name_lower = to_lower(p.name);
+  e->text_lower = e->name_lower + '\n' + to_lower(p.description);
+  auto j = summary(p, s);
+  e->summary_json = j.dump();
+  nlohmann::ordered_json supplier = nullptr;
+  if (p.supplier_id) {
+    if (auto it = s.suppliers.find(*p.supplier_id); it != s.suppliers.end())
+      supplier = {{"id", it->second.id}, {"name", it->second.name}, {"country", it->second.country}};
+  }
+  j["supplier"] = std::move(supplier);
+  j["attributes"] = p.attributes;
+  e->detail_json = j.dump();
+  e->detail_etag = make_etag(e->detail_json);
+  return e;
+}
+
+// The brand and category lists with product counts.
+void summarize(Snapshot& s) {
+  std::map<std::int64_t, std::int64_t> by_brand, by_category;
+  for (const auto& e : s.products) {
+    ++by_brand[e->product.brand_id];
+    ++by_category[e->product.category_id];
+  }
+  auto list = [](const auto& map, auto& counts) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    std::vector<const std::remove_cvref_t<decltype(map.begin()->second)>*> sorted;
+    for (const auto& [id, item] : map) sorted.push_back(&item);
+    std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return to_lower(a->name) < to_lower(b->name); });
+    for (auto* item : sorted) out.push_back({{"id", item->id}, {"name", item->name}, {"productCount", counts[item->id]}});
+    return out.dump();
+  };
+  s.brands_json = list(s.brands, by_brand);
+  s.categories_json = list(s.categories, by_category);
+}
+
+}  // namespace
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string make_etag(std::string_view body) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a, 64 bit
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("\"{:016x}-{:x}\"", h, body.size());
+}
+
+const ProductEntry* Snapshot::find(std::int64_t id) const {
+  const auto it = std::lower_bound(products.begin(), products.end(), id,
+                                   [](const auto& e, std::int64_t v) { return e->product.id < v; });
+  return it != products.end() && (*it)->product.id == id ? it->get() : nullptr;
+}
+
+std::shared_ptr<const Snapshot> build_snapshot(std::vector<Product> products, std::map<std::int64_t, Brand> brands,
+                                               std::map<std::int64_t, Category> categories,
+                                               std::map<std::int64_t, Supplier> suppliers, std::string currency) {
+  auto s = std::make_shared<Snapshot>();
+  s->brands = std::move(brands);
+  s->categories = std::move(categories);
+  s->suppliers = std::move(suppliers);
+  s->currency = std::move(currency);
+  std::sort(products.begin(), products.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  for (const auto& p : products) s->products.push_back(make_entry(p, *s));
+  summarize(*s);
+  return s;
+}
+
+std::shared_ptr<const Snapshot> with_product(const Snapshot& prev, std::int64_t id, const Product* product) {
+  auto s = std::make_shared<Snapshot>();
+  s->brands = prev.brands;
+  s->categories = prev.categories;
+  s->suppliers = prev.suppliers;
+  s->currency = prev.currency;
+  s->products = prev.products;
+  const auto it = std::lower_bound(s->products.begin(), s->products.end(), id,
+                                   [](const auto& e, std::int64_t v) { return e->product.id < v; });
+  const bool present = it != s->products.end() && (*it)->product.id == id;
+  if (!product) {
+    if (present) s->products.erase(it);
+  } else if (present) {
+    *it = make_entry(*product, *s);
+  } else {
+    s->products.insert(it, make_entry(*product, *s));
+  }
+  summarize(*s);
+  return s;
+}
+
+}  // namespace eshop::catalog

@@ -1,0 +1,72 @@
+#pragma once
+// The in-memory read side of the catalog: an immutable snapshot swapped on every write,
+// with each product serialized once, and a cache of serialized list pages.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model.hpp"
+
+namespace eshop::catalog {
+
+struct ProductEntry {
+  Product product;
+  std::string name_lower;     // for sorting and search
+  std::string text_lower;     // name and description, for search
+  std::string summary_json;   // the list item
+  std::string detail_json;    // the detail document
+  std::string detail_etag;
+};
+
+struct CachedPage {
+  std::string body;
+  std::string etag;
+};
+
+class Snapshot final {
+ public:
+  std::vector<std::shared_ptr<const ProductEntry>> products;  // ordered by id
+  std::map<std::int64_t, Brand> brands;
+  std::map<std::int64_t, Category> categories;
+  std::map<std::int64_t, Supplier> suppliers;
+  std::string brands_json;  // with product counts
+  std::string categories_json;
+  std::string currency;
+
+  const ProductEntry* find(std::int64_t id) const;
+  // A serialized page for `key`, computing it with `make` once per snapshot.
+  template <class F>
+  std::shared_ptr<const CachedPage> page(const std::string& key, F&& make) const {
+    {
+      std::lock_guard lock(cache_mutex_);
+      if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    }
+    auto page = std::make_shared<const CachedPage>(make());
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() >= kMaxCachedPages) cache_.clear();  // bounded: arbitrary queries cannot grow it
+    cache_.emplace(key, page);
+    return page;
+  }
+
+ private:
+  static constexpr std::size_t kMaxCachedPages = 4096;
+  mutable std::mutex cache_mutex_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const CachedPage>> cache_;
+};
+
+// Builds a snapshot; `reuse` lends entries of unchanged products from the previous one.
+std::shared_ptr<const Snapshot> build_snapshot(std::vector<Product> products, std::map<std::int64_t, Brand> brands,
+                                               std::map<std::int64_t, Category> categories,
+                                               std::map<std::int64_t, Supplier> suppliers, std::string currency);
+// The previous snapshot with one product inserted, replaced (same id) or removed (`product` null).
+std::shared_ptr<const Snapshot> with_product(const Snapshot& previous, std::int64_t id, const Product* product);
+
+// A strong ETag over a body.
+std::string make_etag(std::string_view body);
+std::string to_lower(std::string_view s);
+
+}  // namespace eshop::catalog

@@ -1,0 +1,107 @@
+#include "service.hpp"
+
+namespace eshop::embedded {
+std::string_view demo_catalog();  // generated from data/demo_catalog.json
+}
+
+namespace eshop::catalog {
+
+FieldErrors validate(const ProductFields& f, const Snapshot& s, bool creating) {
+  FieldErrors e;
+  auto need = [&](bool present, const char* field) {
+    if (creating && !present) e[field].push_back("is required");
+  };
+  need(f.name.has_value(), "name");
+  need(f.price.has_value(), "price");
+  need(f.brand_id.has_value(), "brandId");
+  need(f.category_id.has_value(), "categoryId");
+  if (f.name && (f.name->empty() || f.name->size() > 200)) e["name"].push_back("must be 1 to 200 characters");
+  if (f.description && f.description->size() > 5000) e["description"].push_back("must be at most 5000 characters");
+  if (f.price && (*f.price <= 0 || *f.price > kMaxPrice))
+    e["price"].push_back("must be a whole number of cents greater than 0 and at most 1000000000");
+  if (f.brand_id && !s.brands.contains(*f.brand_id)) e["brandId"].push_back("no brand has this id");
+  if (f.category_id && !s.categories.contains(*f.category_id)) e["categoryId"].push_back("no category has this id");
+  if (f.supplier_id && !s.suppliers.contains(*f.supplier_id)) e["supplierId"].push_back("no supplier has this id");
+  if (f.available_stock && (*f.available_stock < 0 || *f.available_stock > kMaxStock))
+    e["availableStock"].push_back("must be a whole number from 0 to 1000000000");
+  if (f.image_url && f.image_url->size() > 2048) e["imageUrl"].push_back("must be at most 2048 characters");
+  if (f.attributes && f.attributes->size() > 100) e["attributes"].push_back("must have at most 100 entries");
+  return e;
+}
+
+namespace {
+
+void apply(const ProductFields& f, Product& p) {
+  if (f.name) p.name = *f.name;
+  if (f.description) p.description = *f.description;
+  if (f.price) p.price = *f.price;
+  if (f.brand_id) p.brand_id = *f.brand_id;
+  if (f.category_id) p.category_id = *f.category_id;
+  if (f.supplier_id) p.supplier_id = *f.supplier_id;
+  if (f.available_stock) p.available_stock = *f.available_stock;
+  if (f.image_url) p.image_url = *f.image_url;
+  if (f.attributes) p.attributes = *f.attributes;
+}
+
+}  // namespace
+
+CatalogService::CatalogService(Database& db, const Clock& clock, Settings settings)
+    : store_(db), clock_(clock), settings_(std::move(settings)) {
+  if (settings_.load_demo_data && store_.is_empty()) store_.load_demo(embedded::demo_catalog(), to_rfc3339(clock_.now()));
+  auto data = store_.load_all();
+  snapshot_ = build_snapshot(std::move(data.products), std::move(data.brands), std::move(data.categories),
+                             std::move(data.suppliers), settings_.currency);
+}
+
+std::shared_ptr<const Snapshot> CatalogService::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+void CatalogService::publish(std::shared_ptr<const Snapshot> next) {
+  std::lock_guard lock(snapshot_mutex_);
+  snapshot_ = std::move(next);
+}
+
+Result<Product> CatalogService::create(const ProductFields& fields) {
+  std::lock_guard lock(write_mutex_);
+  const auto current = snapshot();
+  if (auto errors = validate(fields, *current, true); !errors.empty()) return fail(Error::invalid(std::move(errors)));
+  Product p;
+  apply(fields, p);
+  p.created_at = p.updated_at = to_rfc3339(clock_.now());
+  p = store_.insert(std::move(p));
+  publish(with_product(*current, p.id, &p));
+  return p;
+}
+
+Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fields) {
+  std::lock_guard lock(write_mutex_);
+  const auto current = snapshot();
+  const auto* entry = current->find(id);
+  if (!entry) return fail(Error::not_found("No product has this id."));
+  if (auto errors = validate(fields, *current, false); !errors.empty()) return fail(Error::invalid(std::move(errors)));
+  Product p = entry->product;
+  apply(fields, p);
+  p.updated_at = to_rfc3339(clock_.now());
+  store_.update(p);
+  publish(with_product(*current, p.id, &p));
+  return p;
+}
+
+Result<void> CatalogService::remove(std::int64_t id) {
+  std::lock_guard lock(write_mutex_);
+  const auto current = snapshot();
+  if (!current->find(id) || !store_.remove(id)) return fail(Error::not_found("No product has this id."));
+  publish(with_product(*current, id, nullptr));
+  return {};
+}
+
+Result<ProductView> CatalogService::find_product(ProductId id) const {
+  const auto current = snapshot();
+  const auto* e = current->find(id.value);
+  if (!e) return fail(Error::not_found("No product has this id."));
+  return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock};
+}
+
+}  // namespace eshop::catalog

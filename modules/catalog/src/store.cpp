@@ -1,0 +1,156 @@
+#include "store.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace eshop::catalog {
+namespace {
+
+std::map<std::string, std::string> parse_attributes(const std::string& text) {
+  std::map<std::string, std::string> out;
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_object())
+    for (const auto& [k, v] : j.items())
+      if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+std::string attributes_text(const std::map<std::string, std::string>& a) { return nlohmann::json(a).dump(); }
+
+void insert_product(soci::session& sql, Product& p) {
+  const std::string attrs = attributes_text(p.attributes);
+  const long long price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
+  const long long supplier = p.supplier_id.value_or(0);
+  soci::indicator supplier_ind = p.supplier_id ? soci::i_ok : soci::i_null;
+  sql << "INSERT INTO products(name, description, price, brand_id, category_id, supplier_id, available_stock, "
+         "image_url, attributes, created_at, updated_at) VALUES(:n, :d, :p, :b, :c, :s, :st, :i, :a, :ca, :ua)",
+      soci::use(p.name), soci::use(p.description), soci::use(price), soci::use(brand), soci::use(category),
+      soci::use(supplier, supplier_ind), soci::use(stock), soci::use(p.image_url), soci::use(attrs),
+      soci::use(p.created_at), soci::use(p.updated_at);
+  long long id = 0;
+  sql << "SELECT last_insert_rowid()", soci::into(id);
+  p.id = id;
+}
+
+}  // namespace
+
+CatalogData CatalogStore::load_all() {
+  return db_.read([](soci::session& sql) {
+    CatalogData d;
+    {
+      long long id = 0;
+      std::string name, country;
+      soci::statement st = (sql.prepare << "SELECT id, name FROM brands", soci::into(id), soci::into(name));
+      st.execute();
+      while (st.fetch()) d.brands[id] = {id, name};
+      soci::statement sc = (sql.prepare << "SELECT id, name FROM categories", soci::into(id), soci::into(name));
+      sc.execute();
+      while (sc.fetch()) d.categories[id] = {id, name};
+      soci::statement ss =
+          (sql.prepare << "SELECT id, name, country FROM suppliers", soci::into(id), soci::into(name), soci::into(country));
+      ss.execute();
+      while (ss.fetch()) d.suppliers[id] = {id, name, country};
+    }
+    Product p;
+    long long id = 0, price = 0, brand = 0, category = 0, supplier = 0, stock = 0;
+    soci::indicator supplier_ind = soci::i_ok;
+    std::string attrs;
+    soci::statement st = (sql.prepare << "SELECT id, name, description, price, brand_id, category_id, supplier_id, "
+                                         "available_stock, image_url, attributes, created_at, updated_at FROM products",
+                          soci::into(id), soci::into(p.name), soci::into(p.description), soci::into(price),
+                          soci::into(brand), soci::into(category), soci::into(supplier, supplier_ind),
+                          soci::into(stock), soci::into(p.image_url), soci::into(attrs), soci::into(p.created_at),
+                          soci::into(p.updated_at));
+    st.execute();
+    while (st.fetch()) {
+      p.id = id;
+      p.price = price;
+      p.brand_id = brand;
+      p.category_id = category;
+      p.supplier_id = supplier_ind == soci::i_ok ? std::optional<std::int64_t>(supplier) : std::nullopt;
+      p.available_stock = stock;
+      p.attributes = parse_attributes(attrs);
+      d.products.push_back(p);
+    }
+    return d;
+  });
+}
+
+bool CatalogStore::is_empty() {
+  return db_.read([](soci::session& sql) {
+    int n = 0;
+    sql << "SELECT (SELECT COUNT(*) FROM brands) + (SELECT COUNT(*) FROM products)", soci::into(n);
+    return n == 0;
+  });
+}
+
+void CatalogStore::load_demo(std::string_view document, const std::string& now) {
+  const auto doc = nlohmann::json::parse(document);
+  db_.write([&](soci::session& sql) {
+    std::map<std::string, long long> brand_ids, category_ids, supplier_ids;
+    for (const auto& b : doc.at("brands")) {
+      const long long id = b.at("id");
+      const std::string name = b.at("name");
+      sql << "INSERT INTO brands(id, name) VALUES(:i, :n)", soci::use(id), soci::use(name);
+      brand_ids[name] = id;
+    }
+    for (const auto& c : doc.at("categories")) {
+      const long long id = c.at("id");
+      const std::string name = c.at("name");
+      sql << "INSERT INTO categories(id, name) VALUES(:i, :n)", soci::use(id), soci::use(name);
+      category_ids[name] = id;
+    }
+    for (const auto& s : doc.at("suppliers")) {
+      const long long id = s.at("id");
+      const std::string name = s.at("name"), country = s.at("country");
+      sql << "INSERT INTO suppliers(id, name, country) VALUES(:i, :n, :c)", soci::use(id), soci::use(name),
+          soci::use(country);
+      supplier_ids[name] = id;
+    }
+    for (const auto& j : doc.at("products")) {
+      Product p;
+      p.name = j.at("name");
+      p.description = j.value("description", "");
+      p.price = j.at("price");
+      p.brand_id = brand_ids.at(j.at("brand"));
+      p.category_id = category_ids.at(j.at("category"));
+      if (j.contains("supplier")) p.supplier_id = supplier_ids.at(j.at("supplier"));
+      p.available_stock = j.value("availableStock", 0);
+      p.image_url = j.value("imageUrl", "");
+      p.attributes = j.value("attributes", std::map<std::string, std::string>{});
+      p.created_at = p.updated_at = now;
+      insert_product(sql, p);
+    }
+  });
+}
+
+Product CatalogStore::insert(Product product) {
+  db_.write([&](soci::session& sql) { insert_product(sql, product); });
+  return product;
+}
+
+void CatalogStore::update(const Product& p) {
+  db_.write([&](soci::session& sql) {
+    const std::string attrs = attributes_text(p.attributes);
+    const long long id = p.id, price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
+    const long long supplier = p.supplier_id.value_or(0);
+    soci::indicator supplier_ind = p.supplier_id ? soci::i_ok : soci::i_null;
+    sql << "UPDATE products SET name = :n, description = :d, price = :p, brand_id = :b, category_id = :c, "
+           "supplier_id = :s, available_stock = :st, image_url = :i, attributes = :a, updated_at = :ua WHERE id = :id",
+        soci::use(p.name), soci::use(p.description), soci::use(price), soci::use(brand), soci::use(category),
+        soci::use(supplier, supplier_ind), soci::use(stock), soci::use(p.image_url), soci::use(attrs),
+        soci::use(p.updated_at), soci::use(id);
+  });
+}
+
+bool CatalogStore::remove(std::int64_t id) {
+  return db_.write([&](soci::session& sql) {
+    const long long v = id;
+    soci::statement st = (sql.prepare << "DELETE FROM products WHERE id = :id", soci::use(v));
+    st.execute(true);
+    return st.get_affected_rows() > 0;
+  });
+}
+
+}  // namespace eshop::catalog

@@ -1,0 +1,40 @@
+#pragma once
+// catalog's tables. Only this file speaks SQL.
+#include <map>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <eshop/database.hpp>
+
+#include "model.hpp"
+
+namespace eshop::catalog {
+
+struct CatalogData {
+  std::vector<Product> products;
+  std::map<std::int64_t, Brand> brands;
+  std::map<std::int64_t, Category> categories;
+  std::map<std::int64_t, Supplier> suppliers;
+};
+
+class CatalogStore final {
+ public:
+  explicit CatalogStore(Database& db) : db_(db) {}
+
+  CatalogData load_all();
+  bool is_empty();
+  // Loads the demo catalog document (see data/demo_catalog.json) in one transaction.
+  void load_demo(std::string_view document, const std::string& now);
+
+  // Returns the new product with its id.
+  Product insert(Product product);
+  void update(const Product& product);
+  // False when there was no such product.
+  bool remove(std::int64_t id);
+
+ private:
+  Database& db_;
+};
+
+}  // namespace eshop::catalog

@@ -1,0 +1,54 @@
+#pragma once
+// identity's use cases: register, login, logout, and resolving tokens.
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include <eshop/clock.hpp>
+#include <identity/api.hpp>
+#include <identity/module.hpp>
+
+#include "password.hpp"
+#include "store.hpp"
+
+namespace eshop::identity {
+
+struct LoginResult {
+  std::string token;
+  TimePoint expires_at;
+  UserView user;
+};
+
+class IdentityService final : public Api {
+ public:
+  IdentityService(Database& db, const Clock& clock, Settings settings);
+
+  Result<UserView> register_user(const std::string& email, const std::string& password, const std::string& name);
+  Result<LoginResult> login(const std::string& email, const std::string& password);
+  void logout(std::string_view bearer_token);
+  // Creates the configured admin account, or makes sure it has the admin role and password.
+  void ensure_admin(const std::string& email, const std::string& password);
+
+  std::optional<Principal> authenticate(std::string_view bearer_token) const override;
+  Result<UserView> find_user(const UserId& id) const override;
+
+ private:
+  struct LiveSession {
+    std::string user_id;
+    std::int64_t expires_at;
+  };
+  std::optional<UserView> cached_user(const std::string& id) const;
+
+  mutable UserStore store_;
+  const Clock& clock_;
+  Settings settings_;
+  PasswordHasher hasher_;
+  // Live sessions by token hash, and the users they belong to: token checks never touch the disk.
+  mutable std::shared_mutex mutex_;
+  std::unordered_map<std::string, LiveSession> sessions_;
+  mutable std::unordered_map<std::string, UserView> users_;
+};
+
+UserView to_view(const UserRecord& record);
+
+}  // namespace eshop::identity

@@ -1,0 +1,122 @@
+#include "app/app.hpp"
+
+#include <filesystem>
+
+#include <catalog/module.hpp>
+#include <eshop/database.hpp>
+#include <eshop/problem.hpp>
+#include <identity/module.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/gateway.hpp"
+#include "app/logging.hpp"
+#include "app/metrics.hpp"
+#include "app/operations.hpp"
+#include "net/http_server.hpp"
+
+namespace eshop::app {
+
+struct App::Parts {
+  Config config;
+  SystemClock clock;
+  Metrics metrics;
+  std::unique_ptr<EventBus> bus;
+  std::vector<std::unique_ptr<Database>> databases;
+  std::unique_ptr<identity::IdentityModule> identity;
+  std::unique_ptr<catalog::CatalogModule> catalog;
+  std::vector<Module*> modules;
+  http::Router router;
+  std::unique_ptr<Gateway> gateway;
+  std::unique_ptr<net::HttpServer> server;
+  bool running = false;
+
+  Database& open_database(const std::string& module) {
+    const auto path = std::filesystem::path(config.data_dir) / (module + ".db");
+    databases.push_back(Database::open(path.string()));
+    return *databases.back();
+  }
+};
+
+namespace {
+
+identity::Settings identity_settings(const Config& c) {
+  identity::Settings s;
+  s.token_ttl = std::chrono::hours(c.token_ttl_hours);
+  s.password_ops_limit = c.password_ops_limit;
+  s.password_mem_limit = c.password_mem_kib * 1024;
+  s.admin_email = c.admin_email;
+  s.admin_password = c.admin_password;
+  return s;
+}
+
+}  // namespace
+
+App::App(Config config) : parts_(std::make_unique<Parts>()) {
+  auto& p = *parts_;
+  p.config = std::move(config);
+  std::filesystem::create_directories(p.config.data_dir);
+  p.bus = make_inprocess_bus();
+
+  // Every module, its database and its dependencies, in one list.
+  if (p.config.hosts("identity"))
+    p.identity = identity::make_module({p.open_database("identity"), p.clock, identity_settings(p.config)});
+  if (p.config.hosts("catalog"))
+    p.catalog = catalog::make_module(
+        {p.open_database("catalog"), p.clock, {.currency = p.config.currency, .load_demo_data = p.config.demo_data}});
+
+  for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get())})
+    if (m) p.modules.push_back(m);
+  for (Module* m : p.modules) {
+    m->register_routes(p.router);
+    m->subscribe(*p.bus);
+  }
+  register_operations(p.router, {p.modules, *p.bus, p.metrics, p.config});
+
+  const Authenticator* authenticator = p.identity ? &p.identity->api() : nullptr;
+  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log);
+  net::ServerOptions options;
+  options.host = p.config.host;
+  options.port = p.config.port;
+  options.threads = p.config.threads;
+  options.idle_timeout = std::chrono::seconds(p.config.idle_timeout_seconds);
+  const Gateway& gateway = *p.gateway;
+  p.server = std::make_unique<net::HttpServer>(
+      options, [&gateway](http::Request& r) { return gateway.handle(r); },
+      [&gateway](int status, std::string detail) { return gateway.reject(status, std::move(detail)); });
+}
+
+App::~App() { stop(); }
+
+void App::start() {
+  auto& p = *parts_;
+  p.bus->start();
+  p.server->start();
+  p.running = true;
+  std::string modules;
+  for (const auto* m : p.modules) modules += (modules.empty() ? "" : ",") + std::string(m->name());
+  spdlog::info("\"msg\":\"listening\",\"host\":{},\"port\":{},\"modules\":{},\"dataDir\":{},\"bus\":{}",
+               json_quote(p.config.host), p.server->port(), json_quote(modules), json_quote(p.config.data_dir),
+               json_quote(p.bus->transport()));
+  spdlog::default_logger()->flush();
+}
+
+std::uint16_t App::port() const { return parts_->server->port(); }
+
+void App::stop() {
+  auto& p = *parts_;
+  if (!p.running) return;
+  p.running = false;
+  p.server->stop();
+  p.bus->stop();
+  spdlog::info("\"msg\":\"stopped\"");
+  spdlog::default_logger()->flush();
+}
+
+void App::run_until_signal() {
+  parts_->server->run_until_signal();
+  stop();
+}
+
+const http::Router& App::router() const { return parts_->router; }
+
+}  // namespace eshop::app

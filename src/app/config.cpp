@@ -1,0 +1,197 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace eshop::app {
+
+bool Config::hosts(const std::string& module) const {
+  return std::find(modules.begin(), modules.end(), module) != modules.end();
+}
+
+namespace {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::string item;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!item.empty()) out.push_back(item);
+      item.clear();
+    } else if (c != ' ') {
+      item.push_back(c);
+    }
+  }
+  return out;
+}
+
+long parse_int(const std::string& text, const char* name, long min, long max) {
+  std::size_t used = 0;
+  long v = 0;
+  try {
+    v = std::stol(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || v < min || v > max)
+    throw std::invalid_argument(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                                std::to_string(max) + ", got '" + text + "'");
+  return v;
+}
+
+void set_remote(Config& c, const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw std::invalid_argument("--remote takes module=URL, got '" + spec + "'");
+  c.remotes[spec.substr(0, eq)] = spec.substr(eq + 1);
+}
+
+template <class T>
+void read(const nlohmann::json& doc, const char* key, T& out) {
+  if (!doc.contains(key)) return;
+  try {
+    out = doc.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::invalid_argument(std::string("config key '") + key + "' has the wrong type");
+  }
+}
+
+}  // namespace
+
+void apply_config_json(Config& c, const nlohmann::json& doc) {
+  if (!doc.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
+  static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
+                                                 "currency", "threads", "logLevel", "accessLog", "demoData",
+                                                 "tokenTtlHours", "idleTimeoutSeconds", "passwordHash"};
+  for (const auto& [key, value] : doc.items())
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      throw std::invalid_argument("unknown config key '" + key + "'");
+  read(doc, "host", c.host);
+  read(doc, "port", c.port);
+  read(doc, "dataDir", c.data_dir);
+  read(doc, "modules", c.modules);
+  read(doc, "remotes", c.remotes);
+  read(doc, "bus", c.bus);
+  read(doc, "currency", c.currency);
+  read(doc, "threads", c.threads);
+  read(doc, "logLevel", c.log_level);
+  read(doc, "accessLog", c.access_log);
+  read(doc, "demoData", c.demo_data);
+  read(doc, "tokenTtlHours", c.token_ttl_hours);
+  read(doc, "idleTimeoutSeconds", c.idle_timeout_seconds);
+  if (doc.contains("passwordHash")) {
+    read(doc.at("passwordHash"), "opsLimit", c.password_ops_limit);
+    read(doc.at("passwordHash"), "memoryKiB", c.password_mem_kib);
+  }
+}
+
+void validate(const Config& c) {
+  for (const auto& m : c.modules)
+    if (std::find(kAllModules.begin(), kAllModules.end(), m) == kAllModules.end())
+      throw std::invalid_argument("unknown module '" + m + "' (known: identity, catalog)");
+  if (c.modules.empty()) throw std::invalid_argument("--modules must name at least one module");
+  if (c.bus != "inproc")
+    throw std::invalid_argument("--bus '" + c.bus + "': only 'inproc' is available in this build");
+  if (!c.remotes.empty()) throw std::invalid_argument("--remote: remote modules are not available in this build");
+  if (c.currency.size() != 3 || !std::all_of(c.currency.begin(), c.currency.end(), ::isupper))
+    throw std::invalid_argument("currency must be an ISO 4217 code such as USD");
+  static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
+    throw std::invalid_argument("log level must be one of trace, debug, info, warn, error, critical, off");
+  if (c.threads < 0 || c.threads > 256) throw std::invalid_argument("threads must be 0 (one per core) to 256");
+  if (c.token_ttl_hours < 1) throw std::invalid_argument("tokenTtlHours must be at least 1");
+  if (c.idle_timeout_seconds < 1) throw std::invalid_argument("idleTimeoutSeconds must be at least 1");
+  if (c.password_ops_limit < 1 || c.password_mem_kib < 8) throw std::invalid_argument("passwordHash is too weak");
+}
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+}
+
+std::variant<Config, int> parse_command_line(int argc, const char* const* argv, const EnvLookup& env) {
+  CLI::App cli{"eshop: an e-commerce backend, a modular monolith with pluggable transport seams."};
+  cli.set_version_flag("--version", "eshop 0.1.0");
+  cli.require_subcommand(1);
+  auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
+  serve->footer(
+      "Precedence: flags > ESHOP_* environment > config file > built-in defaults.\n"
+      "ESHOP_ADMIN_EMAIL and ESHOP_ADMIN_PASSWORD create an admin account at start-up.");
+
+  std::string config_file, host, port, data_dir, modules, bus, threads, log_level, currency, demo_data;
+  std::vector<std::string> remotes;
+  struct Flag {
+    const char* name;
+    std::string* holder;
+    const char* env;
+    const char* help;
+  };
+  const Flag flags[] = {
+      {"--config", &config_file, "ESHOP_CONFIG", "JSON config file (default: config/default.json if present)"},
+      {"--host", &host, "ESHOP_HOST", "address to listen on (default 0.0.0.0)"},
+      {"--port", &port, "ESHOP_PORT", "port to listen on, 0 for any free one (default 8080)"},
+      {"--data-dir", &data_dir, "ESHOP_DATA_DIR", "directory of the module databases (default ./data)"},
+      {"--modules", &modules, "ESHOP_MODULES", "comma-separated modules this process hosts (default: all)"},
+      {"--bus", &bus, "ESHOP_BUS", "event transport: inproc (default)"},
+      {"--threads", &threads, "ESHOP_THREADS", "I/O threads, 0 for one per core (default 0)"},
+      {"--log-level", &log_level, "ESHOP_LOG_LEVEL", "trace, debug, info, warn, error or off (default info)"},
+      {"--currency", &currency, "ESHOP_CURRENCY", "ISO 4217 currency of all prices (default USD)"},
+      {"--demo-data", &demo_data, "ESHOP_DEMO_DATA", "true or false: load the demo catalog on first start"},
+  };
+  std::vector<std::pair<CLI::Option*, const Flag*>> options;
+  for (const auto& f : flags) options.emplace_back(serve->add_option(f.name, *f.holder, f.help), &f);
+  auto* remote_opt = serve->add_option("--remote", remotes, "module=URL: a module hosted by another process");
+  // CLI11 reads the environment itself; route it through `env` so tests can inject one.
+  for (auto& [opt, f] : options)
+    if (auto v = env(f->env)) *f->holder = *v;
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return cli.exit(e);
+  }
+  try {
+    Config c;
+    std::string file = config_file;
+    if (file.empty() && !env("ESHOP_CONFIG") && std::ifstream("config/default.json")) file = "config/default.json";
+    if (!file.empty()) {
+      std::ifstream in(file);
+      if (!in) throw std::invalid_argument("cannot read config file " + file);
+      apply_config_json(c, nlohmann::json::parse(in));
+    }
+    auto given = [](const std::string& holder) { return !holder.empty(); };
+    if (given(host)) c.host = host;
+    if (given(port)) c.port = static_cast<std::uint16_t>(parse_int(port, "port", 0, 65535));
+    if (given(data_dir)) c.data_dir = data_dir;
+    if (given(modules)) c.modules = split_list(modules);
+    if (given(bus)) c.bus = bus;
+    if (given(threads)) c.threads = static_cast<int>(parse_int(threads, "threads", 0, 256));
+    if (given(log_level)) c.log_level = log_level;
+    if (given(currency)) c.currency = currency;
+    if (given(demo_data)) {
+      if (demo_data != "true" && demo_data != "false") throw std::invalid_argument("--demo-data takes true or false");
+      c.demo_data = demo_data == "true";
+    }
+    if (remote_opt->count()) {
+      c.remotes.clear();
+      for (const auto& r : remotes) set_remote(c, r);
+    }
+    c.admin_email = env("ESHOP_ADMIN_EMAIL").value_or("");
+    c.admin_password = env("ESHOP_ADMIN_PASSWORD").value_or("");
+    validate(c);
+    return c;
+  } catch (const std::exception& e) {
+    std::cerr << "eshop: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace eshop::app

@@ -1,0 +1,52 @@
+#pragma once
+// Configuration: built-in defaults < config file < ESHOP_* environment < command-line flags.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace eshop::app {
+
+inline const std::vector<std::string> kAllModules = {"identity", "catalog"};
+
+struct Config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;
+  std::string data_dir = "./data";
+  std::vector<std::string> modules = kAllModules;
+  std::map<std::string, std::string> remotes;  // module -> base URL
+  std::string bus = "inproc";
+  std::string currency = "USD";
+  int threads = 0;  // 0: one I/O thread per core
+  std::string log_level = "info";
+  bool access_log = true;
+  bool demo_data = true;
+  int token_ttl_hours = 24;
+  int idle_timeout_seconds = 30;
+  unsigned long long password_ops_limit = 2;
+  std::size_t password_mem_kib = 19 * 1024;
+  std::string admin_email;     // ESHOP_ADMIN_EMAIL only
+  std::string admin_password;  // ESHOP_ADMIN_PASSWORD only: never a flag, never a file
+
+  bool hosts(const std::string& module) const;
+};
+
+// Overlays the keys present in a config document (see config/default.json) onto `config`.
+// Throws std::invalid_argument naming the key for a wrong type or an unknown key.
+void apply_config_json(Config& config, const nlohmann::json& document);
+// Checks values that no single source can: module names, the bus, port ranges.
+void validate(const Config& config);
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_environment();
+
+// Parses `eshop serve [flags]`. Returns the Config to serve with, or an exit code after
+// printing help, the version or an error.
+std::variant<Config, int> parse_command_line(int argc, const char* const* argv, const EnvLookup& env);
+
+}  // namespace eshop::app

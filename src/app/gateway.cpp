@@ -1,0 +1,86 @@
+#include "app/gateway.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <eshop/crypto.hpp>
+#include <eshop/problem.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/logging.hpp"
+
+namespace eshop::app {
+
+std::string request_id_for(std::string_view incoming) {
+  const bool sane = !incoming.empty() && incoming.size() <= 128 &&
+                    std::all_of(incoming.begin(), incoming.end(), [](unsigned char c) {
+                      return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+                    });
+  return sane ? std::string(incoming) : crypto::new_uuid();
+}
+
+std::optional<http::Response> Gateway::authorize(http::Request& request, const http::Route& route) const {
+  if (route.access == http::Access::anyone) return std::nullopt;
+  if (!authenticator_)
+    return http::problem(Error::make(ErrorCode::unavailable, "Authentication is unavailable: identity is not reachable."));
+  const auto token = http::bearer_token(request);
+  if (token.empty())
+    return http::problem(Error::make(ErrorCode::unauthorized, "This route needs a bearer token from login."));
+  request.user = authenticator_->authenticate(token);
+  if (!request.user)
+    return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
+  if (route.access == http::Access::admin && !request.user->has_role(kAdminRole))
+    return http::problem(Error::make(ErrorCode::forbidden, "This route needs the admin role."));
+  return std::nullopt;
+}
+
+http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
+  const auto match = router_.match(request);
+  route = match.route;
+  if (!route) {
+    if (match.path_known) {
+      auto res = http::problem(Error::make(ErrorCode::method_not_allowed, "This path does not accept " + request.method + "."));
+      res.headers.add("Allow", match.allow);
+      return res;
+    }
+    return http::problem(Error::not_found("No route matches this path."));
+  }
+  if (auto denied = authorize(request, *route)) return *denied;
+  return route->handler(request);
+}
+
+http::Response Gateway::handle(http::Request& request) const {
+  const auto start = std::chrono::steady_clock::now();
+  request.request_id = request_id_for(request.header("X-Request-Id"));
+  const http::Route* route = nullptr;
+  http::Response response;
+  try {
+    response = dispatch(request, route);
+  } catch (const std::exception& e) {
+    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
+                  json_quote(e.what()));
+    response = http::problem(Error::make(ErrorCode::internal, ""));
+  } catch (...) {
+    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{}", json_quote(request.request_id));
+    response = http::problem(Error::make(ErrorCode::internal, ""));
+  }
+  response.headers.set("X-Request-Id", request.request_id);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const std::string_view module = route ? std::string_view(route->module) : "none";
+  const std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";
+  const std::string_view method = route ? std::string_view(route->method) : "other";
+  metrics_.observe_request(module, pattern, method, response.status, seconds);
+  if (access_log_) log_request(request.request_id, request.method, pattern, module, response.status, seconds * 1000);
+  return response;
+}
+
+http::Response Gateway::reject(int status, std::string detail) const {
+  auto response = http::problem(status, std::move(detail));
+  const auto id = crypto::new_uuid();
+  response.headers.set("X-Request-Id", id);
+  metrics_.observe_request("none", "unmatched", "other", status, 0);
+  if (access_log_) log_request(id, "", "unmatched", "none", status, 0);
+  return response;
+}
+
+}  // namespace eshop::app

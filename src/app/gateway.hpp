@@ -1,0 +1,34 @@
+#pragma once
+// The edge every request passes: request id, routing, authentication and roles,
+// the last-resort error boundary, metrics and the access log.
+#include <eshop/auth.hpp>
+#include <eshop/router.hpp>
+
+#include "app/metrics.hpp"
+
+namespace eshop::app {
+
+class Gateway final {
+ public:
+  // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
+  Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log)
+      : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log) {}
+
+  http::Response handle(http::Request& request) const;
+  // The answer to a request the transport refused before it was whole (400, 413, 431).
+  http::Response reject(int status, std::string detail) const;
+
+ private:
+  http::Response dispatch(http::Request& request, const http::Route*& route) const;
+  std::optional<http::Response> authorize(http::Request& request, const http::Route& route) const;
+
+  const http::Router& router_;
+  const Authenticator* authenticator_;
+  Metrics& metrics_;
+  bool access_log_;
+};
+
+// The incoming X-Request-Id when it is sane (1-128 of [A-Za-z0-9._:-]), else a new UUID.
+std::string request_id_for(std::string_view incoming);
+
+}  // namespace eshop::app

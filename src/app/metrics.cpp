@@ -1,0 +1,60 @@
+#include "app/metrics.hpp"
+
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace eshop::app {
+
+struct Metrics::Impl {
+  prometheus::Registry registry;
+  prometheus::Family<prometheus::Counter>& requests =
+      prometheus::BuildCounter().Name("eshop_http_requests_total").Help("HTTP requests answered").Register(registry);
+  prometheus::Family<prometheus::Histogram>& latency = prometheus::BuildHistogram()
+                                                           .Name("eshop_http_request_duration_seconds")
+                                                           .Help("Time from a whole request to its response")
+                                                           .Register(registry);
+  // Label lookups in prometheus-cpp hash and lock; remember the series per label set.
+  struct Series {
+    prometheus::Counter* count;
+    prometheus::Histogram* duration;
+  };
+  std::shared_mutex mutex;
+  std::unordered_map<std::string, Series> series;
+
+  Series& find(std::string_view module, std::string_view route, std::string_view method, int status) {
+    auto key = fmt::format("{} {} {}", method, route, status);
+    {
+      std::shared_lock lock(mutex);
+      if (auto it = series.find(key); it != series.end()) return it->second;
+    }
+    std::unique_lock lock(mutex);
+    if (auto it = series.find(key); it != series.end()) return it->second;
+    const std::map<std::string, std::string> labels = {
+        {"module", std::string(module)}, {"route", std::string(route)}, {"method", std::string(method)},
+        {"status", std::to_string(status)}};
+    static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                    0.05,   0.1,   0.25,   0.5,   1,    2.5, 5};
+    return series.emplace(key, Series{&requests.Add(labels), &latency.Add(labels, buckets)}).first->second;
+  }
+};
+
+Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
+Metrics::~Metrics() = default;
+
+void Metrics::observe_request(std::string_view module, std::string_view route, std::string_view method, int status,
+                              double seconds) {
+  auto& s = impl_->find(module, route, method, status);
+  s.count->Increment();
+  s.duration->Observe(seconds);
+}
+
+std::string Metrics::render() const { return prometheus::TextSerializer().Serialize(impl_->registry.Collect()); }
+
+}  // namespace eshop::app

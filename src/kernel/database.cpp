@@ -1,0 +1,80 @@
+#include <eshop/database.hpp>
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+namespace eshop {
+
+std::unique_ptr<Database> Database::open(const std::string& path) {
+  return std::unique_ptr<Database>(new Database(path));
+}
+
+Database::Database(std::string path) : path_(std::move(path)) {
+  // shared_cache off; busy timeout in seconds for SOCI's sqlite3 backend.
+  session_.open(soci::sqlite3, fmt::format("db={} timeout=5 synchronous=full", path_));
+  session_ << "PRAGMA foreign_keys = ON";
+  if (path_ != ":memory:") {
+    std::string mode;
+    session_ << "PRAGMA journal_mode = WAL", soci::into(mode);
+    if (mode != "wal") throw std::runtime_error(fmt::format("{}: could not enable WAL", path_));
+  }
+}
+
+Database::~Database() = default;
+
+void Database::exec_script(std::string_view sql) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(session_.get_backend());
+  char* message = nullptr;
+  const std::string script(sql);
+  if (sqlite_api::sqlite3_exec(backend->conn_, script.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : "unknown error";
+    sqlite_api::sqlite3_free(message);
+    throw std::runtime_error(text);
+  }
+}
+
+void Database::migrate(std::span<const Migration> migrations) {
+  std::lock_guard lock(mutex_);
+  session_ << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+              "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))";
+  int current = 0;
+  soci::indicator ind;
+  session_ << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
+  if (ind != soci::i_ok) current = 0;
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    soci::transaction tx(session_);
+    try {
+      exec_script(m.sql);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("{}: migration {} failed: {}", path_, m.name, e.what()));
+    }
+    const std::string name(m.name);
+    session_ << "INSERT INTO schema_migrations(version, name) VALUES(:v, :n)", soci::use(m.version), soci::use(name);
+    tx.commit();
+    current = m.version;
+  }
+}
+
+int Database::schema_version() {
+  std::lock_guard lock(mutex_);
+  int v = 0;
+  soci::indicator ind;
+  session_ << "SELECT MAX(version) FROM schema_migrations", soci::into(v, ind);
+  return ind == soci::i_ok ? v : 0;
+}
+
+bool Database::ping() {
+  try {
+    std::lock_guard lock(mutex_);
+    int one = 0;
+    session_ << "SELECT 1", soci::into(one);
+    return one == 1;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace eshop

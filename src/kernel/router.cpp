@@ -1,0 +1,63 @@
+#include <eshop/router.hpp>
+
+#include <stdexcept>
+
+namespace eshop::http {
+namespace {
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    const auto slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
+
+}  // namespace
+
+void Router::add(std::string method, std::string pattern, std::string module, Access access, Handler handler) {
+  auto route = std::make_unique<Route>();
+  for (auto seg : split_path(pattern)) route->segments.emplace_back(seg);
+  for (const auto& r : routes_)
+    if (r->method == method && r->pattern == pattern) throw std::logic_error("route registered twice: " + pattern);
+  route->method = std::move(method);
+  route->pattern = std::move(pattern);
+  route->module = std::move(module);
+  route->access = access;
+  route->handler = std::move(handler);
+  routes_.push_back(std::move(route));
+}
+
+RouteMatch Router::match(Request& request) const {
+  const auto parts = split_path(request.path());
+  RouteMatch result;
+  for (const auto& r : routes_) {
+    if (r->segments.size() != parts.size()) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < parts.size() && ok; ++i)
+      ok = is_param(r->segments[i]) ? !parts[i].empty() : r->segments[i] == parts[i];
+    if (!ok) continue;
+    if (r->method != request.method && !(request.method == "HEAD" && r->method == "GET")) {
+      result.path_known = true;
+      if (!result.allow.empty()) result.allow += ", ";
+      result.allow += r->method;
+      continue;
+    }
+    request.path_params.clear();
+    for (std::size_t i = 0; i < parts.size(); ++i)
+      if (is_param(r->segments[i]))
+        request.path_params.emplace_back(r->segments[i].substr(1, r->segments[i].size() - 2),
+                                         percent_decode(parts[i], false));
+    result.route = r.get();
+    return result;
+  }
+  return result;
+}
+
+}  // namespace eshop::http
