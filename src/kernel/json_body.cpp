@@ -1,6 +1,7 @@
 #include <eshop/json_body.hpp>
 
 #include <charconv>
+#include <cstdint>
 
 namespace eshop::http {
 namespace {
@@ -74,6 +75,10 @@ std::optional<std::string> FieldReader::string(const std::string& name, bool req
 std::optional<std::int64_t> FieldReader::integer(const std::string& name, bool required) {
   const auto* v = field(name, required, "integer");
   if (!v) return std::nullopt;
+  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+    error(name, "must be a whole number");
+    return std::nullopt;
+  }
   if (v->is_number_integer()) return v->get<std::int64_t>();
   if (v->is_number_float()) {
     const double d = v->get<double>();

@@ -1,0 +1,120 @@
+// The module boundaries the course teaches are boundaries the build keeps:
+// the declared graph (CMake USES) is acyclic, and what the sources include matches it.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Graph = std::map<std::string, std::set<std::string>>;
+
+Graph declared_graph() {
+  std::ifstream in(ESHOP_MODULE_GRAPH);
+  REQUIRE(in);
+  const auto doc = nlohmann::json::parse(in);
+  Graph g;
+  for (const auto& [module, deps] : doc.items()) g[module] = deps.get<std::set<std::string>>();
+  return g;
+}
+
+struct Include {
+  fs::path file;
+  std::string target;
+};
+
+std::vector<Include> includes_of(const fs::path& dir) {
+  std::vector<Include> out;
+  const std::regex include_re(R"(^\s*#\s*include\s*[<"]([^>"]+)[>"])");
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const auto ext = entry.path().extension();
+    if (ext != ".hpp" && ext != ".cpp" && ext != ".h") continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    std::smatch m;
+    while (std::getline(in, line))
+      if (std::regex_search(line, m, include_re)) out.push_back({entry.path(), m[1]});
+  }
+  return out;
+}
+
+bool has_cycle(const Graph& g, const std::string& node, std::set<std::string>& visiting, std::set<std::string>& done) {
+  if (done.count(node)) return false;
+  if (!visiting.insert(node).second) return true;
+  if (auto it = g.find(node); it != g.end())
+    for (const auto& dep : it->second)
+      if (has_cycle(g, dep, visiting, done)) return true;
+  visiting.erase(node);
+  done.insert(node);
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the declared module graph names only modules and is acyclic", "[architecture]") {
+  const auto g = declared_graph();
+  REQUIRE(g.count("identity"));
+  REQUIRE(g.count("catalog"));
+  std::set<std::string> visiting, done;
+  for (const auto& [module, deps] : g) {
+    for (const auto& dep : deps) CHECK(g.count(dep) == 1);
+    CHECK_FALSE(has_cycle(g, module, visiting, done));
+  }
+}
+
+TEST_CASE("every module directory is a declared module", "[architecture]") {
+  const auto g = declared_graph();
+  for (const auto& entry : fs::directory_iterator(fs::path(ESHOP_SOURCE_DIR) / "modules"))
+    if (entry.is_directory()) CHECK(g.count(entry.path().filename().string()) == 1);
+}
+
+TEST_CASE("a module includes only its own headers and the public faces of modules it declares", "[architecture]") {
+  const auto g = declared_graph();
+  const fs::path root = fs::path(ESHOP_SOURCE_DIR) / "modules";
+  std::vector<std::string> violations;
+  for (const auto& [module, deps] : g) {
+    for (const auto& inc : includes_of(root / module)) {
+      const auto& t = inc.target;
+      const auto rel = fs::relative(inc.file, ESHOP_SOURCE_DIR).string();
+      if (t.find("..") != std::string::npos) violations.push_back(rel + ": relative include " + t);
+      const auto slash = t.find('/');
+      if (slash == std::string::npos) continue;  // its own src/ headers, or the standard library
+      const auto owner = t.substr(0, slash);
+      if (owner == module || !g.count(owner)) continue;
+      if (!deps.count(owner)) violations.push_back(rel + ": includes " + t + " without declaring " + owner);
+      // module.hpp builds a module: only the composition root may include it.
+      const auto header = t.substr(slash + 1);
+      if (header != "api.hpp" && header != "events.hpp")
+        violations.push_back(rel + ": includes " + t + ", which is not a public contract header");
+    }
+  }
+  for (const auto& v : violations) UNSCOPED_INFO(v);
+  CHECK(violations.empty());
+}
+
+TEST_CASE("the kernel knows no module and no transport", "[architecture]") {
+  const auto g = declared_graph();
+  std::vector<std::string> violations;
+  for (const auto* dir : {"include/eshop", "src/kernel"})
+    for (const auto& inc : includes_of(fs::path(ESHOP_SOURCE_DIR) / dir)) {
+      const auto owner = inc.target.substr(0, inc.target.find('/'));
+      if (g.count(owner) || owner == "boost") violations.push_back(inc.file.string() + ": " + inc.target);
+    }
+  CHECK(violations.empty());
+}
+
+TEST_CASE("Beast and Asio stay inside src/net", "[architecture]") {
+  std::vector<std::string> violations;
+  for (const auto* dir : {"include", "modules", "src/app", "src/kernel"})
+    for (const auto& inc : includes_of(fs::path(ESHOP_SOURCE_DIR) / dir))
+      if (inc.target.rfind("boost/", 0) == 0) violations.push_back(inc.file.string() + ": " + inc.target);
+  CHECK(violations.empty());
+}

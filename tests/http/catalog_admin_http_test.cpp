@@ -1,0 +1,110 @@
+// Catalog writes: admin only, validated, reflected at once in the read model.
+#include <catch2/catch.hpp>
+
+#include "support/test_server.hpp"
+
+using namespace eshop;
+using eshop::test::body_of;
+
+namespace {
+
+const std::string kNewProduct = R"({"name":"  Glacier Sunglasses ","description":"Category 4 lenses.","price":8999,
+  "brandId":1,"categoryId":1,"supplierId":2,"availableStock":12,"imageUrl":"/images/glacier.jpg",
+  "attributes":{"lens":"cat 4"},"id":777,"currency":"EUR"})";
+
+}  // namespace
+
+TEST_CASE("catalog writes need a token (401) and the admin role (403)", "[catalog][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  const auto anonymous = c.post("/api/v1/catalog/products", kNewProduct);
+  CHECK(anonymous.status == 401);
+  CHECK(anonymous.headers.get("WWW-Authenticate") == "Bearer");
+  CHECK(anonymous.headers.get("Content-Type") == "application/problem+json");
+  CHECK(c.post("/api/v1/catalog/products", kNewProduct, "not-a-token").status == 401);
+  const auto customer = server.customer_token("shopper@example.com");
+  const auto forbidden = c.post("/api/v1/catalog/products", kNewProduct, customer);
+  CHECK(forbidden.status == 403);
+  CHECK(body_of(forbidden).at("detail") == "This route needs the admin role.");
+  CHECK(c.put("/api/v1/catalog/products/1", R"({"price":1})", customer).status == 403);
+  CHECK(c.del("/api/v1/catalog/products/1", customer).status == 403);
+  CHECK(c.get("/api/v1/catalog/products").status == 200);
+  CHECK(body_of(c.get("/api/v1/catalog/products")).at("totalItems") == 64);
+}
+
+TEST_CASE("an admin creates a product: 201, Location, and it is listed at once", "[catalog][http]") {
+  test::TestServer server;
+  const auto admin = server.admin_token();
+  auto c = server.client();
+  const auto before = c.get("/api/v1/catalog/products?brand=1");
+  const auto created = c.post("/api/v1/catalog/products", kNewProduct, admin);
+  REQUIRE(created.status == 201);
+  CHECK(created.headers.get("Location") == "/api/v1/catalog/products/65");
+  CHECK(body_of(created) == nlohmann::json::parse(R"({"id":65,"name":"Glacier Sunglasses",
+    "description":"Category 4 lenses.","price":8999,"currency":"USD","brand":{"id":1,"name":"Alpenglow"},
+    "category":{"id":1,"name":"Apparel"},"availableStock":12,"imageUrl":"/images/glacier.jpg",
+    "supplier":{"id":2,"name":"Harbor Trading Co.","country":"US"},"attributes":{"lens":"cat 4"}})"));
+  const auto after = c.get("/api/v1/catalog/products?brand=1");
+  CHECK(body_of(after).at("totalItems") == 10);
+  CHECK(after.headers.get("ETag") != before.headers.get("ETag"));
+  CHECK(body_of(c.get("/api/v1/catalog/brands"))[0].at("productCount") == 10);
+  CHECK(body_of(c.get("/api/v1/catalog/products/65")).at("name") == "Glacier Sunglasses");
+}
+
+TEST_CASE("a product with invalid fields is 422 with every field named", "[catalog][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  const auto res = c.post("/api/v1/catalog/products",
+                          R"({"name":"","price":0,"brandId":99,"supplierId":"x","attributes":{"a":1}})",
+                          server.admin_token());
+  CHECK(res.status == 422);
+  CHECK(body_of(res).at("errors") == nlohmann::json::parse(R"j({
+    "attributes":["values must be strings (\"a\" is not)"], "supplierId":["must be a whole number"]})j"));
+  const auto second = c.post("/api/v1/catalog/products", R"({"name":"","price":0,"brandId":99})", server.admin_token());
+  CHECK(body_of(second).at("errors") == nlohmann::json::parse(R"({
+    "brandId":["no brand has this id"], "categoryId":["is required"], "name":["must be 1 to 200 characters"],
+    "price":["must be a whole number of cents greater than 0 and at most 1000000000"]})"));
+  CHECK(body_of(c.get("/api/v1/catalog/products")).at("totalItems") == 64);
+}
+
+TEST_CASE("an update changes only the fields sent", "[catalog][http]") {
+  test::TestServer server;
+  const auto admin = server.admin_token();
+  auto c = server.client();
+  const auto res = c.put("/api/v1/catalog/products/1", R"({"price":11999,"id":5,"availableStock":40})", admin);
+  REQUIRE(res.status == 200);
+  auto expected = body_of(c.get("/api/v1/catalog/products/1"));
+  CHECK(body_of(res) == expected);
+  CHECK(expected.at("id") == 1);
+  CHECK(expected.at("price") == 11999);
+  CHECK(expected.at("availableStock") == 40);
+  CHECK(expected.at("name") == "Trailblazer 2 Running Shoe");
+  CHECK(expected.at("attributes").at("drop") == "6 mm");
+  const auto cheap = body_of(c.get("/api/v1/catalog/products?maxPrice=11999&q=trailblazer"));
+  CHECK(cheap.at("totalItems") == 1);
+}
+
+TEST_CASE("updating a missing product is 404, with bad fields 422", "[catalog][http]") {
+  test::TestServer server;
+  const auto admin = server.admin_token();
+  auto c = server.client();
+  CHECK(c.put("/api/v1/catalog/products/999", R"({"price":1})", admin).status == 404);
+  const auto bad = c.put("/api/v1/catalog/products/1", R"({"categoryId":42,"availableStock":-1})", admin);
+  CHECK(bad.status == 422);
+  CHECK(body_of(bad).at("errors") == nlohmann::json::parse(R"({
+    "availableStock":["must be a whole number from 0 to 1000000000"],"categoryId":["no category has this id"]})"));
+  CHECK(body_of(c.get("/api/v1/catalog/products/1")).at("availableStock") == 42);
+}
+
+TEST_CASE("a deleted product is gone from detail, list and counts", "[catalog][http]") {
+  test::TestServer server;
+  const auto admin = server.admin_token();
+  auto c = server.client();
+  const auto res = c.del("/api/v1/catalog/products/1", admin);
+  CHECK(res.status == 204);
+  CHECK(res.body.empty());
+  CHECK(c.get("/api/v1/catalog/products/1").status == 404);
+  CHECK(body_of(c.get("/api/v1/catalog/products")).at("totalItems") == 63);
+  CHECK(body_of(c.get("/api/v1/catalog/brands"))[2].at("productCount") == 8);
+  CHECK(c.del("/api/v1/catalog/products/1", admin).status == 404);
+}

@@ -1,0 +1,98 @@
+// Health, metrics, the OpenAPI document, the topology, and data surviving a restart.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "support/test_server.hpp"
+
+using namespace eshop;
+using eshop::test::body_of;
+
+TEST_CASE("health: live, and ready with each module's database and the bus", "[operations][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  const auto live = c.get("/health/live");
+  CHECK(live.status == 200);
+  CHECK(body_of(live) == nlohmann::json::parse(R"({"status":"live"})"));
+  const auto ready = c.get("/health/ready");
+  CHECK(ready.status == 200);
+  CHECK(body_of(ready) == nlohmann::json::parse(R"({"status":"ready","checks":{
+    "identity":{"status":"up","detail":"database reachable"},
+    "catalog":{"status":"up","detail":"database reachable"},
+    "eventBus":{"status":"up","detail":"inproc"}}})"));
+}
+
+TEST_CASE("metrics count requests by module, route, method and status", "[operations][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  c.get("/api/v1/catalog/products/1");
+  c.get("/api/v1/catalog/products/1");
+  c.get("/api/v1/catalog/products/999");
+  const auto res = c.get("/metrics");
+  CHECK(res.status == 200);
+  CHECK(res.headers.get("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK_THAT(res.body, Catch::Contains(R"(eshop_http_requests_total{method="GET",module="catalog",route="/api/v1/catalog/products/{id}",status="200"} 2)"));
+  CHECK_THAT(res.body, Catch::Contains(R"(eshop_http_requests_total{method="GET",module="catalog",route="/api/v1/catalog/products/{id}",status="404"} 1)"));
+  CHECK_THAT(res.body, Catch::Contains(R"(eshop_http_request_duration_seconds_count{method="GET",module="catalog",route="/api/v1/catalog/products/{id}",status="200"} 2)"));
+}
+
+TEST_CASE("the OpenAPI document is served and lists every registered route", "[operations][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  const auto res = c.get("/openapi.json");
+  REQUIRE(res.status == 200);
+  const auto doc = body_of(res);
+  CHECK(doc.at("openapi") == "3.1.0");
+  std::set<std::string> missing;
+  for (const auto& route : server.app().router().routes()) {
+    std::string method = route->method;
+    for (auto& ch : method) ch = static_cast<char>(std::tolower(ch));
+    const auto& paths = doc.at("paths");
+    if (!paths.contains(route->pattern) || !paths.at(route->pattern).contains(method))
+      missing.insert(route->method + " " + route->pattern);
+  }
+  CHECK(missing.empty());
+  INFO("documented but not served");
+  std::set<std::string> extra;
+  for (const auto& [path, item] : doc.at("paths").items())
+    for (const auto& [method, op] : item.items()) {
+      std::string upper = method;
+      for (auto& ch : upper) ch = static_cast<char>(std::toupper(ch));
+      bool served = false;
+      for (const auto& route : server.app().router().routes())
+        served = served || (route->pattern == path && route->method == upper);
+      if (!served && method != "parameters") extra.insert(upper + " " + path);
+    }
+  CHECK(extra.empty());
+}
+
+TEST_CASE("the topology is admin-only and shows where modules run", "[operations][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  CHECK(c.get("/api/v1/admin/topology").status == 401);
+  CHECK(c.get("/api/v1/admin/topology", server.customer_token("c@example.com")).status == 403);
+  const auto res = c.get("/api/v1/admin/topology", server.admin_token());
+  REQUIRE(res.status == 200);
+  CHECK(body_of(res) == nlohmann::json::parse(R"({"modules":[{"name":"identity","location":"local"},
+    {"name":"catalog","location":"local"}],"eventBus":{"transport":"inproc","subscriptions":[]}})"));
+}
+
+TEST_CASE("users, sessions and catalog changes survive a restart", "[operations][http]") {
+  test::TempDir dir;
+  std::string token;
+  {
+    test::TestServer first(dir.path());
+    token = first.customer_token("ann@example.com");
+    auto c = first.client();
+    REQUIRE(c.put("/api/v1/catalog/products/2", R"({"price":17777})", first.admin_token()).status == 200);
+    REQUIRE(c.del("/api/v1/catalog/products/3", first.admin_token()).status == 204);
+  }
+  test::TestServer second(dir.path());
+  auto c = second.client();
+  CHECK(body_of(c.get("/api/v1/identity/me", token)).at("email") == "ann@example.com");
+  CHECK(body_of(c.get("/api/v1/catalog/products/2")).at("price") == 17777);
+  CHECK(c.get("/api/v1/catalog/products/3").status == 404);
+  CHECK(body_of(c.get("/api/v1/catalog/products")).at("totalItems") == 63);  // demo data is not loaded twice
+  CHECK(second.login("ann@example.com", "password-123").size() == 43);
+}

@@ -1,0 +1,77 @@
+#include "support/test_server.hpp"
+
+#include <random>
+
+#include <catch2/catch.hpp>
+
+namespace eshop::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() / ("eshop-test-" + std::to_string(rd()) + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+app::Config test_config(const std::filesystem::path& data_dir) {
+  app::Config c;
+  c.host = "127.0.0.1";
+  c.port = 0;
+  c.threads = 2;
+  c.data_dir = data_dir.string();
+  c.access_log = false;
+  c.log_level = "warn";
+  c.admin_email = kAdminEmail;
+  c.admin_password = kAdminPassword;
+  // A cheaper Argon2id keeps the suite fast; production defaults are tested in unit tests.
+  c.password_mem_kib = 8 * 1024;
+  c.password_ops_limit = 1;
+  return c;
+}
+
+TestServer::TestServer(std::filesystem::path data_dir) {
+  if (data_dir.empty()) {
+    owned_dir_ = std::make_unique<TempDir>();
+    data_dir = owned_dir_->path();
+  }
+  data_dir_ = data_dir;
+  app_ = std::make_unique<app::App>(test_config(data_dir_));
+  app_->start();
+}
+
+TestServer::TestServer(app::Config config) : data_dir_(config.data_dir) {
+  app_ = std::make_unique<app::App>(std::move(config));
+  app_->start();
+}
+
+TestServer::~TestServer() = default;
+
+std::string TestServer::login(const std::string& email, const std::string& password) const {
+  auto c = client();
+  const auto res = c.post("/api/v1/identity/login", nlohmann::json{{"email", email}, {"password", password}}.dump());
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  return body_of(res).at("token").get<std::string>();
+}
+
+std::string TestServer::customer_token(const std::string& email) const {
+  auto c = client();
+  const auto res = c.post("/api/v1/identity/register",
+                          nlohmann::json{{"email", email}, {"password", "password-123"}, {"name", "Test Customer"}}.dump());
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  return login(email, "password-123");
+}
+
+nlohmann::json body_of(const http::Response& response) {
+  auto j = nlohmann::json::parse(response.body, nullptr, false);
+  INFO(response.body);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+}  // namespace eshop::test

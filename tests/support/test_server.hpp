@@ -1,0 +1,62 @@
+#pragma once
+// Starts the real application on 127.0.0.1 and an ephemeral port, with its own data dir.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <eshop/http_client.hpp>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+
+namespace eshop::test {
+
+inline constexpr const char* kAdminEmail = "admin@example.com";
+inline constexpr const char* kAdminPassword = "admin-password-1";
+
+// A fresh directory under the system temp dir, removed with everything in it.
+class TempDir final {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+app::Config test_config(const std::filesystem::path& data_dir);
+
+class TestServer final {
+ public:
+  // Serves from `data_dir` (a new temp dir if empty); the admin account is configured.
+  explicit TestServer(std::filesystem::path data_dir = {});
+  explicit TestServer(app::Config config);
+  ~TestServer();
+
+  std::uint16_t port() const { return app_->port(); }
+  const std::filesystem::path& data_dir() const { return data_dir_; }
+  app::App& app() { return *app_; }
+  // A new client with its own keep-alive connection.
+  http::Client client() const { return http::Client("127.0.0.1", port()); }
+  void stop() { app_->stop(); }
+
+  // Logs in and returns the token; FAILs the test on anything but 200.
+  std::string login(const std::string& email, const std::string& password) const;
+  std::string admin_token() const { return login(kAdminEmail, kAdminPassword); }
+  // Registers a customer with password "password-123" and returns a token.
+  std::string customer_token(const std::string& email) const;
+
+ private:
+  std::unique_ptr<TempDir> owned_dir_;
+  std::filesystem::path data_dir_;
+  std::unique_ptr<app::App> app_;
+};
+
+nlohmann::json body_of(const http::Response& response);
+
+}  // namespace eshop::test

@@ -1,0 +1,128 @@
+#include <catch2/catch.hpp>
+
+#include <eshop/crypto.hpp>
+
+#include "password.hpp"
+#include "service.hpp"
+#include "validation.hpp"
+
+using namespace eshop;
+using namespace eshop::identity;
+
+namespace eshop::identity {
+std::span<const Migration> migrations();
+}
+
+TEST_CASE("emails are normalized and checked", "[identity][unit]") {
+  CHECK(normalize_email("  Ann.Lee@Example.COM ") == "ann.lee@example.com");
+  CHECK(is_valid_email("ann@example.com"));
+  CHECK(is_valid_email("a.b+tag@sub.example.co.uk"));
+  CHECK_FALSE(is_valid_email("ann@example"));
+  CHECK_FALSE(is_valid_email("annexample.com"));
+  CHECK_FALSE(is_valid_email("ann@@example.com"));
+  CHECK_FALSE(is_valid_email("an n@example.com"));
+  CHECK_FALSE(is_valid_email(".ann@example.com"));
+  CHECK_FALSE(is_valid_email("ann@example..com"));
+}
+
+TEST_CASE("a registration needs a valid email, 8 characters of password and a name", "[identity][unit]") {
+  CHECK(validate_registration("ann@example.com", "12345678", "Ann").empty());
+  CHECK(validate_registration("ann@example.com", "1234567", "Ann") ==
+        FieldErrors{{"password", {"must be at least 8 characters"}}});
+  CHECK(validate_registration("bad", "12345678", " ") ==
+        FieldErrors{{"email", {"must be a valid email address"}}, {"name", {"must not be empty"}}});
+  // Characters, not bytes: eight two-byte letters are a valid password, seven are not.
+  CHECK(validate_registration("a@b.co", "ääääääää", "A").empty());
+  CHECK_FALSE(validate_registration("a@b.co", "äääääää", "A").empty());
+}
+
+TEST_CASE("passwords are stored as Argon2id hashes that verify only the right password", "[identity][unit]") {
+  const PasswordHasher hasher(2, 19 * 1024 * 1024);  // the production cost
+  const auto hash = hasher.hash("correct horse");
+  CHECK(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
+  CHECK(hash.find("correct horse") == std::string::npos);
+  CHECK(hasher.verify(hash, "correct horse"));
+  CHECK_FALSE(hasher.verify(hash, "correct horsE"));
+  CHECK(hasher.hash("correct horse") != hash);  // salted
+}
+
+TEST_CASE("tokens are 256 random bits, base64url, and stored as SHA-256", "[identity][unit]") {
+  const auto a = crypto::random_token(32);
+  const auto b = crypto::random_token(32);
+  CHECK(a.size() == 43);
+  CHECK(a != b);
+  CHECK(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+  CHECK(crypto::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const auto uuid = crypto::new_uuid();
+  CHECK(uuid.size() == 36);
+  CHECK(uuid[14] == '4');
+}
+
+namespace {
+
+struct Fixture {
+  std::unique_ptr<Database> db = Database::open(":memory:");
+  ManualClock clock{*parse_rfc3339("2026-11-24T10:00:00Z")};
+  std::unique_ptr<IdentityService> service;
+  Fixture() {
+    db->migrate(migrations());
+    Settings s;
+    s.token_ttl = std::chrono::hours(24);
+    s.password_ops_limit = 1;
+    s.password_mem_limit = 8 * 1024 * 1024;
+    service = std::make_unique<IdentityService>(*db, clock, s);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a token expires after its time to live", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("Ann@Example.com", "password-1", "Ann"));
+  const auto login = f.service->login("ann@example.com", "password-1");
+  REQUIRE(login);
+  CHECK(to_rfc3339(login->expires_at) == "2026-11-25T10:00:00Z");
+  CHECK(f.service->authenticate(login->token)->email == "ann@example.com");
+  f.clock.advance(std::chrono::hours(24) - std::chrono::seconds(1));
+  CHECK(f.service->authenticate(login->token));
+  f.clock.advance(std::chrono::seconds(1));
+  CHECK_FALSE(f.service->authenticate(login->token));
+}
+
+TEST_CASE("a logged-out token stops working and others keep working", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("ann@example.com", "password-1", "Ann"));
+  const auto first = f.service->login("ann@example.com", "password-1");
+  const auto second = f.service->login("ann@example.com", "password-1");
+  f.service->logout(first->token);
+  CHECK_FALSE(f.service->authenticate(first->token));
+  CHECK(f.service->authenticate(second->token));
+}
+
+TEST_CASE("wrong password and unknown email fail the same way", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("ann@example.com", "password-1", "Ann"));
+  const auto wrong = f.service->login("ann@example.com", "password-2");
+  const auto unknown = f.service->login("bob@example.com", "password-1");
+  REQUIRE_FALSE(wrong);
+  REQUIRE_FALSE(unknown);
+  CHECK(wrong.error().code == ErrorCode::unauthorized);
+  CHECK(wrong.error().detail == unknown.error().detail);
+}
+
+TEST_CASE("an email is registered once, whatever its case", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("ann@example.com", "password-1", "Ann"));
+  const auto again = f.service->register_user("ANN@example.com", "password-2", "Ann Two");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == ErrorCode::conflict);
+}
+
+TEST_CASE("the configured admin gets the admin role and the configured password", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("boss@example.com", "old-password", "Boss"));
+  f.service->ensure_admin("boss@example.com", "new-password");
+  const auto login = f.service->login("boss@example.com", "new-password");
+  REQUIRE(login);
+  CHECK(login->user.roles == std::vector<std::string>{"customer", "admin"});
+}

@@ -1,0 +1,63 @@
+#include <catch2/catch.hpp>
+
+#include <eshop/json_body.hpp>
+
+using namespace eshop;
+using namespace eshop::http;
+
+namespace {
+
+Request with_body(std::string body, std::string content_type = "application/json") {
+  Request r;
+  r.method = "POST";
+  r.target = "/";
+  if (!content_type.empty()) r.headers.add("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string nested(int depth) { return "{\"a\":" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}"; }
+
+}  // namespace
+
+TEST_CASE("a JSON object body is parsed", "[kernel][unit]") {
+  const auto body = json_object_body(with_body(R"({"name":"x"})", "application/json; charset=utf-8"));
+  REQUIRE(body);
+  CHECK((*body)["name"] == "x");
+}
+
+TEST_CASE("a body of another media type is refused with 415", "[kernel][unit]") {
+  const auto body = json_object_body(with_body(R"({"name":"x"})", "text/plain"));
+  REQUIRE_FALSE(body);
+  CHECK(body.error().code == ErrorCode::unsupported_media_type);
+}
+
+TEST_CASE("malformed JSON, an empty body or a non-object is a 400", "[kernel][unit]") {
+  CHECK(json_object_body(with_body("{\"name\":")).error().code == ErrorCode::bad_request);
+  CHECK(json_object_body(with_body("")).error().code == ErrorCode::bad_request);
+  CHECK(json_object_body(with_body("[1,2]")).error().code == ErrorCode::bad_request);
+}
+
+TEST_CASE("JSON nested 64 levels is accepted, 65 is refused", "[kernel][unit]") {
+  CHECK(json_object_body(with_body(nested(64))));
+  const auto deep = json_object_body(with_body(nested(65)));
+  REQUIRE_FALSE(deep);
+  CHECK(deep.error().code == ErrorCode::bad_request);
+  CHECK(json_object_body(with_body(R"({"a":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["})")));
+}
+
+TEST_CASE("field reader reports every wrong or missing field", "[kernel][unit]") {
+  const auto j = nlohmann::json::parse(R"({"name":5,"price":"cheap","stock":3.0,"big":1.5})");
+  FieldReader in(j);
+  CHECK_FALSE(in.string("name", true));
+  CHECK_FALSE(in.integer("price", true));
+  CHECK(in.integer("stock", false) == 3);
+  CHECK_FALSE(in.integer("big", false));
+  CHECK_FALSE(in.string("missing", true));
+  const auto e = in.to_error();
+  CHECK(e.code == ErrorCode::validation);
+  CHECK(e.fields == FieldErrors{{"big", {"must be a whole number"}},
+                                {"missing", {"is required"}},
+                                {"name", {"must be a string"}},
+                                {"price", {"must be a whole number"}}});
+}
