@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <soci/soci.h>
 
@@ -31,17 +32,23 @@ class Database final {
   // commits when it returns, rolls back when it throws.
   template <class F>
   auto write(F&& work) {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     soci::transaction tx(session_);
     if constexpr (std::is_void_v<decltype(work(session_))>) {
       work(session_);
       tx.commit();
+      lock.unlock();
+      committed();
     } else {
       auto result = work(session_);
       tx.commit();
+      lock.unlock();
+      committed();
       return result;
     }
   }
+  // `listener` runs after every commit of write(), outside the lock (the outbox relay's wake-up).
+  void on_commit(std::function<void()> listener);
   // Runs `work` serialized with writes, outside an explicit transaction.
   template <class F>
   auto read(F&& work) {
@@ -55,10 +62,13 @@ class Database final {
  private:
   explicit Database(std::string path);
   void exec_script(std::string_view sql);
+  void committed();
 
   std::string path_;
   std::mutex mutex_;
   soci::session session_;
+  std::mutex listeners_mutex_;
+  std::vector<std::function<void()>> listeners_;
 };
 
 }  // namespace eshop

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <eshop/clock.hpp>
+#include <eshop/telemetry.hpp>
 
 namespace eshop {
 
@@ -20,6 +21,10 @@ struct Event {
   std::string correlation_id;  // the request id that caused it
   nlohmann::json payload;
 };
+
+// A new event with a fresh id, stamped with the clock's time.
+Event new_event(std::string type, std::string source, nlohmann::json payload, std::string correlation_id,
+                const Clock& clock);
 
 nlohmann::json to_json(const Event& event);
 // Throws std::invalid_argument when a field is missing or of the wrong type.
@@ -34,7 +39,9 @@ class EventBus {
  public:
   using Handler = std::function<void(const Event&)>;
   virtual ~EventBus() = default;
-  // Hands the event to the transport; delivery to subscribers is asynchronous.
+  // Hands the event to the transport and returns once the transport has taken
+  // responsibility for it; throws when it has not (the outbox relay then retries).
+  // Only outbox relays publish, never a request thread or an open transaction.
   virtual void publish(const Event& event) = 0;
   // `subscriber` (a module name) handles every event of `type`. Call before start().
   virtual void subscribe(std::string subscriber, std::string type, Handler handler) = 0;
@@ -46,8 +53,10 @@ class EventBus {
   virtual std::vector<Subscription> subscriptions() const = 0;
 };
 
-// Dispatches on its own thread; every event is round-tripped through JSON so that a
-// transport swap cannot change behaviour.
-std::unique_ptr<EventBus> make_inprocess_bus();
+// Delivers on the publishing relay's thread, to every subscriber of the type, and takes
+// responsibility only when every handler succeeded: a failure makes publish() throw (after
+// the other handlers ran), so the relay retries and the inboxes drop the repeats. Every
+// event is round-tripped through JSON so that a transport swap cannot change behaviour.
+std::unique_ptr<EventBus> make_inprocess_bus(EventTelemetry& telemetry);
 
 }  // namespace eshop

@@ -2,7 +2,10 @@
 
 #include <filesystem>
 
+#include <basket/module.hpp>
 #include <catalog/module.hpp>
+#include <discount/module.hpp>
+#include <eshop/outbox.hpp>
 #include <eshop/database.hpp>
 #include <eshop/problem.hpp>
 #include <identity/module.hpp>
@@ -24,15 +27,20 @@ struct App::Parts {
   std::vector<std::unique_ptr<Database>> databases;
   std::unique_ptr<identity::IdentityModule> identity;
   std::unique_ptr<catalog::CatalogModule> catalog;
+  std::unique_ptr<discount::DiscountModule> discount;
+  std::unique_ptr<Module> basket;
   std::vector<Module*> modules;
+  std::vector<std::unique_ptr<OutboxRelay>> relays;  // one per module database
   http::Router router;
   std::unique_ptr<Gateway> gateway;
   std::unique_ptr<net::HttpServer> server;
   bool running = false;
 
+  // The module's own database, with its outbox and a relay that delivers it to the bus.
   Database& open_database(const std::string& module) {
     const auto path = std::filesystem::path(config.data_dir) / (module + ".db");
     databases.push_back(Database::open(path.string()));
+    relays.push_back(std::make_unique<OutboxRelay>(*databases.back(), *bus, module, metrics));
     return *databases.back();
   }
 };
@@ -55,22 +63,34 @@ App::App(Config config) : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
   p.config = std::move(config);
   std::filesystem::create_directories(p.config.data_dir);
-  p.bus = make_inprocess_bus();
+  p.bus = make_inprocess_bus(p.metrics);
 
   // Every module, its database and its dependencies, in one list.
-  if (p.config.hosts("identity"))
-    p.identity = identity::make_module({p.open_database("identity"), p.clock, identity_settings(p.config)});
-  if (p.config.hosts("catalog"))
+  const auto& c = p.config;
+  if (c.hosts("identity"))
+    p.identity = identity::make_module({p.open_database("identity"), p.clock, identity_settings(c)});
+  if (c.hosts("catalog"))
     p.catalog = catalog::make_module(
-        {p.open_database("catalog"), p.clock, {.currency = p.config.currency, .load_demo_data = p.config.demo_data}});
+        {p.open_database("catalog"), p.clock, {.currency = c.currency, .load_demo_data = c.demo_data}});
+  if (c.hosts("discount"))
+    p.discount = discount::make_module({p.open_database("discount"), p.clock, {.load_demo_data = c.demo_data}});
+  if (c.hosts("basket"))
+    p.basket = basket::make_module({p.open_database("basket"), p.clock, p.catalog->api(), p.discount->api(),
+                                    {.currency = c.currency}});
 
-  for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get())})
+  for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get()),
+                    static_cast<Module*>(p.discount.get()), p.basket.get()})
     if (m) p.modules.push_back(m);
   for (Module* m : p.modules) {
     m->register_routes(p.router);
     m->subscribe(*p.bus);
   }
   register_operations(p.router, {p.modules, *p.bus, p.metrics, p.config});
+  p.metrics.set_backlog_source([&p] {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (const auto& r : p.relays) out.emplace_back(r->module(), r->backlog());
+    return out;
+  });
 
   const Authenticator* authenticator = p.identity ? &p.identity->api() : nullptr;
   p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log);
@@ -90,6 +110,7 @@ App::~App() { stop(); }
 void App::start() {
   auto& p = *parts_;
   p.bus->start();
+  for (auto& r : p.relays) r->start();
   p.server->start();
   p.running = true;
   std::string modules;
@@ -107,6 +128,7 @@ void App::stop() {
   if (!p.running) return;
   p.running = false;
   p.server->stop();
+  for (auto& r : p.relays) r->stop();
   p.bus->stop();
   spdlog::info("\"msg\":\"stopped\"");
   spdlog::default_logger()->flush();

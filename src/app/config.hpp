@@ -12,7 +12,7 @@
 
 namespace eshop::app {
 
-inline const std::vector<std::string> kAllModules = {"identity", "catalog"};
+inline const std::vector<std::string> kAllModules = {"identity", "catalog", "discount", "basket"};
 
 struct Config {
   std::string host = "0.0.0.0";

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 #include <prometheus/counter.h>
+#include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -20,6 +21,19 @@ struct Metrics::Impl {
                                                            .Name("eshop_http_request_duration_seconds")
                                                            .Help("Time from a whole request to its response")
                                                            .Register(registry);
+  prometheus::Family<prometheus::Counter>& events =
+      prometheus::BuildCounter()
+          .Name("eshop_events_total")
+          .Help("Integration events by outcome: published, publish_failed, dead_lettered, handled, handler_failed")
+          .Register(registry);
+  prometheus::Family<prometheus::Gauge>& backlog =
+      prometheus::BuildGauge().Name("eshop_outbox_backlog").Help("Events waiting in a module's outbox").Register(registry);
+  std::function<std::vector<std::pair<std::string, std::int64_t>>()> backlog_source;
+
+  void count_event(const char* outcome, const char* role, std::string_view module, std::string_view type) {
+    events.Add({{"outcome", outcome}, {role, std::string(module)}, {"type", std::string(type)}}).Increment();
+  }
+
   // Label lookups in prometheus-cpp hash and lock; remember the series per label set.
   struct Series {
     prometheus::Counter* count;
@@ -55,6 +69,31 @@ void Metrics::observe_request(std::string_view module, std::string_view route, s
   s.duration->Observe(seconds);
 }
 
-std::string Metrics::render() const { return prometheus::TextSerializer().Serialize(impl_->registry.Collect()); }
+void Metrics::set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source) {
+  impl_->backlog_source = std::move(source);
+}
+
+std::string Metrics::render() const {
+  if (impl_->backlog_source)
+    for (const auto& [module, n] : impl_->backlog_source())
+      impl_->backlog.Add({{"module", module}}).Set(static_cast<double>(n));
+  return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
+}
+
+void Metrics::published(std::string_view source, std::string_view type) {
+  impl_->count_event("published", "module", source, type);
+}
+void Metrics::publish_failed(std::string_view source, std::string_view type) {
+  impl_->count_event("publish_failed", "module", source, type);
+}
+void Metrics::dead_lettered(std::string_view source, std::string_view type) {
+  impl_->count_event("dead_lettered", "module", source, type);
+}
+void Metrics::handled(std::string_view subscriber, std::string_view type) {
+  impl_->count_event("handled", "module", subscriber, type);
+}
+void Metrics::handler_failed(std::string_view subscriber, std::string_view type) {
+  impl_->count_event("handler_failed", "module", subscriber, type);
+}
 
 }  // namespace eshop::app

@@ -1,19 +1,34 @@
 #pragma once
 // Prometheus metrics: request counts and latency by module, route and status.
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include <eshop/telemetry.hpp>
 
 namespace eshop::app {
 
-class Metrics final {
+// Also the event machinery's telemetry: events published, failed, dead-lettered, handled.
+class Metrics final : public EventTelemetry {
  public:
   Metrics();
   ~Metrics();
   void observe_request(std::string_view module, std::string_view route, std::string_view method, int status,
                        double seconds);
+  // Asked at every scrape: each module's outbox backlog.
+  void set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source);
   // The Prometheus text exposition format, version 0.0.4.
   std::string render() const;
+
+  void published(std::string_view source, std::string_view type) override;
+  void publish_failed(std::string_view source, std::string_view type) override;
+  void dead_lettered(std::string_view source, std::string_view type) override;
+  void handled(std::string_view subscriber, std::string_view type) override;
+  void handler_failed(std::string_view subscriber, std::string_view type) override;
 
  private:
   struct Impl;

@@ -66,6 +66,16 @@ int Database::schema_version() {
   return ind == soci::i_ok ? v : 0;
 }
 
+void Database::on_commit(std::function<void()> listener) {
+  std::lock_guard lock(listeners_mutex_);
+  listeners_.push_back(std::move(listener));
+}
+
+void Database::committed() {
+  std::lock_guard lock(listeners_mutex_);
+  for (const auto& l : listeners_) l();
+}
+
 bool Database::ping() {
   try {
     std::lock_guard lock(mutex_);

@@ -1,15 +1,21 @@
 #include <eshop/event_bus.hpp>
 
-#include <condition_variable>
-#include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 
 #include <spdlog/spdlog.h>
 
+#include <eshop/crypto.hpp>
+
 namespace eshop {
+
+Event new_event(std::string type, std::string source, nlohmann::json payload, std::string correlation_id,
+                const Clock& clock) {
+  return {crypto::new_uuid(), std::move(type), std::move(source), clock.now(), std::move(correlation_id),
+          std::move(payload)};
+}
 
 nlohmann::json to_json(const Event& e) {
   return {{"id", e.id},     {"type", e.type},
@@ -39,16 +45,32 @@ namespace {
 
 class InProcessBus final : public EventBus {
  public:
-  ~InProcessBus() override { stop(); }
+  explicit InProcessBus(EventTelemetry& telemetry) : telemetry_(telemetry) {}
 
   void publish(const Event& event) override {
-    // Serialize now, as a wire transport would: the subscriber sees only what JSON carries.
-    std::string wire = to_json(event).dump();
+    // Serialize and parse, as a wire transport would: subscribers see only what JSON carries.
+    const Event received = event_from_json(nlohmann::json::parse(to_json(event).dump()));
+    std::vector<const Entry*> entries;
     {
       std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(wire));
+      const auto it = handlers_.find(received.type);
+      if (it == handlers_.end()) return;
+      for (const auto& e : it->second) entries.push_back(&e);
     }
-    wake_.notify_one();
+    std::string failures;
+    for (const auto* entry : entries) {
+      try {
+        entry->handler(received);
+        telemetry_.handled(entry->subscriber, received.type);
+      } catch (const std::exception& e) {
+        telemetry_.handler_failed(entry->subscriber, received.type);
+        spdlog::error("\"msg\":\"event handler failed\",\"subscriber\":{},\"type\":{},\"eventId\":{},\"error\":{}",
+                      nlohmann::json(entry->subscriber).dump(), nlohmann::json(received.type).dump(),
+                      nlohmann::json(received.id).dump(), nlohmann::json(e.what()).dump());
+        failures += (failures.empty() ? "" : "; ") + entry->subscriber + ": " + e.what();
+      }
+    }
+    if (!failures.empty()) throw std::runtime_error("event " + received.id + " not handled by " + failures);
   }
 
   void subscribe(std::string subscriber, std::string type, Handler handler) override {
@@ -59,24 +81,12 @@ class InProcessBus final : public EventBus {
 
   void start() override {
     std::lock_guard lock(mutex_);
-    if (running_) return;
     running_ = true;
-    stopping_ = false;
-    worker_ = std::thread([this] { run(); });
   }
-
   void stop() override {
-    {
-      std::lock_guard lock(mutex_);
-      if (!running_) return;
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
     std::lock_guard lock(mutex_);
     running_ = false;
   }
-
   bool healthy() const override { return true; }
   std::string transport() const override { return "inproc"; }
 
@@ -94,45 +104,16 @@ class InProcessBus final : public EventBus {
     Handler handler;
   };
 
-  void run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued was delivered
-      std::string wire = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      dispatch(wire);
-      lock.lock();
-    }
-  }
-
-  void dispatch(const std::string& wire) {
-    const Event event = event_from_json(nlohmann::json::parse(wire));
-    const auto it = handlers_.find(event.type);  // handlers_ is fixed once running
-    if (it == handlers_.end()) return;
-    for (const auto& entry : it->second) {
-      try {
-        entry.handler(event);
-      } catch (const std::exception& e) {
-        spdlog::error("\"msg\":\"event handler failed\",\"subscriber\":{},\"type\":{},\"eventId\":{},\"error\":{}",
-                      nlohmann::json(entry.subscriber).dump(), nlohmann::json(event.type).dump(),
-                      nlohmann::json(event.id).dump(), nlohmann::json(e.what()).dump());
-      }
-    }
-  }
-
+  EventTelemetry& telemetry_;
   mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::string> queue_;
-  std::map<std::string, std::vector<Entry>> handlers_;
-  std::thread worker_;
+  std::map<std::string, std::list<Entry>> handlers_;  // list: entries keep their address
   bool running_ = false;
-  bool stopping_ = false;
 };
 
 }  // namespace
 
-std::unique_ptr<EventBus> make_inprocess_bus() { return std::make_unique<InProcessBus>(); }
+std::unique_ptr<EventBus> make_inprocess_bus(EventTelemetry& telemetry) {
+  return std::make_unique<InProcessBus>(telemetry);
+}
 
 }  // namespace eshop

@@ -20,6 +20,8 @@ TEST_CASE("health: live, and ready with each module's database and the bus", "[o
   CHECK(body_of(ready) == nlohmann::json::parse(R"({"status":"ready","checks":{
     "identity":{"status":"up","detail":"database reachable"},
     "catalog":{"status":"up","detail":"database reachable"},
+    "discount":{"status":"up","detail":"database reachable"},
+    "basket":{"status":"up","detail":"database reachable"},
     "eventBus":{"status":"up","detail":"inproc"}}})"));
 }
 
@@ -75,7 +77,11 @@ TEST_CASE("the topology is admin-only and shows where modules run", "[operations
   const auto res = c.get("/api/v1/admin/topology", server.admin_token());
   REQUIRE(res.status == 200);
   CHECK(body_of(res) == nlohmann::json::parse(R"({"modules":[{"name":"identity","location":"local"},
-    {"name":"catalog","location":"local"}],"eventBus":{"transport":"inproc","subscriptions":[]}})"));
+    {"name":"catalog","location":"local"},{"name":"discount","location":"local"},{"name":"basket","location":"local"}],
+    "eventBus":{"transport":"inproc","subscriptions":[
+      {"subscriber":"basket","eventType":"catalog.product_deleted.v1"},
+      {"subscriber":"basket","eventType":"catalog.product_price_changed.v1"},
+      {"subscriber":"basket","eventType":"catalog.product_updated.v1"}]}})"));
 }
 
 TEST_CASE("users, sessions and catalog changes survive a restart", "[operations][http]") {

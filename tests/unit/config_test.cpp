@@ -38,7 +38,7 @@ TEST_CASE("serve runs with the documented defaults", "[app][unit]") {
   const auto& c = std::get<Config>(parsed);
   CHECK(c.port == 8080);
   CHECK(c.data_dir == "./data");
-  CHECK(c.modules == std::vector<std::string>{"identity", "catalog"});
+  CHECK(c.modules == std::vector<std::string>{"identity", "catalog", "discount", "basket"});
   CHECK(c.bus == "inproc");
   CHECK(c.currency == "USD");
 }
@@ -75,6 +75,7 @@ TEST_CASE("bad configuration is refused with exit code 2", "[app][unit]") {
   CHECK(std::get<int>(parse({"serve", "--port", "80x"})) == 2);
   CHECK(std::get<int>(parse({"serve", "--modules", "identity,warehouse"})) == 2);
   CHECK(std::get<int>(parse({"serve", "--log-level", "loud"})) == 2);
+  CHECK(std::get<int>(parse({"serve", "--modules", "basket,catalog"})) == 2);  // basket needs discount here
   ConfigFile unknown_key(R"({"prot": 1})");
   CHECK(std::get<int>(parse({"serve", "--config", unknown_key.path.string()})) == 2);
 }

@@ -99,7 +99,7 @@ class Handlers final {
     if (!id) return no_such_product();
     auto fields = read_fields(req);
     if (!fields) return http::problem(fields.error());
-    auto product = service_.update(*id, *fields);
+    auto product = service_.update(*id, *fields, req.request_id);
     if (!product) return http::problem(product.error());
     return written(product->id, 200);
   }
@@ -107,7 +107,7 @@ class Handlers final {
   http::Response remove(http::Request& req) const {
     const auto id = product_id(req);
     if (!id) return no_such_product();
-    if (auto done = service_.remove(*id); !done) return http::problem(done.error());
+    if (auto done = service_.remove(*id, req.request_id); !done) return http::problem(done.error());
     return http::Response::no_content();
   }
 

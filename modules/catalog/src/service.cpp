@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <catalog/events.hpp>
+
 namespace eshop::embedded {
 std::string_view demo_catalog();  // generated from data/demo_catalog.json
 }
@@ -75,7 +77,8 @@ Result<Product> CatalogService::create(const ProductFields& fields) {
   return p;
 }
 
-Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fields) {
+Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fields,
+                                       const std::string& correlation_id) {
   std::lock_guard lock(write_mutex_);
   const auto current = snapshot();
   const auto* entry = current->find(id);
@@ -84,15 +87,24 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
   Product p = entry->product;
   apply(fields, p);
   p.updated_at = to_rfc3339(clock_.now());
-  store_.update(p);
+  std::vector<Event> events;
+  if (p.price != entry->product.price) {
+    const events::ProductPriceChanged changed{ProductId{p.id}, Money::cents(entry->product.price), Money::cents(p.price)};
+    events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_));
+  }
+  const events::ProductUpdated updated{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock};
+  events.push_back(new_event(std::string(updated.kType), "catalog", updated, correlation_id, clock_));
+  store_.update(p, events);
   publish(with_product(*current, p.id, &p));
   return p;
 }
 
-Result<void> CatalogService::remove(std::int64_t id) {
+Result<void> CatalogService::remove(std::int64_t id, const std::string& correlation_id) {
   std::lock_guard lock(write_mutex_);
   const auto current = snapshot();
-  if (!current->find(id) || !store_.remove(id)) return fail(Error::not_found("No product has this id."));
+  const events::ProductDeleted deleted{ProductId{id}};
+  const std::vector<Event> events = {new_event(std::string(deleted.kType), "catalog", deleted, correlation_id, clock_)};
+  if (!current->find(id) || !store_.remove(id, events)) return fail(Error::not_found("No product has this id."));
   publish(with_product(*current, id, nullptr));
   return {};
 }

@@ -19,8 +19,10 @@ class CatalogService final : public Api {
 
   std::shared_ptr<const Snapshot> snapshot() const;
   Result<Product> create(const ProductFields& fields);
-  Result<Product> update(std::int64_t id, const ProductFields& fields);
-  Result<void> remove(std::int64_t id);
+  // Publishes ProductUpdated, and ProductPriceChanged when the price changed, through the outbox.
+  Result<Product> update(std::int64_t id, const ProductFields& fields, const std::string& correlation_id);
+  // Publishes ProductDeleted through the outbox.
+  Result<void> remove(std::int64_t id, const std::string& correlation_id);
 
   Result<ProductView> find_product(ProductId id) const override;
 

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <eshop/outbox.hpp>
+
 namespace eshop::catalog {
 namespace {
 
@@ -130,8 +132,9 @@ Product CatalogStore::insert(Product product) {
   return product;
 }
 
-void CatalogStore::update(const Product& p) {
+void CatalogStore::update(const Product& p, const std::vector<Event>& events) {
   db_.write([&](soci::session& sql) {
+    for (const auto& e : events) outbox::enqueue(sql, e);
     const std::string attrs = attributes_text(p.attributes);
     const long long id = p.id, price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
     const long long supplier = p.supplier_id.value_or(0);
@@ -144,12 +147,14 @@ void CatalogStore::update(const Product& p) {
   });
 }
 
-bool CatalogStore::remove(std::int64_t id) {
+bool CatalogStore::remove(std::int64_t id, const std::vector<Event>& events) {
   return db_.write([&](soci::session& sql) {
     const long long v = id;
     soci::statement st = (sql.prepare << "DELETE FROM products WHERE id = :id", soci::use(v));
     st.execute(true);
-    return st.get_affected_rows() > 0;
+    if (st.get_affected_rows() == 0) return false;
+    for (const auto& e : events) outbox::enqueue(sql, e);
+    return true;
   });
 }
 

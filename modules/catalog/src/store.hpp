@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <eshop/database.hpp>
+#include <eshop/event_bus.hpp>
 
 #include "model.hpp"
 
@@ -27,11 +28,12 @@ class CatalogStore final {
   // Loads the demo catalog document (see data/demo_catalog.json) in one transaction.
   void load_demo(std::string_view document, const std::string& now);
 
+  // Each write stores `events` in the outbox in the same transaction.
   // Returns the new product with its id.
   Product insert(Product product);
-  void update(const Product& product);
-  // False when there was no such product.
-  bool remove(std::int64_t id);
+  void update(const Product& product, const std::vector<Event>& events);
+  // False (and no events) when there was no such product.
+  bool remove(std::int64_t id, const std::vector<Event>& events);
 
  private:
   Database& db_;

@@ -1,0 +1,83 @@
+#pragma once
+// Transactional outbox and idempotent inbox: reliable events over any bus.
+//
+// A module writes its state change and the events it publishes in ONE transaction of its
+// own database (outbox::enqueue inside Database::write). A relay delivers committed rows
+// to the bus in order, retries with backoff until the transport takes them, and on start
+// delivers whatever a crash left behind. A consumer records each handled event id in its
+// own database in the same transaction as its effect (inbox::handle_once), so a
+// redelivered event has no second effect.
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <eshop/database.hpp>
+#include <eshop/event_bus.hpp>
+#include <eshop/telemetry.hpp>
+
+namespace eshop {
+
+namespace outbox {
+// Creates the outbox and inbox tables if they are missing.
+void install(Database& db);
+// Adds `event` to the outbox, inside the caller's transaction.
+void enqueue(soci::session& sql, const Event& event);
+// Events still waiting for delivery (dead-lettered ones excluded).
+std::int64_t backlog(Database& db);
+}  // namespace outbox
+
+namespace inbox {
+// Runs `effect` and records `event` as handled by `handler`, in one transaction, unless it
+// was handled before. Returns false for a duplicate.
+bool handle_once(Database& db, const Event& event, std::string_view handler,
+                 const std::function<void(soci::session&)>& effect);
+}  // namespace inbox
+
+struct RelayOptions {
+  std::chrono::milliseconds poll_interval{1000};  // also woken at once by every commit
+  std::chrono::milliseconds min_backoff{50};
+  std::chrono::milliseconds max_backoff{30000};
+  int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
+  int batch_size = 100;
+};
+
+class OutboxRelay final {
+ public:
+  OutboxRelay(Database& db, EventBus& bus, std::string module, EventTelemetry& telemetry, RelayOptions options = {});
+  ~OutboxRelay();
+  OutboxRelay(const OutboxRelay&) = delete;
+  OutboxRelay& operator=(const OutboxRelay&) = delete;
+
+  void start();
+  // Finishes the event in hand, then stops; what is left stays in the outbox for the next start.
+  void stop();
+  std::int64_t backlog() const { return outbox::backlog(db_); }
+  const std::string& module() const { return module_; }
+
+ private:
+  void run();
+  // Delivers one batch; returns how many were delivered, or -1 after a failure.
+  int deliver_batch();
+
+  Database& db_;
+  EventBus& bus_;
+  std::string module_;
+  EventTelemetry& telemetry_;
+  RelayOptions options_;
+  // Shared with the database's commit listener, which may outlive this relay.
+  struct Signal {
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    bool pending = true;  // something may be waiting: check at start
+  };
+  std::shared_ptr<Signal> signal_ = std::make_shared<Signal>();
+  std::thread thread_;
+};
+
+}  // namespace eshop

@@ -1,0 +1,28 @@
+#pragma once
+// For the composition root only: builds the basket module.
+#include <memory>
+#include <string>
+
+#include <catalog/api.hpp>
+#include <discount/api.hpp>
+#include <eshop/clock.hpp>
+#include <eshop/database.hpp>
+#include <eshop/module.hpp>
+
+namespace eshop::basket {
+
+struct Settings {
+  std::string currency = "USD";
+};
+
+struct Deps {
+  Database& db;
+  const Clock& clock;
+  const catalog::Api& catalog;    // product facts when a line is added (local or remote)
+  const discount::Api& discount;  // a coupon's current terms whenever the basket is priced
+  Settings settings;
+};
+
+std::unique_ptr<Module> make_module(Deps deps);
+
+}  // namespace eshop::basket

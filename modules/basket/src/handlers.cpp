@@ -1,0 +1,119 @@
+#include "handlers.hpp"
+
+#include <charconv>
+
+#include <eshop/json_body.hpp>
+#include <eshop/problem.hpp>
+
+namespace eshop::basket {
+
+std::string basket_json(const PricedBasket& b, const std::string& currency) {
+  auto items = nlohmann::ordered_json::array();
+  for (const auto& l : b.lines)
+    items.push_back({{"productId", l.product_id.value},
+                     {"name", l.name},
+                     {"unitPrice", l.unit_price.in_cents()},
+                     {"quantity", l.quantity},
+                     {"lineTotal", (l.unit_price * l.quantity).in_cents()},
+                     {"availableStock", l.available_stock}});
+  nlohmann::ordered_json coupon = nullptr;
+  if (b.coupon)
+    coupon = {{"code", b.coupon->code}, {"description", b.coupon->description}, {"discount", b.coupon->discount.in_cents()}};
+  return nlohmann::ordered_json{{"items", std::move(items)},
+                                {"itemCount", b.item_count},
+                                {"subtotal", b.subtotal.in_cents()},
+                                {"coupon", std::move(coupon)},
+                                {"discount", b.discount.in_cents()},
+                                {"total", b.total.in_cents()},
+                                {"currency", currency}}
+      .dump();
+}
+
+namespace {
+
+std::optional<ProductId> product_param(const http::Request& req) {
+  const auto text = req.param("productId");
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
+  return ProductId{id};
+}
+
+http::Response no_such_product() { return http::problem(Error::not_found("No product has this id.")); }
+
+class Handlers final {
+ public:
+  Handlers(BasketService& service, std::string currency) : service_(service), currency_(std::move(currency)) {}
+
+  http::Response ok(const PricedBasket& b) const { return http::Response::json(200, basket_json(b, currency_)); }
+  http::Response ok(const Result<PricedBasket>& b) const { return b ? ok(*b) : http::problem(b.error()); }
+
+  http::Response get(http::Request& req) const { return ok(service_.get(req.user->id)); }
+
+  http::Response add(http::Request& req) const {
+    auto body = http::json_object_body(req);
+    if (!body) return http::problem(body.error());
+    http::FieldReader in(*body);
+    const auto product = in.integer("productId", true);
+    const auto quantity = in.integer("quantity", false).value_or(1);
+    if (product && *product < 1) in.error("productId", "must be a product id, 1 or more");
+    if (in.ok() && quantity < 1) in.error("quantity", "must be 1 or more");
+    if (!in.ok()) return http::problem(in.to_error());
+    return ok(service_.add(req.user->id, ProductId{*product}, quantity));
+  }
+
+  http::Response set(http::Request& req) const {
+    const auto product = product_param(req);
+    if (!product) return no_such_product();
+    auto body = http::json_object_body(req);
+    if (!body) return http::problem(body.error());
+    http::FieldReader in(*body);
+    const auto quantity = in.integer("quantity", true);
+    if (quantity && *quantity < 0) in.error("quantity", "must be 0 or more");
+    if (!in.ok()) return http::problem(in.to_error());
+    return ok(service_.set(req.user->id, *product, *quantity));
+  }
+
+  http::Response remove(http::Request& req) const {
+    const auto product = product_param(req);
+    if (!product) return no_such_product();
+    return ok(service_.remove(req.user->id, *product));
+  }
+
+  http::Response apply_coupon(http::Request& req) const {
+    auto body = http::json_object_body(req);
+    if (!body) return http::problem(body.error());
+    http::FieldReader in(*body);
+    const auto code = in.string("code", true);
+    if (!in.ok()) return http::problem(in.to_error());
+    return ok(service_.apply_coupon(req.user->id, *code));
+  }
+
+  http::Response remove_coupon(http::Request& req) const { return ok(service_.remove_coupon(req.user->id)); }
+
+  http::Response clear(http::Request& req) const {
+    service_.clear(req.user->id);
+    return http::Response::no_content();
+  }
+
+ private:
+  BasketService& service_;
+  std::string currency_;
+};
+
+}  // namespace
+
+void register_handlers(http::Router& router, BasketService& service, std::string currency) {
+  auto h = std::make_shared<Handlers>(service, std::move(currency));
+  auto r = router.scope("basket");
+  using http::Access;
+  r.get("/api/v1/basket", Access::user, [h](http::Request& q) { return h->get(q); });
+  r.del("/api/v1/basket", Access::user, [h](http::Request& q) { return h->clear(q); });
+  r.post("/api/v1/basket/items", Access::user, [h](http::Request& q) { return h->add(q); });
+  r.put("/api/v1/basket/items/{productId}", Access::user, [h](http::Request& q) { return h->set(q); });
+  r.del("/api/v1/basket/items/{productId}", Access::user, [h](http::Request& q) { return h->remove(q); });
+  r.put("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->apply_coupon(q); });
+  r.del("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->remove_coupon(q); });
+}
+
+}  // namespace eshop::basket

@@ -1,0 +1,62 @@
+#include <basket/module.hpp>
+
+#include <catalog/events.hpp>
+#include <eshop/outbox.hpp>
+
+#include "handlers.hpp"
+#include "service.hpp"
+#include "store.hpp"
+
+namespace eshop::basket {
+
+std::span<const Migration> migrations();  // generated from migrations/basket
+
+namespace {
+
+class BasketModule final : public Module {
+ public:
+  explicit BasketModule(Deps deps)
+      : db_(deps.db), currency_(deps.settings.currency), service_(deps.db, deps.clock, deps.catalog, deps.discount) {
+    db_.migrate(migrations());
+  }
+
+  std::string_view name() const override { return "basket"; }
+  void register_routes(http::Router& router) override { register_handlers(router, service_, currency_); }
+
+  // The materialized view of catalog's products: each event applied once (inbox).
+  void subscribe(EventBus& bus) override {
+    namespace ev = catalog::events;
+    on<ev::ProductPriceChanged>(bus, "basket.price_changed", [](soci::session& sql, const ev::ProductPriceChanged& e) {
+      store::update_price(sql, e.product_id, e.new_price);
+    });
+    on<ev::ProductUpdated>(bus, "basket.product_updated", [](soci::session& sql, const ev::ProductUpdated& e) {
+      store::update_product(sql, e.product_id, e.name, e.price, e.available_stock);
+    });
+    on<ev::ProductDeleted>(bus, "basket.product_deleted", [](soci::session& sql, const ev::ProductDeleted& e) {
+      store::remove_product(sql, e.product_id);
+    });
+  }
+
+  HealthCheck check_health() const override {
+    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
+  }
+
+ private:
+  template <class E, class F>
+  void on(EventBus& bus, const char* handler, F effect) {
+    bus.subscribe("basket", std::string(E::kType), [this, handler, effect](const Event& event) {
+      const auto payload = event.payload.get<E>();
+      inbox::handle_once(db_, event, handler, [&](soci::session& sql) { effect(sql, payload); });
+    });
+  }
+
+  Database& db_;
+  std::string currency_;
+  BasketService service_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<BasketModule>(std::move(deps)); }
+
+}  // namespace eshop::basket

@@ -1,0 +1,28 @@
+#pragma once
+// basket's tables. Every function runs inside the caller's transaction.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <eshop/database.hpp>
+
+#include "pricing.hpp"
+
+namespace eshop::basket::store {
+
+std::vector<Line> lines(soci::session& sql, const std::string& user_id);
+std::optional<std::string> coupon_code(soci::session& sql, const std::string& user_id);
+std::int64_t quantity_of(soci::session& sql, const std::string& user_id, ProductId product);
+
+void upsert_line(soci::session& sql, const std::string& user_id, const Line& line, const std::string& now);
+void remove_line(soci::session& sql, const std::string& user_id, ProductId product);
+void set_coupon(soci::session& sql, const std::string& user_id, const std::optional<std::string>& code,
+                const std::string& now);
+void clear(soci::session& sql, const std::string& user_id);
+
+// The materialized view's updates from catalog's events: every line of one product.
+void update_price(soci::session& sql, ProductId product, Money price);
+void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock);
+void remove_product(soci::session& sql, ProductId product);
+
+}  // namespace eshop::basket::store
