@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "support/test_server.hpp"
 
@@ -101,4 +102,22 @@ TEST_CASE("users, sessions and catalog changes survive a restart", "[operations]
   CHECK(c.get("/api/v1/catalog/products/3").status == 404);
   CHECK(body_of(c.get("/api/v1/catalog/products")).at("totalItems") == 63);  // demo data is not loaded twice
   CHECK(second.login("ann@example.com", "password-123").size() == 43);
+}
+
+TEST_CASE("metrics count events published and handled, and the outbox backlog", "[operations][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  REQUIRE(c.put("/api/v1/catalog/products/1", R"({"price":11111})", server.admin_token()).status == 200);
+  std::string text;
+  for (int i = 0; i < 250; ++i) {
+    text = c.get("/metrics").body;
+    if (text.find(R"(eshop_events_total{module="basket",outcome="handled",type="catalog.product_updated.v1"} 1)") !=
+        std::string::npos)
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_THAT(text, Catch::Contains(R"(eshop_events_total{module="catalog",outcome="published",type="catalog.product_price_changed.v1"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(eshop_events_total{module="basket",outcome="handled",type="catalog.product_price_changed.v1"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(eshop_events_total{module="basket",outcome="handled",type="catalog.product_updated.v1"} 1)"));
+  CHECK_THAT(text, Catch::Contains(R"(eshop_outbox_backlog{module="catalog"} 0)"));
 }

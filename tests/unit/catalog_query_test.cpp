@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "query.hpp"
-#include "read_model.hpp"
+#include "catalog/src/query.hpp"
+#include "catalog/src/read_model.hpp"
 
 using namespace eshop;
 using namespace eshop::catalog;

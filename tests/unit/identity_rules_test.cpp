@@ -2,9 +2,9 @@
 
 #include <eshop/crypto.hpp>
 
-#include "password.hpp"
-#include "service.hpp"
-#include "validation.hpp"
+#include "identity/src/password.hpp"
+#include "identity/src/service.hpp"
+#include "identity/src/validation.hpp"
 
 using namespace eshop;
 using namespace eshop::identity;

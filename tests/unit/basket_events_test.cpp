@@ -1,0 +1,55 @@
+// basket's materialized view, fed by catalog's events through its inbox.
+#include <catch2/catch.hpp>
+
+#include <basket/module.hpp>
+#include <catalog/events.hpp>
+#include <eshop/outbox.hpp>
+
+#include "basket/src/store.hpp"
+
+using namespace eshop;
+
+namespace {
+
+class NoCatalog final : public catalog::Api {
+ public:
+  Result<catalog::ProductView> find_product(ProductId) const override { return fail(Error::not_found("none")); }
+};
+class NoDiscount final : public discount::Api {
+ public:
+  Result<discount::CouponTerms> find_coupon(const std::string&) const override { return fail(Error::not_found("none")); }
+};
+
+Event price_changed(const std::string& id, std::int64_t from, std::int64_t to) {
+  const catalog::events::ProductPriceChanged e{ProductId{1}, Money::cents(from), Money::cents(to)};
+  return {id, std::string(e.kType), "catalog", std::chrono::system_clock::now(), "req", e};
+}
+
+}  // namespace
+
+TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit]") {
+  auto db = Database::open(":memory:");
+  outbox::install(*db);
+  SystemClock clock;
+  NoCatalog catalog;
+  NoDiscount discounts;
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  auto module = basket::make_module({*db, clock, catalog, discounts, {}});
+  module->subscribe(*bus);
+  bus->start();
+  db->write([](soci::session& sql) {
+    basket::store::upsert_line(sql, "ann", {ProductId{1}, "Shoe", Money::cents(4000), 1, 5}, "2026-11-24T10:00:00Z");
+  });
+  auto unit_price = [&] {
+    return db->read([](soci::session& sql) { return basket::store::lines(sql, "ann").at(0).unit_price; });
+  };
+  bus->publish(price_changed("first", 4000, 5000));
+  CHECK(unit_price() == Money::cents(5000));
+  bus->publish(price_changed("second", 5000, 6000));
+  bus->publish(price_changed("first", 4000, 5000));  // the transport delivers "first" again
+  CHECK(unit_price() == Money::cents(6000));
+  int handled = 0;
+  db->read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM inbox", soci::into(handled); });
+  CHECK(handled == 2);
+}
