@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include <basket/module.hpp>
+#include <ordering/module.hpp>
 #include <catalog/module.hpp>
 #include <discount/module.hpp>
 #include <eshop/outbox.hpp>
@@ -11,6 +12,9 @@
 #include <identity/module.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/file_mail_sender.hpp"
+#include "adapters/test_payment_provider.hpp"
+#include "adapters/test_shipping_provider.hpp"
 #include "app/gateway.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
@@ -25,10 +29,17 @@ struct App::Parts {
   Metrics metrics;
   std::unique_ptr<EventBus> bus;
   std::vector<std::unique_ptr<Database>> databases;
+  // The ports' adapters: the test payment provider keeps its own ledger, as a real one would.
+  std::unique_ptr<Database> payments_ledger;
+  std::unique_ptr<adapters::TestPaymentProvider> default_payments;
+  adapters::TestShippingProvider default_shipping;
+  std::unique_ptr<adapters::FileMailSender> default_mail;
+  Ports ports;
   std::unique_ptr<identity::IdentityModule> identity;
   std::unique_ptr<catalog::CatalogModule> catalog;
   std::unique_ptr<discount::DiscountModule> discount;
   std::unique_ptr<Module> basket;
+  std::unique_ptr<Module> ordering;
   std::vector<Module*> modules;
   std::vector<std::unique_ptr<OutboxRelay>> relays;  // one per module database
   http::Router router;
@@ -59,14 +70,27 @@ identity::Settings identity_settings(const Config& c) {
 
 }  // namespace
 
-App::App(Config config) : parts_(std::make_unique<Parts>()) {
+App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
   p.config = std::move(config);
   std::filesystem::create_directories(p.config.data_dir);
   p.bus = make_inprocess_bus(p.metrics);
 
-  // Every module, its database and its dependencies, in one list.
   const auto& c = p.config;
+  p.ports = ports;
+  if (!p.ports.payments) {
+    p.payments_ledger = Database::open((std::filesystem::path(c.data_dir) / "payments.db").string());
+    p.default_payments = std::make_unique<adapters::TestPaymentProvider>(*p.payments_ledger);
+    p.ports.payments = p.default_payments.get();
+  }
+  if (!p.ports.shipping) p.ports.shipping = &p.default_shipping;
+  if (!p.ports.mail) {
+    p.default_mail = std::make_unique<adapters::FileMailSender>(std::filesystem::path(c.data_dir) / "mail",
+                                                                "eshop <orders@eshop.local>");
+    p.ports.mail = p.default_mail.get();
+  }
+
+  // Every module, its database and its dependencies, in one list.
   if (c.hosts("identity"))
     p.identity = identity::make_module({p.open_database("identity"), p.clock, identity_settings(c)});
   if (c.hosts("catalog"))
@@ -76,10 +100,13 @@ App::App(Config config) : parts_(std::make_unique<Parts>()) {
     p.discount = discount::make_module({p.open_database("discount"), p.clock, {.load_demo_data = c.demo_data}});
   if (c.hosts("basket"))
     p.basket = basket::make_module({p.open_database("basket"), p.clock, p.catalog->api(), p.discount->api(),
-                                    {.currency = c.currency}});
+                                    *p.ports.payments, {.currency = c.currency}});
+  if (c.hosts("ordering"))
+    p.ordering = ordering::make_module(
+        {p.open_database("ordering"), p.clock, *p.ports.payments, *p.ports.shipping, *p.ports.mail});
 
   for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get()),
-                    static_cast<Module*>(p.discount.get()), p.basket.get()})
+                    static_cast<Module*>(p.discount.get()), p.basket.get(), p.ordering.get()})
     if (m) p.modules.push_back(m);
   for (Module* m : p.modules) {
     m->register_routes(p.router);

@@ -7,12 +7,26 @@
 
 #include "app/config.hpp"
 
+namespace eshop {
+class PaymentProvider;
+class ShippingProvider;
+class MailSender;
+}  // namespace eshop
+
 namespace eshop::app {
+
+// Adapters for the ports; each one left null gets the built-in default (test payment provider
+// with its ledger in <data-dir>/payments.db, test carrier, .eml files in <data-dir>/mail).
+struct Ports {
+  PaymentProvider* payments = nullptr;
+  ShippingProvider* shipping = nullptr;
+  MailSender* mail = nullptr;
+};
 
 class App final {
  public:
   // Opens the databases (running migrations), builds the modules and their routes.
-  explicit App(Config config);
+  explicit App(Config config, Ports ports = {});
   ~App();
   App(const App&) = delete;
   App& operator=(const App&) = delete;

@@ -94,7 +94,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
 void validate(const Config& c) {
   for (const auto& m : c.modules)
     if (std::find(kAllModules.begin(), kAllModules.end(), m) == kAllModules.end())
-      throw std::invalid_argument("unknown module '" + m + "' (known: identity, catalog, discount, basket)");
+      throw std::invalid_argument("unknown module '" + m + "' (known: identity, catalog, discount, basket, ordering)");
   // Until remote modules exist, a module's synchronous dependencies must be hosted with it.
   if (c.hosts("basket") && (!c.hosts("catalog") || !c.hosts("discount")))
     throw std::invalid_argument("basket needs catalog and discount in the same process (remote modules are not available yet)");

@@ -12,7 +12,7 @@
 
 namespace eshop::app {
 
-inline const std::vector<std::string> kAllModules = {"identity", "catalog", "discount", "basket"};
+inline const std::vector<std::string> kAllModules = {"identity", "catalog", "discount", "basket", "ordering"};
 
 struct Config {
   std::string host = "0.0.0.0";

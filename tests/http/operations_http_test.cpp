@@ -23,6 +23,7 @@ TEST_CASE("health: live, and ready with each module's database and the bus", "[o
     "catalog":{"status":"up","detail":"database reachable"},
     "discount":{"status":"up","detail":"database reachable"},
     "basket":{"status":"up","detail":"database reachable"},
+    "ordering":{"status":"up","detail":"database reachable"},
     "eventBus":{"status":"up","detail":"inproc"}}})"));
 }
 
@@ -78,11 +79,23 @@ TEST_CASE("the topology is admin-only and shows where modules run", "[operations
   const auto res = c.get("/api/v1/admin/topology", server.admin_token());
   REQUIRE(res.status == 200);
   CHECK(body_of(res) == nlohmann::json::parse(R"({"modules":[{"name":"identity","location":"local"},
-    {"name":"catalog","location":"local"},{"name":"discount","location":"local"},{"name":"basket","location":"local"}],
+    {"name":"catalog","location":"local"},{"name":"discount","location":"local"},{"name":"basket","location":"local"},
+    {"name":"ordering","location":"local"}],
     "eventBus":{"transport":"inproc","subscriptions":[
+      {"subscriber":"ordering","eventType":"basket.checked_out.v1"},
       {"subscriber":"basket","eventType":"catalog.product_deleted.v1"},
       {"subscriber":"basket","eventType":"catalog.product_price_changed.v1"},
-      {"subscriber":"basket","eventType":"catalog.product_updated.v1"}]}})"));
+      {"subscriber":"basket","eventType":"catalog.product_updated.v1"},
+      {"subscriber":"catalog","eventType":"catalog.stock_release_requested.v1"},
+      {"subscriber":"ordering","eventType":"catalog.stock_released.v1"},
+      {"subscriber":"ordering","eventType":"catalog.stock_reservation_rejected.v1"},
+      {"subscriber":"catalog","eventType":"catalog.stock_reservation_requested.v1"},
+      {"subscriber":"ordering","eventType":"catalog.stock_reserved.v1"},
+      {"subscriber":"ordering","eventType":"ordering.order_completed.v1"},
+      {"subscriber":"ordering","eventType":"ordering.order_placed.v1"},
+      {"subscriber":"ordering","eventType":"ordering.order_shipped.v1"},
+      {"subscriber":"ordering","eventType":"ordering.order_stock_confirmed.v1"},
+      {"subscriber":"ordering","eventType":"ordering.refund_requested.v1"}]}})"));
 }
 
 TEST_CASE("users, sessions and catalog changes survive a restart", "[operations][http]") {

@@ -43,8 +43,8 @@ TestServer::TestServer(std::filesystem::path data_dir) {
   app_->start();
 }
 
-TestServer::TestServer(app::Config config) : data_dir_(config.data_dir) {
-  app_ = std::make_unique<app::App>(std::move(config));
+TestServer::TestServer(app::Config config, app::Ports ports) : data_dir_(config.data_dir) {
+  app_ = std::make_unique<app::App>(std::move(config), ports);
   app_->start();
 }
 

@@ -35,7 +35,7 @@ class TestServer final {
  public:
   // Serves from `data_dir` (a new temp dir if empty); the admin account is configured.
   explicit TestServer(std::filesystem::path data_dir = {});
-  explicit TestServer(app::Config config);
+  explicit TestServer(app::Config config, app::Ports ports = {});
   ~TestServer();
 
   std::uint16_t port() const { return app_->port(); }

@@ -5,6 +5,7 @@
 #include <catalog/events.hpp>
 #include <eshop/outbox.hpp>
 
+#include "adapters/test_payment_provider.hpp"
 #include "basket/src/store.hpp"
 
 using namespace eshop;
@@ -35,7 +36,9 @@ TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit
   NoDiscount discounts;
   NoTelemetry telemetry;
   auto bus = make_inprocess_bus(telemetry);
-  auto module = basket::make_module({*db, clock, catalog, discounts, {}});
+  auto ledger = Database::open(":memory:");
+  adapters::TestPaymentProvider payments(*ledger);
+  auto module = basket::make_module({*db, clock, catalog, discounts, payments, {}});
   module->subscribe(*bus);
   bus->start();
   db->write([](soci::session& sql) {

@@ -38,7 +38,7 @@ TEST_CASE("serve runs with the documented defaults", "[app][unit]") {
   const auto& c = std::get<Config>(parsed);
   CHECK(c.port == 8080);
   CHECK(c.data_dir == "./data");
-  CHECK(c.modules == std::vector<std::string>{"identity", "catalog", "discount", "basket"});
+  CHECK(c.modules == std::vector<std::string>{"identity", "catalog", "discount", "basket", "ordering"});
   CHECK(c.bus == "inproc");
   CHECK(c.currency == "USD");
 }

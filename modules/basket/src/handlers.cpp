@@ -91,6 +91,22 @@ class Handlers final {
 
   http::Response remove_coupon(http::Request& req) const { return ok(service_.remove_coupon(req.user->id)); }
 
+  http::Response checkout(http::Request& req) const {
+    const std::string key(req.header("Idempotency-Key"));
+    if (key.size() > 255 || key.find_first_of("\r\n") != std::string::npos)
+      return http::problem(Error::invalid_field("Idempotency-Key", "must be at most 255 characters"));
+    auto body = http::json_object_body(req);
+    if (!body) return http::problem(body.error());
+    auto request = parse_checkout(*body, std::chrono::system_clock::now());
+    if (!request) return http::problem(request.error());
+    auto accepted = service_.checkout(*req.user, *request, key, req.request_id);
+    if (!accepted) return http::problem(accepted.error());
+    auto res = http::Response::json(
+        202, nlohmann::ordered_json{{"orderId", accepted->order_id.value}, {"status", "submitted"}});
+    res.headers.add("Location", "/api/v1/orders/" + accepted->order_id.value);
+    return res;
+  }
+
   http::Response clear(http::Request& req) const {
     service_.clear(req.user->id);
     return http::Response::no_content();
@@ -114,6 +130,7 @@ void register_handlers(http::Router& router, BasketService& service, std::string
   r.del("/api/v1/basket/items/{productId}", Access::user, [h](http::Request& q) { return h->remove(q); });
   r.put("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->apply_coupon(q); });
   r.del("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->remove_coupon(q); });
+  r.post("/api/v1/basket/checkout", Access::user, [h](http::Request& q) { return h->checkout(q); });
 }
 
 }  // namespace eshop::basket

@@ -16,7 +16,9 @@ namespace {
 class BasketModule final : public Module {
  public:
   explicit BasketModule(Deps deps)
-      : db_(deps.db), currency_(deps.settings.currency), service_(deps.db, deps.clock, deps.catalog, deps.discount) {
+      : db_(deps.db),
+        currency_(deps.settings.currency),
+        service_(deps.db, deps.clock, deps.catalog, deps.discount, deps.payments, deps.settings.currency) {
     db_.migrate(migrations());
   }
 

@@ -1,5 +1,9 @@
 #include "service.hpp"
 
+#include <basket/events.hpp>
+#include <eshop/crypto.hpp>
+#include <eshop/outbox.hpp>
+
 #include "store.hpp"
 
 namespace eshop::basket {
@@ -83,6 +87,82 @@ PricedBasket BasketService::remove_coupon(const UserId& user) {
     return store::lines(sql, user.value);
   });
   return price(std::move(lines), std::nullopt, clock_.now());
+}
+
+namespace {
+
+// The checkout answered before for this key: the same order, or 422 for another request.
+std::optional<Result<CheckoutAccepted>> replay(soci::session& sql, const UserId& user, const std::string& key,
+                                               const std::string& fingerprint) {
+  if (key.empty()) return std::nullopt;
+  std::string stored_fingerprint, order_id;
+  sql << "SELECT fingerprint, order_id FROM checkouts WHERE user_id = :u AND idempotency_key = :k",
+      soci::into(stored_fingerprint), soci::into(order_id), soci::use(user.value), soci::use(key);
+  if (!sql.got_data()) return std::nullopt;
+  if (stored_fingerprint != fingerprint)
+    return Result<CheckoutAccepted>(fail(Error::invalid_field(
+        "Idempotency-Key", "was already used with a different request")));
+  return Result<CheckoutAccepted>(CheckoutAccepted{OrderId{order_id}});
+}
+
+events::BasketCheckedOut checked_out(const PricedBasket& b, const Principal& buyer, const CheckoutRequest& r,
+                                     const CardToken& token, const std::string& currency, const std::string& now) {
+  events::BasketCheckedOut e;
+  e.order_id = OrderId{crypto::new_uuid()};
+  e.user_id = buyer.id;
+  e.buyer_email = buyer.email;
+  e.buyer_name = buyer.name;
+  for (const auto& l : b.lines) e.lines.push_back({l.product_id, l.name, l.unit_price, l.quantity, l.unit_price * l.quantity});
+  e.subtotal = b.subtotal;
+  if (b.coupon) e.coupon = events::CheckedOutCoupon{b.coupon->code, b.coupon->description, b.coupon->discount};
+  e.discount = b.discount;
+  e.total = b.total;
+  e.currency = currency;
+  e.shipping_address = r.address;
+  e.delivery_note = r.delivery_note;
+  e.payment_token = token.token;
+  e.card_brand = token.brand;
+  e.last4 = token.last4;
+  e.checked_out_at = now;
+  return e;
+}
+
+Error empty_basket() { return Error::invalid_field("items", "the basket is empty"); }
+
+}  // namespace
+
+Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const CheckoutRequest& request,
+                                                 const std::string& key, const std::string& correlation_id) {
+  if (auto earlier = db_.read([&](soci::session& sql) { return replay(sql, buyer.id, key, request.fingerprint); }))
+    return *earlier;
+  auto [lines, code] = db_.read([&](soci::session& sql) {
+    return std::make_pair(store::lines(sql, buyer.id.value), store::coupon_code(sql, buyer.id.value));
+  });
+  if (lines.empty()) return fail(empty_basket());
+  std::optional<discount::CouponTerms> terms;
+  if (code)
+    if (auto found = discount_.find_coupon(*code)) terms = std::move(*found);
+  auto token = payments_.tokenize(request.card);  // the raw card goes no further than this
+  if (!token) return fail(token.error());
+
+  const auto now = clock_.now();
+  return db_.write([&](soci::session& sql) -> Result<CheckoutAccepted> {
+    if (auto earlier = replay(sql, buyer.id, key, request.fingerprint)) return *earlier;  // a concurrent twin won
+    auto current = store::lines(sql, buyer.id.value);
+    if (current.empty()) return fail(empty_basket());
+    const auto current_code = store::coupon_code(sql, buyer.id.value);
+    const bool same_coupon = terms && current_code && terms->code == *current_code;
+    const auto priced = price(std::move(current), same_coupon ? terms : std::nullopt, now);
+    const auto event = checked_out(priced, buyer, request, *token, currency_, to_rfc3339(now));
+    store::clear(sql, buyer.id.value);
+    if (!key.empty())
+      sql << "INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "
+             "VALUES(:u, :k, :f, :o, :t)",
+          soci::use(buyer.id.value), soci::use(key), soci::use(request.fingerprint), soci::use(event.order_id.value),
+          soci::use(event.checked_out_at);
+    outbox::enqueue(sql, new_event(std::string(event.kType), "basket", event, correlation_id, clock_));
+    return CheckoutAccepted{event.order_id};
+  });
 }
 
 void BasketService::clear(const UserId& user) {

@@ -4,14 +4,21 @@
 
 #include <basket/module.hpp>
 
+#include "checkout.hpp"
 #include "pricing.hpp"
 
 namespace eshop::basket {
 
+struct CheckoutAccepted {
+  OrderId order_id;
+};
+
 class BasketService final {
  public:
-  BasketService(Database& db, const Clock& clock, const catalog::Api& catalog, const discount::Api& discount)
-      : db_(db), clock_(clock), catalog_(catalog), discount_(discount) {}
+  BasketService(Database& db, const Clock& clock, const catalog::Api& catalog, const discount::Api& discount,
+                PaymentProvider& payments, std::string currency)
+      : db_(db), clock_(clock), catalog_(catalog), discount_(discount), payments_(payments),
+        currency_(std::move(currency)) {}
 
   PricedBasket get(const UserId& user);
   // Adds `quantity` to the product's line: 404 unknown product, 409 beyond the stock.
@@ -23,6 +30,10 @@ class BasketService final {
   Result<PricedBasket> apply_coupon(const UserId& user, const std::string& code);
   PricedBasket remove_coupon(const UserId& user);
   void clear(const UserId& user);
+  // Empties the basket and publishes BasketCheckedOut in one transaction. With an idempotency
+  // key, a replay answers the first order; the same key with another request is 422.
+  Result<CheckoutAccepted> checkout(const Principal& buyer, const CheckoutRequest& request,
+                                    const std::string& idempotency_key, const std::string& correlation_id);
 
  private:
   Result<PricedBasket> put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add);
@@ -32,6 +43,8 @@ class BasketService final {
   const Clock& clock_;
   const catalog::Api& catalog_;
   const discount::Api& discount_;
+  PaymentProvider& payments_;
+  std::string currency_;
 };
 
 }  // namespace eshop::basket

@@ -1,5 +1,7 @@
 #include <catalog/module.hpp>
 
+#include <catalog/events.hpp>
+
 #include "handlers.hpp"
 #include "service.hpp"
 
@@ -19,7 +21,14 @@ class CatalogModuleImpl final : public CatalogModule {
   std::string_view name() const override { return "catalog"; }
   const Api& api() const override { return *service_; }
   void register_routes(http::Router& router) override { register_handlers(router, *service_); }
-  void subscribe(EventBus&) override {}  // catalog reacts to no events yet
+  // The stock contract of catalog/events.hpp: whoever runs a saga asks, catalog answers.
+  void subscribe(EventBus& bus) override {
+    auto* service = service_.get();
+    bus.subscribe("catalog", std::string(events::StockReservationRequested::kType),
+                  [service](const Event& e) { service->reserve_stock(e); });
+    bus.subscribe("catalog", std::string(events::StockReleaseRequested::kType),
+                  [service](const Event& e) { service->release_stock(e); });
+  }
 
   HealthCheck check_health() const override {
     return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};

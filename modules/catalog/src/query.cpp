@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <eshop/paging.hpp>
+
 namespace eshop::catalog {
 namespace {
 
@@ -86,16 +88,9 @@ Result<ListQuery> parse_list_query(const http::Request& req) {
     else if (*sort == "newest") q.sort = SortOrder::newest;
     else errors["sort"].push_back("must be one of name, price, -price, newest");
   }
-  if (const auto page = req.query("page")) {
-    const auto v = whole_number(*page);
-    if (!v || *v < 1) errors["page"].push_back("must be a whole number, 1 or more");
-    else q.page = *v;
-  }
-  if (const auto size = req.query("pageSize")) {
-    const auto v = whole_number(*size);
-    if (!v || *v < 1 || *v > kMaxPageSize) errors["pageSize"].push_back("must be a whole number from 1 to 100");
-    else q.page_size = *v;
-  }
+  const auto paging = http::read_paging(req, errors);
+  q.page = paging.page;
+  q.page_size = paging.page_size;
   if (!errors.empty()) return fail(Error::invalid(std::move(errors), "The query parameters are invalid."));
   return q;
 }
@@ -136,9 +131,10 @@ QueryResult run_query(const Snapshot& s, const ListQuery& q) {
 
   QueryResult r;
   r.total_items = static_cast<std::int64_t>(matches.size());
-  r.total_pages = (r.total_items + q.page_size - 1) / q.page_size;
-  if (q.page - 1 <= r.total_items / q.page_size) {  // checked first: (page - 1) * pageSize may not fit
-    const auto first = (q.page - 1) * q.page_size;
+  r.total_pages = http::total_pages(r.total_items, q.page_size);
+  const http::Paging paging{q.page, q.page_size};
+  if (paging.reachable(r.total_items)) {  // checked first: (page - 1) * pageSize may not fit
+    const auto first = paging.offset();
     const auto last = std::min(first + q.page_size, r.total_items);
     if (first < last) r.items.assign(matches.begin() + first, matches.begin() + last);
   }

@@ -14,9 +14,6 @@ namespace eshop::catalog {
 
 enum class SortOrder { name, price_ascending, price_descending, newest };
 
-inline constexpr std::int64_t kDefaultPageSize = 20;
-inline constexpr std::int64_t kMaxPageSize = 100;
-
 // A filter value is an id (all digits) or an exact, case-insensitive name.
 struct RefFilter {
   std::vector<std::int64_t> ids;
@@ -33,7 +30,7 @@ struct ListQuery {
   bool in_stock_only = false;
   SortOrder sort = SortOrder::name;
   std::int64_t page = 1;
-  std::int64_t page_size = kDefaultPageSize;
+  std::int64_t page_size = 20;
 
   // The same key for every spelling of the same query: the page cache's key.
   std::string cache_key() const;

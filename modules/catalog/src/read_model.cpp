@@ -125,4 +125,20 @@ std::shared_ptr<const Snapshot> with_product(const Snapshot& prev, std::int64_t 
   return s;
 }
 
+std::shared_ptr<const Snapshot> with_products(const Snapshot& prev, const std::vector<Product>& changed) {
+  auto s = std::make_shared<Snapshot>();
+  s->brands = prev.brands;
+  s->categories = prev.categories;
+  s->suppliers = prev.suppliers;
+  s->currency = prev.currency;
+  s->products = prev.products;
+  for (const auto& p : changed) {
+    const auto it = std::lower_bound(s->products.begin(), s->products.end(), p.id,
+                                     [](const auto& e, std::int64_t v) { return e->product.id < v; });
+    if (it != s->products.end() && (*it)->product.id == p.id) *it = make_entry(p, *s);
+  }
+  summarize(*s);
+  return s;
+}
+
 }  // namespace eshop::catalog

@@ -65,6 +65,9 @@ std::shared_ptr<const Snapshot> build_snapshot(std::vector<Product> products, st
 // The previous snapshot with one product inserted, replaced (same id) or removed (`product` null).
 std::shared_ptr<const Snapshot> with_product(const Snapshot& previous, std::int64_t id, const Product* product);
 
+// The previous snapshot with several products replaced (same ids, all present).
+std::shared_ptr<const Snapshot> with_products(const Snapshot& previous, const std::vector<Product>& changed);
+
 // A strong ETag over a body.
 std::string make_etag(std::string_view body);
 std::string to_lower(std::string_view s);

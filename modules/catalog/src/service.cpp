@@ -1,6 +1,7 @@
 #include "service.hpp"
 
 #include <catalog/events.hpp>
+#include <eshop/outbox.hpp>
 
 namespace eshop::embedded {
 std::string_view demo_catalog();  // generated from data/demo_catalog.json
@@ -33,6 +34,11 @@ FieldErrors validate(const ProductFields& f, const Snapshot& s, bool creating) {
 
 namespace {
 
+Event product_updated(const Product& p, const std::string& correlation_id, const Clock& clock) {
+  const events::ProductUpdated e{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock};
+  return new_event(std::string(e.kType), "catalog", e, correlation_id, clock);
+}
+
 void apply(const ProductFields& f, Product& p) {
   if (f.name) p.name = *f.name;
   if (f.description) p.description = *f.description;
@@ -48,7 +54,7 @@ void apply(const ProductFields& f, Product& p) {
 }  // namespace
 
 CatalogService::CatalogService(Database& db, const Clock& clock, Settings settings)
-    : store_(db), clock_(clock), settings_(std::move(settings)) {
+    : db_(db), store_(db), clock_(clock), settings_(std::move(settings)) {
   if (settings_.load_demo_data && store_.is_empty()) store_.load_demo(embedded::demo_catalog(), to_rfc3339(clock_.now()));
   auto data = store_.load_all();
   snapshot_ = build_snapshot(std::move(data.products), std::move(data.brands), std::move(data.categories),
@@ -92,8 +98,7 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
     const events::ProductPriceChanged changed{ProductId{p.id}, Money::cents(entry->product.price), Money::cents(p.price)};
     events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_));
   }
-  const events::ProductUpdated updated{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock};
-  events.push_back(new_event(std::string(updated.kType), "catalog", updated, correlation_id, clock_));
+  events.push_back(product_updated(p, correlation_id, clock_));
   store_.update(p, events);
   publish(with_product(*current, p.id, &p));
   return p;
@@ -114,6 +119,68 @@ Result<ProductView> CatalogService::find_product(ProductId id) const {
   const auto* e = current->find(id.value);
   if (!e) return fail(Error::not_found("No product has this id."));
   return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock};
+}
+
+void CatalogService::reserve_stock(const Event& event) {
+  const auto request = event.payload.get<events::StockReservationRequested>();
+  std::lock_guard lock(write_mutex_);
+  const auto current = snapshot();
+  const auto now = to_rfc3339(clock_.now());
+  std::vector<Product> changed;
+  inbox::handle_once(db_, event, "catalog.reserve_stock", [&](soci::session& sql) {
+    changed.clear();
+    std::map<std::int64_t, std::int64_t> wanted;  // one line per product
+    for (const auto& l : request.lines) wanted[l.product_id.value] += l.quantity;
+    std::vector<ProductId> short_products;
+    for (const auto& [id, quantity] : wanted) {
+      const auto* entry = current->find(id);
+      if (!entry || quantity <= 0 || entry->product.available_stock < quantity) short_products.push_back(ProductId{id});
+    }
+    if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
+      const events::StockReservationRejected rejected{request.reservation_id, short_products};
+      outbox::enqueue(sql, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_));
+      return;
+    }
+    for (const auto& [id, quantity] : wanted) {
+      // The conditional update is the guarantee: stock never goes below zero.
+      if (!stock::take(sql, id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
+      stock::record_reservation(sql, request.reservation_id, id, quantity, now);
+      Product p = current->find(id)->product;
+      p.available_stock -= quantity;
+      p.updated_at = now;
+      outbox::enqueue(sql, product_updated(p, event.correlation_id, clock_));
+      changed.push_back(std::move(p));
+    }
+    const events::StockReserved reserved{request.reservation_id};
+    outbox::enqueue(sql, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_));
+  });
+  if (!changed.empty()) publish(with_products(*current, changed));
+}
+
+void CatalogService::release_stock(const Event& event) {
+  const auto request = event.payload.get<events::StockReleaseRequested>();
+  std::lock_guard lock(write_mutex_);
+  const auto current = snapshot();
+  const auto now = to_rfc3339(clock_.now());
+  std::vector<Product> changed;
+  inbox::handle_once(db_, event, "catalog.release_stock", [&](soci::session& sql) {
+    changed.clear();
+    const auto lines = stock::release(sql, request.reservation_id);
+    for (const auto& [id, quantity] : lines) {
+      stock::give_back(sql, id, quantity, now);
+      if (const auto* entry = current->find(id)) {  // a deleted product stays deleted
+        Product p = entry->product;
+        p.available_stock += quantity;
+        p.updated_at = now;
+        outbox::enqueue(sql, product_updated(p, event.correlation_id, clock_));
+        changed.push_back(std::move(p));
+      }
+    }
+    if (lines.empty()) return;
+    const events::StockReleased released{request.reservation_id};
+    outbox::enqueue(sql, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_));
+  });
+  if (!changed.empty()) publish(with_products(*current, changed));
 }
 
 }  // namespace eshop::catalog

@@ -6,6 +6,7 @@
 #include <catalog/api.hpp>
 #include <catalog/module.hpp>
 #include <eshop/clock.hpp>
+#include <eshop/event_bus.hpp>
 
 #include "model.hpp"
 #include "read_model.hpp"
@@ -26,9 +27,14 @@ class CatalogService final : public Api {
 
   Result<ProductView> find_product(ProductId id) const override;
 
+  // The saga's stock contract (catalog/events.hpp), each event applied once.
+  void reserve_stock(const Event& request);
+  void release_stock(const Event& request);
+
  private:
   void publish(std::shared_ptr<const Snapshot> next);
 
+  Database& db_;
   CatalogStore store_;
   const Clock& clock_;
   Settings settings_;

@@ -37,6 +37,44 @@ void insert_product(soci::session& sql, Product& p) {
 
 }  // namespace
 
+namespace stock {
+
+bool take(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  const long long id = product_id, q = quantity;
+  soci::statement st = (sql.prepare << "UPDATE products SET available_stock = available_stock - :q, updated_at = :t "
+                                       "WHERE id = :id AND available_stock >= :q2",
+                        soci::use(q), soci::use(now), soci::use(id), soci::use(q));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+void give_back(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  const long long id = product_id, q = quantity;
+  sql << "UPDATE products SET available_stock = available_stock + :q, updated_at = :t WHERE id = :id", soci::use(q),
+      soci::use(now), soci::use(id);
+}
+
+void record_reservation(soci::session& sql, const std::string& reservation_id, std::int64_t product_id,
+                        std::int64_t quantity, const std::string& now) {
+  const long long id = product_id, q = quantity;
+  sql << "INSERT INTO stock_reservations(reservation_id, product_id, quantity, created_at) VALUES(:r, :p, :q, :t)",
+      soci::use(reservation_id), soci::use(id), soci::use(q), soci::use(now);
+}
+
+std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session& sql, const std::string& reservation_id) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> lines;
+  long long id = 0, q = 0;
+  soci::statement st = (sql.prepare << "SELECT product_id, quantity FROM stock_reservations "
+                                       "WHERE reservation_id = :r AND released = 0 ORDER BY product_id",
+                        soci::into(id), soci::into(q), soci::use(reservation_id));
+  st.execute();
+  while (st.fetch()) lines.emplace_back(id, q);
+  sql << "UPDATE stock_reservations SET released = 1 WHERE reservation_id = :r", soci::use(reservation_id);
+  return lines;
+}
+
+}  // namespace stock
+
 CatalogData CatalogStore::load_all() {
   return db_.read([](soci::session& sql) {
     CatalogData d;

@@ -19,6 +19,17 @@ struct CatalogData {
   std::map<std::int64_t, Supplier> suppliers;
 };
 
+// Stock for sagas; inside the caller's transaction.
+namespace stock {
+// Decreases the stock if at least `quantity` is there; false (and no change) otherwise.
+bool take(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
+void give_back(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
+void record_reservation(soci::session& sql, const std::string& reservation_id, std::int64_t product_id,
+                        std::int64_t quantity, const std::string& now);
+// The reservation's lines not yet released, marking them released.
+std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session& sql, const std::string& reservation_id);
+}  // namespace stock
+
 class CatalogStore final {
  public:
   explicit CatalogStore(Database& db) : db_(db) {}

@@ -8,6 +8,7 @@
 #include <eshop/clock.hpp>
 #include <eshop/database.hpp>
 #include <eshop/module.hpp>
+#include <eshop/payment.hpp>
 
 namespace eshop::basket {
 
@@ -20,6 +21,7 @@ struct Deps {
   const Clock& clock;
   const catalog::Api& catalog;    // product facts when a line is added (local or remote)
   const discount::Api& discount;  // a coupon's current terms whenever the basket is priced
+  PaymentProvider& payments;      // exchanges the card for a token at checkout
   Settings settings;
 };
 

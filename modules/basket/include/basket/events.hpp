@@ -1,0 +1,109 @@
+#pragma once
+// basket's integration events: its public, versioned contract with other modules.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <eshop/ids.hpp>
+#include <eshop/money.hpp>
+#include <eshop/shipping.hpp>
+
+namespace eshop::basket::events {
+
+struct CheckedOutLine {
+  ProductId product_id;
+  std::string name;
+  Money unit_price;  // frozen at checkout
+  std::int64_t quantity = 0;
+  Money line_total;
+};
+
+struct CheckedOutCoupon {
+  std::string code;
+  std::string description;
+  Money discount;
+};
+
+// A user checked out: the order to create, with everything frozen at that moment. The card is
+// represented only by the payment provider's token, its brand and last four digits.
+struct BasketCheckedOut {
+  static constexpr std::string_view kType = "basket.checked_out.v1";
+  OrderId order_id;
+  UserId user_id;
+  std::string buyer_email;
+  std::string buyer_name;
+  std::vector<CheckedOutLine> lines;
+  Money subtotal;
+  std::optional<CheckedOutCoupon> coupon;
+  Money discount;
+  Money total;
+  std::string currency;
+  ShippingAddress shipping_address;
+  std::string delivery_note;
+  std::string payment_token;
+  std::string card_brand;
+  std::string last4;
+  std::string checked_out_at;  // RFC 3339
+};
+
+inline nlohmann::json address_to_json(const ShippingAddress& a) {
+  return {{"fullName", a.full_name}, {"street", a.street}, {"city", a.city}, {"postalCode", a.postal_code},
+       {"country", a.country}};
+}
+inline ShippingAddress address_from_json(const nlohmann::json& j) {
+  ShippingAddress a;
+  a.full_name = j.at("fullName").get<std::string>();
+  a.street = j.at("street").get<std::string>();
+  a.city = j.at("city").get<std::string>();
+  a.postal_code = j.at("postalCode").get<std::string>();
+  a.country = j.at("country").get<std::string>();
+  return a;
+}
+
+inline void to_json(nlohmann::json& j, const BasketCheckedOut& e) {
+  auto lines = nlohmann::json::array();
+  for (const auto& l : e.lines)
+    lines.push_back({{"productId", l.product_id.value}, {"name", l.name}, {"unitPrice", l.unit_price.in_cents()},
+                     {"quantity", l.quantity}, {"lineTotal", l.line_total.in_cents()}});
+  nlohmann::json coupon = nullptr;
+  if (e.coupon)
+    coupon = {{"code", e.coupon->code}, {"description", e.coupon->description}, {"discount", e.coupon->discount.in_cents()}};
+  j = {{"orderId", e.order_id.value}, {"userId", e.user_id.value}, {"buyerEmail", e.buyer_email},
+       {"buyerName", e.buyer_name}, {"lines", lines}, {"subtotal", e.subtotal.in_cents()}, {"coupon", coupon},
+       {"discount", e.discount.in_cents()}, {"total", e.total.in_cents()}, {"currency", e.currency},
+       {"shippingAddress", address_to_json(e.shipping_address)}, {"deliveryNote", e.delivery_note},
+       {"payment", {{"token", e.payment_token}, {"cardBrand", e.card_brand}, {"last4", e.last4}}},
+       {"checkedOutAt", e.checked_out_at}};
+}
+
+inline void from_json(const nlohmann::json& j, BasketCheckedOut& e) {
+  e.order_id = OrderId{j.at("orderId").get<std::string>()};
+  e.user_id = UserId{j.at("userId").get<std::string>()};
+  e.buyer_email = j.at("buyerEmail").get<std::string>();
+  e.buyer_name = j.at("buyerName").get<std::string>();
+  e.lines.clear();
+  for (const auto& l : j.at("lines"))
+    e.lines.push_back({ProductId{l.at("productId").get<std::int64_t>()}, l.at("name").get<std::string>(),
+                       Money::cents(l.at("unitPrice").get<std::int64_t>()), l.at("quantity").get<std::int64_t>(),
+                       Money::cents(l.at("lineTotal").get<std::int64_t>())});
+  e.subtotal = Money::cents(j.at("subtotal").get<std::int64_t>());
+  e.coupon.reset();
+  if (const auto& c = j.at("coupon"); !c.is_null())
+    e.coupon = CheckedOutCoupon{c.at("code").get<std::string>(), c.at("description").get<std::string>(),
+                                Money::cents(c.at("discount").get<std::int64_t>())};
+  e.discount = Money::cents(j.at("discount").get<std::int64_t>());
+  e.total = Money::cents(j.at("total").get<std::int64_t>());
+  e.currency = j.at("currency").get<std::string>();
+  e.shipping_address = address_from_json(j.at("shippingAddress"));
+  e.delivery_note = j.at("deliveryNote").get<std::string>();
+  e.payment_token = j.at("payment").at("token").get<std::string>();
+  e.card_brand = j.at("payment").at("cardBrand").get<std::string>();
+  e.last4 = j.at("payment").at("last4").get<std::string>();
+  e.checked_out_at = j.at("checkedOutAt").get<std::string>();
+}
+
+}  // namespace eshop::basket::events

@@ -1,0 +1,77 @@
+#include "handlers.hpp"
+
+#include <eshop/paging.hpp>
+#include <eshop/problem.hpp>
+
+namespace eshop::ordering {
+
+nlohmann::ordered_json order_json(const Order& o) {
+  using J = nlohmann::ordered_json;
+  auto items = J::array();
+  for (const auto& i : o.items)
+    items.push_back({{"productId", i.product_id}, {"name", i.name}, {"unitPrice", i.unit_price},
+                     {"quantity", i.quantity}, {"lineTotal", i.line_total}});
+  auto timeline = J::array();
+  for (const auto& t : o.timeline) timeline.push_back({{"at", t.at}, {"event", t.event}});
+  J coupon = nullptr;
+  if (o.coupon_code) coupon = {{"code", *o.coupon_code}, {"description", o.coupon_description}, {"discount", o.discount}};
+  return {{"id", o.id},
+          {"status", o.status},
+          {"statusReason", o.status_reason ? J(*o.status_reason) : J(nullptr)},
+          {"createdAt", o.created_at},
+          {"updatedAt", o.updated_at},
+          {"items", items},
+          {"itemCount", o.item_count},
+          {"subtotal", o.subtotal},
+          {"discount", o.discount},
+          {"coupon", coupon},
+          {"total", o.total},
+          {"currency", o.currency},
+          {"shippingAddress",
+           {{"fullName", o.address.full_name}, {"street", o.address.street}, {"city", o.address.city},
+            {"postalCode", o.address.postal_code}, {"country", o.address.country}}},
+          {"deliveryNote", o.delivery_note},
+          {"payment", {{"cardBrand", o.card_brand}, {"last4", o.last4}}},
+          {"shipment", o.tracking_number ? J{{"trackingNumber", *o.tracking_number}} : J(nullptr)},
+          {"invoice", o.invoice_number ? J{{"number", *o.invoice_number}} : J(nullptr)},
+          {"timeline", timeline}};
+}
+
+void register_handlers(http::Router& router, Database& db, Saga& saga) {
+  auto r = router.scope("ordering");
+  using http::Access;
+  r.get("/api/v1/orders", Access::user, [&db](http::Request& req) {
+    FieldErrors errors;
+    const auto paging = http::read_paging(req, errors);
+    if (!errors.empty()) return http::problem(Error::invalid(std::move(errors), "The query parameters are invalid."));
+    const auto& user = req.user->id.value;
+    auto [total, summaries] = db.read([&](soci::session& sql) {
+      const auto total = store::count(sql, user);
+      return std::make_pair(total, paging.reachable(total) ? store::list(sql, user, paging.page_size, paging.offset())
+                                                           : std::vector<OrderSummary>{});
+    });
+    auto items = nlohmann::ordered_json::array();
+    for (const auto& s : summaries)
+      items.push_back({{"id", s.id}, {"createdAt", s.created_at}, {"status", s.status}, {"total", s.total},
+                       {"currency", s.currency}, {"itemCount", s.item_count}});
+    return http::Response::json(200, nlohmann::ordered_json{{"items", items},
+                                                            {"page", paging.page},
+                                                            {"pageSize", paging.page_size},
+                                                            {"totalItems", total},
+                                                            {"totalPages", http::total_pages(total, paging.page_size)}});
+  });
+  r.get("/api/v1/orders/{id}", Access::user, [&db](http::Request& req) {
+    const std::string id(req.param("id"));
+    const auto order = db.read([&](soci::session& sql) { return store::find(sql, id); });
+    // Another user's order is indistinguishable from none at all.
+    if (!order || (order->user_id != req.user->id.value && !req.user->has_role(kAdminRole)))
+      return http::problem(Error::not_found("No order has this id."));
+    return http::Response::json(200, order_json(*order));
+  });
+  r.post("/api/v1/orders/{id}/cancel", Access::user, [&saga](http::Request& req) {
+    auto order = saga.cancel(req.user->id.value, std::string(req.param("id")), req.request_id);
+    return order ? http::Response::json(200, order_json(*order)) : http::problem(order.error());
+  });
+}
+
+}  // namespace eshop::ordering

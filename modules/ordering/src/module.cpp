@@ -1,0 +1,34 @@
+#include <ordering/module.hpp>
+
+#include "handlers.hpp"
+#include "saga.hpp"
+
+namespace eshop::ordering {
+
+std::span<const Migration> migrations();  // generated from migrations/ordering
+
+namespace {
+
+class OrderingModule final : public Module {
+ public:
+  explicit OrderingModule(Deps deps) : db_(deps.db), saga_(deps.db, deps.clock, deps.payments, deps.shipping, deps.mail) {
+    db_.migrate(migrations());
+  }
+
+  std::string_view name() const override { return "ordering"; }
+  void register_routes(http::Router& router) override { register_handlers(router, db_, saga_); }
+  void subscribe(EventBus& bus) override { saga_.subscribe(bus); }
+  HealthCheck check_health() const override {
+    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
+  }
+
+ private:
+  Database& db_;
+  Saga saga_;
+};
+
+}  // namespace
+
+std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<OrderingModule>(std::move(deps)); }
+
+}  // namespace eshop::ordering

@@ -1,0 +1,141 @@
+#include "store.hpp"
+
+#include <fmt/format.h>
+
+namespace eshop::ordering::store {
+
+bool insert(soci::session& sql, const Order& o) {
+  int exists = 0;
+  sql << "SELECT COUNT(*) FROM orders WHERE id = :id", soci::into(exists), soci::use(o.id);
+  if (exists) return false;
+  const long long count = o.item_count, subtotal = o.subtotal, discount = o.discount, total = o.total;
+  std::string code = o.coupon_code.value_or("");
+  soci::indicator code_ind = o.coupon_code ? soci::i_ok : soci::i_null;
+  sql << "INSERT INTO orders(id, user_id, buyer_email, buyer_name, status, created_at, updated_at, item_count, "
+         "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
+         "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4) VALUES(:id, :u, :e, :n, :s, "
+         ":c, :up, :ic, :sub, :d, :cc, :cd, :t, :cur, :fn, :st, :ci, :pc, :co, :dn, :pt, :cb, :l4)",
+      soci::use(o.id), soci::use(o.user_id), soci::use(o.buyer_email), soci::use(o.buyer_name), soci::use(o.status),
+      soci::use(o.created_at), soci::use(o.updated_at), soci::use(count), soci::use(subtotal), soci::use(discount),
+      soci::use(code, code_ind), soci::use(o.coupon_description), soci::use(total), soci::use(o.currency),
+      soci::use(o.address.full_name), soci::use(o.address.street), soci::use(o.address.city),
+      soci::use(o.address.postal_code), soci::use(o.address.country), soci::use(o.delivery_note),
+      soci::use(o.payment_token), soci::use(o.card_brand), soci::use(o.last4);
+  OrderItem item;
+  long long product = 0, price = 0, quantity = 0, line_total = 0;
+  soci::statement st = (sql.prepare << "INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, "
+                                       "line_total) VALUES(:o, :p, :n, :u, :q, :l)",
+                        soci::use(o.id), soci::use(product), soci::use(item.name), soci::use(price),
+                        soci::use(quantity), soci::use(line_total));
+  for (const auto& i : o.items) {
+    item = i;
+    product = i.product_id, price = i.unit_price, quantity = i.quantity, line_total = i.line_total;
+    st.execute(true);
+  }
+  return true;
+}
+
+namespace {
+
+std::optional<std::string> opt(const std::string& value, soci::indicator ind) {
+  return ind == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Order> find(soci::session& sql, const std::string& id) {
+  Order o;
+  long long count = 0, subtotal = 0, discount = 0, total = 0;
+  int refunded = 0;
+  std::string reason, code, charge, tracking, invoice;
+  soci::indicator reason_ind, code_ind, charge_ind, tracking_ind, invoice_ind;
+  sql << "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, item_count, "
+         "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
+         "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4, charge_id, refunded, "
+         "tracking_number, invoice_number FROM orders WHERE id = :id",
+      soci::into(o.id), soci::into(o.user_id), soci::into(o.buyer_email), soci::into(o.buyer_name),
+      soci::into(o.status), soci::into(reason, reason_ind), soci::into(o.created_at), soci::into(o.updated_at),
+      soci::into(count), soci::into(subtotal), soci::into(discount), soci::into(code, code_ind),
+      soci::into(o.coupon_description), soci::into(total), soci::into(o.currency), soci::into(o.address.full_name),
+      soci::into(o.address.street), soci::into(o.address.city), soci::into(o.address.postal_code),
+      soci::into(o.address.country), soci::into(o.delivery_note), soci::into(o.payment_token),
+      soci::into(o.card_brand), soci::into(o.last4), soci::into(charge, charge_ind), soci::into(refunded),
+      soci::into(tracking, tracking_ind), soci::into(invoice, invoice_ind), soci::use(id);
+  if (!sql.got_data()) return std::nullopt;
+  o.item_count = count, o.subtotal = subtotal, o.discount = discount, o.total = total;
+  o.refunded = refunded != 0;
+  o.status_reason = opt(reason, reason_ind);
+  o.coupon_code = opt(code, code_ind);
+  o.charge_id = opt(charge, charge_ind);
+  o.tracking_number = opt(tracking, tracking_ind);
+  o.invoice_number = opt(invoice, invoice_ind);
+
+  OrderItem item;
+  long long product = 0, price = 0, quantity = 0, line_total = 0;
+  soci::statement items = (sql.prepare << "SELECT product_id, name, unit_price, quantity, line_total FROM order_items "
+                                          "WHERE order_id = :id ORDER BY rowid",
+                           soci::into(product), soci::into(item.name), soci::into(price), soci::into(quantity),
+                           soci::into(line_total), soci::use(id));
+  items.execute();
+  while (items.fetch()) o.items.push_back({product, item.name, price, quantity, line_total});
+  TimelineEntry entry;
+  soci::statement timeline = (sql.prepare << "SELECT at, event FROM order_timeline WHERE order_id = :id ORDER BY seq",
+                              soci::into(entry.at), soci::into(entry.event), soci::use(id));
+  timeline.execute();
+  while (timeline.fetch()) o.timeline.push_back(entry);
+  return o;
+}
+
+std::vector<OrderSummary> list(soci::session& sql, const std::string& user_id, std::int64_t limit, std::int64_t offset) {
+  std::vector<OrderSummary> out;
+  OrderSummary s;
+  long long total = 0, count = 0;
+  const long long lim = limit, off = offset;
+  soci::statement st = (sql.prepare << "SELECT id, created_at, status, total, currency, item_count FROM orders "
+                                       "WHERE user_id = :u ORDER BY created_at DESC, rowid DESC LIMIT :l OFFSET :o",
+                        soci::into(s.id), soci::into(s.created_at), soci::into(s.status), soci::into(total),
+                        soci::into(s.currency), soci::into(count), soci::use(user_id), soci::use(lim), soci::use(off));
+  st.execute();
+  while (st.fetch()) {
+    s.total = total;
+    s.item_count = count;
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::int64_t count(soci::session& sql, const std::string& user_id) {
+  long long n = 0;
+  sql << "SELECT COUNT(*) FROM orders WHERE user_id = :u", soci::into(n), soci::use(user_id);
+  return n;
+}
+
+bool transition(soci::session& sql, const std::string& id, const std::string& from, const std::string& to,
+                const std::optional<std::string>& reason, const std::string& now) {
+  std::string r = reason.value_or("");
+  soci::indicator ind = reason ? soci::i_ok : soci::i_null;
+  soci::statement st = (sql.prepare << "UPDATE orders SET status = :to, status_reason = :r, updated_at = :t "
+                                       "WHERE id = :id AND status = :from",
+                        soci::use(to), soci::use(r, ind), soci::use(now), soci::use(id), soci::use(from));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+void set_column(soci::session& sql, const std::string& id, const char* column, const std::string& value) {
+  sql << fmt::format("UPDATE orders SET {} = :v WHERE id = :id", column), soci::use(value), soci::use(id);
+}
+
+void append(soci::session& sql, const std::string& id, const std::string& event, const std::string& at) {
+  sql << "INSERT INTO order_timeline(order_id, at, event) VALUES(:o, :a, :e)", soci::use(id), soci::use(at),
+      soci::use(event);
+}
+
+std::string next_invoice_number(soci::session& sql, int year) {
+  sql << "INSERT INTO invoice_counters(year, last) VALUES(:y, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1",
+      soci::use(year);
+  long long last = 0;
+  sql << "SELECT last FROM invoice_counters WHERE year = :y", soci::into(last), soci::use(year);
+  return fmt::format("INV-{}-{:06d}", year, last);
+}
+
+}  // namespace eshop::ordering::store

@@ -1,0 +1,24 @@
+#pragma once
+// The default mail adapter: each message becomes an RFC 5322 file <dir>/<id>.eml, written to a
+// temporary name and renamed, so a reader never sees half a message and a resend is a no-op.
+#include <filesystem>
+
+#include <eshop/clock.hpp>
+#include <eshop/mail.hpp>
+
+namespace eshop::adapters {
+
+class FileMailSender final : public MailSender {
+ public:
+  FileMailSender(std::filesystem::path directory, std::string from) : dir_(std::move(directory)), from_(std::move(from)) {}
+  void send(const MailMessage& message) override;
+
+ private:
+  std::filesystem::path dir_;
+  std::string from_;
+};
+
+// The message as RFC 5322 text with CRLF line ends.
+std::string to_rfc5322(const MailMessage& message, const std::string& from, TimePoint date);
+
+}  // namespace eshop::adapters

@@ -1,0 +1,329 @@
+// Checkout and the place-order saga over HTTP, on the in-process bus.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <set>
+
+#include <sqlite3.h>
+
+#include "adapters/test_shipping_provider.hpp"
+#include "support/shop.hpp"
+
+using namespace eshop;
+using namespace eshop::test;
+
+namespace {
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A count from one of the server's SQLite files, read as an outside observer would.
+std::int64_t count(const std::filesystem::path& db, const std::string& query) {
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(handle, query.c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(handle);
+  return n;
+}
+
+// A carrier that holds every shipment until the test opens the gate: the saga waits at stock_confirmed.
+class GatedShipping final : public ShippingProvider {
+ public:
+  std::string create_shipment(const std::string& order_id, const ShippingAddress& address) override {
+    std::unique_lock lock(m_);
+    waiting_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    return inner_.create_shipment(order_id, address);
+  }
+  void open() {
+    std::lock_guard lock(m_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  bool wait_until_waiting() {
+    std::unique_lock lock(m_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_; });
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool open_ = false, waiting_ = false;
+  adapters::TestShippingProvider inner_;
+};
+
+}  // namespace
+
+TEST_CASE("checkout answers 202 with the order; the saga completes it and mails the buyer", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 2);
+  ann.add(13, 1);
+  REQUIRE(ann.c.put("/api/v1/basket/coupon", R"({"code":"WELCOME10"})", ann.token).status == 200);
+  const auto res = ann.checkout();
+  REQUIRE(res.status == 202);
+  const auto id = body_of(res).at("orderId").get<std::string>();
+  CHECK(body_of(res) == nlohmann::json{{"orderId", id}, {"status", "submitted"}});
+  CHECK(res.headers.get("Location") == "/api/v1/orders/" + id);
+  CHECK(body_of(ann.c.get("/api/v1/basket", ann.token)).at("items").empty());
+
+  auto order = ann.await(id, "completed");
+  REQUIRE(eventually([&] { return timeline_of(body_of(ann.order(id))).back() == "confirmation_sent"; }));
+  order = body_of(ann.order(id));
+  CHECK(timeline_of(order) == std::vector<std::string>{"submitted", "paid", "stock_confirmed", "shipped", "invoiced",
+                                                       "completed", "confirmation_sent"});
+  CHECK(order.at("statusReason").is_null());
+  CHECK(order.at("items") == nlohmann::json::parse(R"([
+    {"productId":1,"name":"Trailblazer 2 Running Shoe","unitPrice":12999,"quantity":2,"lineTotal":25998},
+    {"productId":13,"name":"Trail Gaiter","unitPrice":2499,"quantity":1,"lineTotal":2499}])"));
+  CHECK(order.at("subtotal") == 28497);
+  CHECK(order.at("coupon") == nlohmann::json::parse(R"({"code":"WELCOME10","description":"10% off your first order","discount":2850})"));
+  CHECK(order.at("discount") == 2850);
+  CHECK(order.at("total") == 25647);
+  CHECK(order.at("currency") == "USD");
+  CHECK(order.at("shippingAddress") == nlohmann::json::parse(R"({"fullName":"Ann Lee","street":"1 Main St",
+    "city":"Springfield","postalCode":"12345","country":"US"})"));
+  CHECK(order.at("deliveryNote") == "Leave at the door");
+  CHECK(order.at("payment") == nlohmann::json::parse(R"({"cardBrand":"visa","last4":"4242"})"));
+  CHECK(order.at("shipment").at("trackingNumber") == adapters::TestShippingProvider().create_shipment(id, {}));
+  CHECK(order.at("invoice").at("number") == "INV-2026-000001");
+
+  CHECK(stock_of(server, 1) == 40);
+  CHECK(stock_of(server, 13) == 119);
+  const auto mail = read_file(server.data_dir() / "mail" / (id + ".eml"));
+  CHECK_THAT(mail, Catch::Contains("To: \"Test Customer\" <ann@example.com>\r\n"));
+  CHECK_THAT(mail, Catch::Contains("Subject: Your eshop order " + id + " is confirmed\r\n"));
+  CHECK_THAT(mail, Catch::Contains("  2 x Trailblazer 2 Running Shoe at 129.99 = 259.98 USD\r\n"));
+  CHECK_THAT(mail, Catch::Contains("Total: 256.47 USD\r\n"));
+
+  const auto list = body_of(ann.c.get("/api/v1/orders", ann.token));
+  CHECK(list == nlohmann::json{{"items", {{{"id", id}, {"createdAt", order.at("createdAt")}, {"status", "completed"},
+                                           {"total", 25647}, {"currency", "USD"}, {"itemCount", 3}}}},
+                               {"page", 1}, {"pageSize", 20}, {"totalItems", 1}, {"totalPages", 1}});
+}
+
+TEST_CASE("a declined card cancels the order and takes no stock", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 1);
+  const auto id = ann.place("4000000000000002");
+  const auto order = ann.await(id, "cancelled");
+  CHECK(order.at("statusReason") == "payment_declined");
+  CHECK(timeline_of(order) == std::vector<std::string>{"submitted", "payment_declined"});
+  CHECK(stock_of(server, 1) == 42);
+  CHECK_FALSE(std::filesystem::exists(server.data_dir() / "mail" / (id + ".eml")));
+}
+
+TEST_CASE("two shoppers race for the last unit: one completes, one is refunded", "[ordering][http]") {
+  TestServer server;
+  auto admin = server.client();
+  const auto created = admin.post("/api/v1/catalog/products",
+                                  R"({"name":"Last One","price":1000,"brandId":1,"categoryId":1,"availableStock":1})",
+                                  server.admin_token());
+  REQUIRE(created.status == 201);
+  const std::int64_t product = body_of(created).at("id");
+  Shopper ann(server, "ann@example.com");
+  Shopper bob(server, "bob@example.com");
+  ann.add(product, 1);
+  bob.add(product, 1);
+  auto a = std::async(std::launch::async, [&] { return ann.place(); });
+  auto b = std::async(std::launch::async, [&] { return bob.place(); });
+  const auto ann_id = a.get(), bob_id = b.get();
+  const auto is_final = [](const nlohmann::json& o) {
+    return o.at("status") == "completed" || (o.at("status") == "cancelled" &&
+                                             timeline_of(o).back() == "payment_refunded");
+  };
+  nlohmann::json ann_order, bob_order;
+  REQUIRE(eventually([&] {
+    ann_order = body_of(ann.order(ann_id));
+    bob_order = body_of(bob.order(bob_id));
+    return is_final(ann_order) && is_final(bob_order);
+  }));
+  const std::multiset<std::string> statuses = {ann_order.at("status"), bob_order.at("status")};
+  CHECK(statuses == std::multiset<std::string>{"cancelled", "completed"});
+  const auto& loser = ann_order.at("status") == "cancelled" ? ann_order : bob_order;
+  CHECK(loser.at("statusReason") == "out_of_stock");
+  CHECK(timeline_of(loser) == std::vector<std::string>{"submitted", "paid", "out_of_stock", "payment_refunded"});
+  CHECK(stock_of(server, product) == 0);
+  const auto ledger = server.data_dir() / "payments.db";
+  CHECK(count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == 2);
+  CHECK(count(ledger, "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
+}
+
+TEST_CASE("a customer cancels before shipment: refunded, stock released", "[ordering][http]") {
+  TempDir dir;
+  GatedShipping carrier;
+  TestServer server(test_config(dir.path()), app::Ports{.shipping = &carrier});
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 3);
+  const auto id = ann.place();
+  REQUIRE(carrier.wait_until_waiting());  // the saga holds at stock_confirmed
+  CHECK(stock_of(server, 1) == 39);
+  const auto res = ann.c.post("/api/v1/orders/" + id + "/cancel", "", ann.token);
+  REQUIRE(res.status == 200);
+  CHECK(body_of(res).at("status") == "cancelled");
+  CHECK(body_of(res).at("statusReason") == "cancelled_by_customer");
+  carrier.open();
+  nlohmann::json order;
+  REQUIRE(eventually([&] {
+    order = body_of(ann.order(id));
+    const auto t = timeline_of(order);
+    return std::count(t.begin(), t.end(), "payment_refunded") == 1 && std::count(t.begin(), t.end(), "stock_released") == 1;
+  }));
+  CHECK(order.at("status") == "cancelled");
+  CHECK(order.at("shipment").is_null());
+  auto t = timeline_of(order);
+  std::sort(t.begin() + 4, t.end());  // refund and release run in parallel modules
+  CHECK(t == std::vector<std::string>{"submitted", "paid", "stock_confirmed", "cancelled_by_customer",
+                                      "payment_refunded", "stock_released"});
+  CHECK(stock_of(server, 1) == 42);
+  CHECK(count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
+  CHECK(ann.c.post("/api/v1/orders/" + id + "/cancel", "", ann.token).status == 409);
+}
+
+TEST_CASE("an order that has shipped cannot be cancelled", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(2, 1);
+  const auto id = ann.place();
+  ann.await(id, "completed");
+  const auto res = ann.c.post("/api/v1/orders/" + id + "/cancel", "", ann.token);
+  CHECK(res.status == 409);
+  CHECK(body_of(res).at("detail") == "The order has shipped and can no longer be cancelled.");
+  CHECK(body_of(ann.order(id)).at("status") == "completed");
+}
+
+TEST_CASE("another user's order is 404; an admin may read it", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  Shopper bob(server, "bob@example.com");
+  ann.add(2, 1);
+  const auto id = ann.place();
+  ann.await(id, "completed");
+  const auto peek = bob.order(id);
+  CHECK(peek.status == 404);
+  CHECK(body_of(peek).at("detail") == "No order has this id.");
+  CHECK(bob.c.post("/api/v1/orders/" + id + "/cancel", "", bob.token).status == 404);
+  CHECK(body_of(bob.c.get("/api/v1/orders", bob.token)).at("totalItems") == 0);
+  CHECK(body_of(bob.c.get("/api/v1/orders/" + id, server.admin_token())).at("id") == id);
+  CHECK(bob.c.get("/api/v1/orders/" + id).status == 401);
+}
+
+TEST_CASE("order history is newest first and paged", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ann.add(2, 1);
+    ids.push_back(ann.place());
+    ann.await(ids.back(), "completed");
+  }
+  const auto page = body_of(ann.c.get("/api/v1/orders?pageSize=2", ann.token));
+  CHECK(page.at("totalItems") == 3);
+  CHECK(page.at("totalPages") == 2);
+  REQUIRE(page.at("items").size() == 2);
+  CHECK(page.at("items")[0].at("id") == ids[2]);
+  CHECK(page.at("items")[1].at("id") == ids[1]);
+  CHECK(body_of(ann.c.get("/api/v1/orders?page=2&pageSize=2", ann.token)).at("items")[0].at("id") == ids[0]);
+  CHECK(ann.c.get("/api/v1/orders?pageSize=101", ann.token).status == 422);
+}
+
+TEST_CASE("checkout validates the basket, address and card with 422", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  const auto empty = ann.checkout();
+  CHECK(empty.status == 422);
+  CHECK(body_of(empty).at("errors") == nlohmann::json::parse(R"({"items":["the basket is empty"]})"));
+  ann.add(1, 1);
+  const auto bad = ann.checkout(R"({"shippingAddress":{"fullName":" ","street":"1 Main St","city":"X"},
+    "payment":{"cardNumber":"4242424242424241","cardHolder":"Ann","expiry":"01/20","cvv":"12"}})");
+  CHECK(bad.status == 422);
+  CHECK(body_of(bad).at("errors") == nlohmann::json::parse(R"({
+    "payment.cardNumber":["is not a valid card number"],"payment.cvv":["must be 3 or 4 digits"],
+    "payment.expiry":["is in the past"],"shippingAddress.country":["is required"],
+    "shippingAddress.fullName":["must not be empty"],"shippingAddress.postalCode":["is required"]})"));
+  CHECK(body_of(ann.checkout(R"({})")).at("errors") == nlohmann::json::parse(R"({
+    "payment":["is required"],"payment.cardHolder":["is required"],"payment.cardNumber":["is required"],
+    "payment.cvv":["is required"],"payment.expiry":["is required"],"shippingAddress":["is required"],
+    "shippingAddress.city":["is required"],"shippingAddress.country":["is required"],
+    "shippingAddress.fullName":["is required"],"shippingAddress.postalCode":["is required"],
+    "shippingAddress.street":["is required"]})"));
+  CHECK(body_of(ann.c.get("/api/v1/basket", ann.token)).at("itemCount") == 1);  // nothing lost
+}
+
+TEST_CASE("the same Idempotency-Key answers the same order, never a second", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 1);
+  const auto first = ann.checkout(checkout_body(), "key-1");
+  REQUIRE(first.status == 202);
+  const auto again = ann.checkout(checkout_body(), "key-1");
+  CHECK(again.status == 202);
+  CHECK(again.body == first.body);
+  CHECK(again.headers.get("Location") == first.headers.get("Location"));
+  const auto other = ann.checkout(checkout_body("4242424242424242", "Ring twice"), "key-1");
+  CHECK(other.status == 422);
+  CHECK(body_of(other).at("errors") == nlohmann::json::parse(R"({"Idempotency-Key":["was already used with a different request"]})"));
+  const auto id = body_of(first).at("orderId").get<std::string>();
+  ann.await(id, "completed");
+  CHECK(body_of(ann.c.get("/api/v1/orders", ann.token)).at("totalItems") == 1);
+  CHECK(stock_of(server, 1) == 41);
+}
+
+TEST_CASE("concurrent checkouts with one Idempotency-Key make one order", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 1);
+  std::vector<std::future<http::Response>> attempts;
+  for (int i = 0; i < 6; ++i)
+    attempts.push_back(std::async(std::launch::async, [&] {
+      http::Client c = server.client();
+      http::Request r;
+      r.method = "POST";
+      r.target = "/api/v1/basket/checkout";
+      r.headers.add("Content-Type", "application/json");
+      r.headers.add("Authorization", "Bearer " + ann.token);
+      r.headers.add("Idempotency-Key", "same-key");
+      r.body = checkout_body();
+      return c.send(r);
+    }));
+  std::set<std::string> ids;
+  for (auto& a : attempts) {
+    const auto res = a.get();
+    INFO(res.body);
+    REQUIRE(res.status == 202);
+    ids.insert(body_of(res).at("orderId").get<std::string>());
+  }
+  CHECK(ids.size() == 1);
+  ann.await(*ids.begin(), "completed");
+  CHECK(count(server.data_dir() / "ordering.db", "SELECT COUNT(*) FROM orders") == 1);
+  CHECK(count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges") == 1);
+}
+
+TEST_CASE("no card number, expiry or CVV reaches any database or the mail", "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 1);
+  const auto id = ann.place("5555555555554444");
+  ann.await(id, "completed");
+  REQUIRE(eventually([&] { return std::filesystem::exists(server.data_dir() / "mail" / (id + ".eml")); }));
+  CHECK(body_of(ann.order(id)).at("payment") == nlohmann::json::parse(R"({"cardBrand":"mastercard","last4":"4444"})"));
+  server.stop();
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(server.data_dir())) {
+    if (!entry.is_regular_file()) continue;
+    const auto bytes = read_file(entry.path());
+    INFO(entry.path());
+    CHECK(bytes.find("5555555555554444") == std::string::npos);
+    CHECK(bytes.find("12/30") == std::string::npos);
+  }
+}
