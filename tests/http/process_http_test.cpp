@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "support/shop.hpp"
 #include "support/test_server.hpp"
 
 using namespace eshop;
@@ -79,6 +82,21 @@ class Child final {
     return -1;
   }
   pid_t pid() const { return pid_; }
+  // Everything the process printed until it closed its output (call after it ended).
+  std::string drain() {
+    std::string all = buffer_;
+    char chunk[4096];
+    ssize_t n;
+    while ((n = read(out_, chunk, sizeof chunk)) > 0) all.append(chunk, static_cast<std::size_t>(n));
+    buffer_.clear();
+    return all;
+  }
+  void kill_hard() {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    exited_ = true;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -120,4 +138,72 @@ TEST_CASE("eshop refuses a bad flag with exit code 2 and explains itself with --
   Child help({ESHOP_BINARY, "serve", "--help"});
   CHECK_FALSE(help.wait_for_line("--data-dir").empty());
   CHECK(help.wait_exit() == 0);
+}
+
+namespace {
+
+std::uint16_t port_of(Child& child) {
+  const auto line = child.wait_for_line("\"msg\":\"listening\"");
+  REQUIRE_FALSE(line.empty());
+  return nlohmann::json::parse(line).at("port").get<std::uint16_t>();
+}
+
+std::int64_t ledger_count(const std::filesystem::path& db, const char* query) {
+  sqlite3* handle = nullptr;
+  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(handle, query, -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(handle);
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 in the middle of sagas: after a restart every order completes, charged once", "[process][http]") {
+  test::TempDir dir;
+  const std::vector<std::string> args = {ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", "0",
+                                         "--data-dir", dir.path().string()};
+  constexpr int kOrders = 20;
+  std::vector<std::string> ids;
+  std::string token, first_log;
+  {
+    Child first(args);
+    http::Client c("127.0.0.1", port_of(first));
+    REQUIRE(c.post("/api/v1/identity/register",
+                   R"({"email":"ann@example.com","password":"password-123","name":"Ann"})").status == 201);
+    token = test::body_of(c.post("/api/v1/identity/login", R"({"email":"ann@example.com","password":"password-123"})"))
+                .at("token");
+    for (int i = 0; i < kOrders; ++i) {
+      REQUIRE(c.post("/api/v1/basket/items", R"({"productId":2,"quantity":1})", token).status == 200);
+      const auto res = c.post("/api/v1/basket/checkout", test::checkout_body(), token);
+      REQUIRE(res.status == 202);
+      ids.push_back(test::body_of(res).at("orderId"));
+    }
+    first.kill_hard();  // no shutdown: sagas stop wherever they are
+    first_log = first.drain();
+  }
+  Child second(args);
+  http::Client c("127.0.0.1", port_of(second));
+  for (const auto& id : ids) {
+    INFO(id);
+    CHECK(test::eventually([&] {
+      const auto res = c.get("/api/v1/orders/" + id, token);
+      return res.status == 200 && test::body_of(res).at("status") == "completed";
+    }));
+  }
+  CHECK(test::body_of(c.get("/api/v1/catalog/products/2")).at("availableStock") == 25 - kOrders);
+  const auto ledger = dir.path() / "payments.db";
+  CHECK(ledger_count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == kOrders);
+  CHECK(test::eventually([&] {
+    return std::distance(std::filesystem::directory_iterator(dir.path() / "mail"), {}) == kOrders;
+  }));
+  kill(second.pid(), SIGTERM);
+  CHECK(second.wait_exit() == 0);
+  const auto log = first_log + second.drain();
+  CHECK(log.find("\"msg\":\"request\"") != std::string::npos);  // the log was captured
+  CHECK(log.find("4242424242424242") == std::string::npos);
+  CHECK(log.find("12/30") == std::string::npos);
 }
