@@ -238,7 +238,10 @@ TEST_CASE("a price change reaches every basket through the bus", "[basket][http]
   Shopper::ok(bob.add(1, 1));
   Shopper::ok(bob.add(2, 1));
   REQUIRE(ann.c.put("/api/v1/catalog/products/1", R"({"price":9999,"name":"Trailblazer 3"})", admin).status == 200);
-  CHECK(eventually([&] { return ann.basket().at("items")[0].at("unitPrice") == 9999; }));
+  CHECK(eventually([&] {
+    const auto line = ann.basket().at("items")[0];
+    return line.at("unitPrice") == 9999 && line.at("name") == "Trailblazer 3";
+  }));
   const auto a = ann.basket();
   CHECK(a.at("items")[0].at("name") == "Trailblazer 3");
   CHECK(a.at("subtotal") == 19998);
