@@ -34,6 +34,8 @@ class ManualClock final : public Clock {
 
 // RFC 3339 UTC with whole seconds: "2026-11-24T10:00:00Z".
 std::string to_rfc3339(TimePoint t);
+// RFC 3339 UTC with milliseconds: "2026-11-24T10:00:00.123Z" (a saga's steps share a second).
+std::string to_rfc3339_ms(TimePoint t);
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"; nullopt for anything else.
 std::optional<TimePoint> parse_rfc3339(std::string_view text);
 

@@ -8,6 +8,9 @@ namespace eshop::crypto {
 
 // A random RFC 4122 version 4 UUID, lower case.
 std::string new_uuid();
+// A random version 4 UUID from a fast per-thread generator (seeded from the OS): for request
+// ids and other identifiers that must be unique, not secret. Never for tokens.
+std::string fast_uuid();
 // `bytes` random bytes, base64url without padding.
 std::string random_token(std::size_t bytes = 32);
 // SHA-256 of `data`, lower-case hex.

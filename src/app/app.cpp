@@ -145,7 +145,7 @@ void App::start() {
   spdlog::info("\"msg\":\"listening\",\"host\":{},\"port\":{},\"modules\":{},\"dataDir\":{},\"bus\":{}",
                json_quote(p.config.host), p.server->port(), json_quote(modules), json_quote(p.config.data_dir),
                json_quote(p.bus->transport()));
-  spdlog::default_logger()->flush();
+  flush_logs();
 }
 
 std::uint16_t App::port() const { return parts_->server->port(); }
@@ -158,7 +158,7 @@ void App::stop() {
   for (auto& r : p.relays) r->stop();
   p.bus->stop();
   spdlog::info("\"msg\":\"stopped\"");
-  spdlog::default_logger()->flush();
+  flush_logs();
 }
 
 void App::run_until_signal() {

@@ -16,7 +16,7 @@ std::string request_id_for(std::string_view incoming) {
                     std::all_of(incoming.begin(), incoming.end(), [](unsigned char c) {
                       return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
                     });
-  return sane ? std::string(incoming) : crypto::new_uuid();
+  return sane ? std::string(incoming) : crypto::fast_uuid();
 }
 
 std::optional<http::Response> Gateway::authorize(http::Request& request, const http::Route& route) const {
@@ -68,17 +68,16 @@ http::Response Gateway::handle(http::Request& request) const {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string_view module = route ? std::string_view(route->module) : "none";
   const std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";
-  const std::string_view method = route ? std::string_view(route->method) : "other";
-  metrics_.observe_request(module, pattern, method, response.status, seconds);
+  metrics_.observe_request(route, response.status, seconds);
   if (access_log_) log_request(request.request_id, request.method, pattern, module, response.status, seconds * 1000);
   return response;
 }
 
 http::Response Gateway::reject(int status, std::string detail) const {
   auto response = http::problem(status, std::move(detail));
-  const auto id = crypto::new_uuid();
+  const auto id = crypto::fast_uuid();
   response.headers.set("X-Request-Id", id);
-  metrics_.observe_request("none", "unmatched", "other", status, 0);
+  metrics_.observe_request(nullptr, status, 0);
   if (access_log_) log_request(id, "", "unmatched", "none", status, 0);
   return response;
 }

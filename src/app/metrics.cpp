@@ -39,11 +39,21 @@ struct Metrics::Impl {
     prometheus::Counter* count;
     prometheus::Histogram* duration;
   };
+  struct Key {
+    const http::Route* route;
+    int status;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& k) const noexcept {
+      return std::hash<const void*>{}(k.route) ^ (static_cast<std::size_t>(k.status) * 0x9E3779B97F4A7C15ULL);
+    }
+  };
   std::shared_mutex mutex;
-  std::unordered_map<std::string, Series> series;
+  std::unordered_map<Key, Series, KeyHash> series;
 
-  Series& find(std::string_view module, std::string_view route, std::string_view method, int status) {
-    auto key = fmt::format("{} {} {}", method, route, status);
+  Series& find(const http::Route* route, int status) {
+    const Key key{route, status};
     {
       std::shared_lock lock(mutex);
       if (auto it = series.find(key); it != series.end()) return it->second;
@@ -51,8 +61,8 @@ struct Metrics::Impl {
     std::unique_lock lock(mutex);
     if (auto it = series.find(key); it != series.end()) return it->second;
     const std::map<std::string, std::string> labels = {
-        {"module", std::string(module)}, {"route", std::string(route)}, {"method", std::string(method)},
-        {"status", std::to_string(status)}};
+        {"module", route ? route->module : "none"}, {"route", route ? route->pattern : "unmatched"},
+        {"method", route ? route->method : "other"}, {"status", std::to_string(status)}};
     static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                                     0.05,   0.1,   0.25,   0.5,   1,    2.5, 5};
     return series.emplace(key, Series{&requests.Add(labels), &latency.Add(labels, buckets)}).first->second;
@@ -62,9 +72,8 @@ struct Metrics::Impl {
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
-void Metrics::observe_request(std::string_view module, std::string_view route, std::string_view method, int status,
-                              double seconds) {
-  auto& s = impl_->find(module, route, method, status);
+void Metrics::observe_request(const http::Route* route, int status, double seconds) {
+  auto& s = impl_->find(route, status);
   s.count->Increment();
   s.duration->Observe(seconds);
 }

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <eshop/router.hpp>
 #include <eshop/telemetry.hpp>
 
 namespace eshop::app {
@@ -17,8 +18,8 @@ class Metrics final : public EventTelemetry {
  public:
   Metrics();
   ~Metrics();
-  void observe_request(std::string_view module, std::string_view route, std::string_view method, int status,
-                       double seconds);
+  // `route` null: the request matched no route.
+  void observe_request(const http::Route* route, int status, double seconds);
   // Asked at every scrape: each module's outbox backlog.
   void set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source);
   // The Prometheus text exposition format, version 0.0.4.

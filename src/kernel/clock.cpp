@@ -19,6 +19,15 @@ std::string to_rfc3339(TimePoint t) {
   return buf;
 }
 
+std::string to_rfc3339_ms(TimePoint t) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+  std::string s = to_rfc3339(t);
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms < 0 ? ms + 1000 : ms));
+  s.replace(s.size() - 1, 1, frac);
+  return s;
+}
+
 namespace {
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {

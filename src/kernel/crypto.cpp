@@ -1,6 +1,7 @@
 #include <eshop/crypto.hpp>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 
@@ -28,6 +29,45 @@ std::string new_uuid() {
   char out[37];
   std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
                 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+  return out;
+}
+
+std::string fast_uuid() {
+  // xoshiro256** per thread, seeded once from libsodium.
+  thread_local std::array<std::uint64_t, 4> state = [] {
+    ensure_sodium();
+    std::array<std::uint64_t, 4> s{};
+    randombytes_buf(s.data(), sizeof s);
+    return s;
+  }();
+  auto next = [] {
+    auto rotl = [](std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); };
+    const std::uint64_t result = rotl(state[1] * 5, 7) * 9;
+    const std::uint64_t t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = rotl(state[3], 45);
+    return result;
+  };
+  std::array<unsigned char, 16> b{};
+  const std::uint64_t hi = next(), lo = next();
+  for (int i = 0; i < 8; ++i) {
+    b[i] = static_cast<unsigned char>(hi >> (8 * i));
+    b[8 + i] = static_cast<unsigned char>(lo >> (8 * i));
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+    out[pos++] = kHex[b[i] >> 4];
+    out[pos++] = kHex[b[i] & 0xf];
+  }
   return out;
 }
 

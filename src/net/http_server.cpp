@@ -45,15 +45,9 @@ class Session final : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.header_limit));
     parser_->body_limit(server_.options.body_limit);
+    // One deadline per request: an idle keep-alive connection, or a request that does not
+    // arrive whole, is closed when it passes. (Each timer change costs; one per read is enough.)
     stream_.expires_after(server_.options.idle_timeout);
-    // The idle timeout covers waiting for a request; once bytes arrive the request timeout applies.
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
-  }
-
-  void on_header(beast::error_code ec) {
-    if (ec) return on_error(ec);
-    stream_.expires_after(server_.options.request_timeout);
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }

@@ -14,8 +14,8 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;  // 0: an ephemeral port, see HttpServer::port()
   int threads = 0;            // 0: one per core
-  std::chrono::seconds idle_timeout{30};     // keep-alive connections idle this long are closed
-  std::chrono::seconds request_timeout{30};  // a request must arrive whole within this
+  std::chrono::seconds idle_timeout{30};     // a connection waiting this long for a whole request is closed
+  std::chrono::seconds request_timeout{30};  // writing a response may take this long
   std::size_t header_limit = 16 * 1024;      // larger: 431
   std::size_t body_limit = 1024 * 1024;      // larger: 413
   std::chrono::seconds shutdown_grace{10};   // in-flight requests may finish within this

@@ -29,3 +29,9 @@ TEST_CASE("a manual clock moves only when told", "[kernel][unit]") {
   clock.advance(std::chrono::hours(25));
   CHECK(to_rfc3339(clock.now()) == "2026-01-02T01:00:00Z");
 }
+
+TEST_CASE("times can carry milliseconds", "[kernel][unit]") {
+  const auto t = *parse_rfc3339("2026-11-24T10:00:00Z") + std::chrono::milliseconds(7);
+  CHECK(to_rfc3339_ms(t) == "2026-11-24T10:00:00.007Z");
+  CHECK(to_rfc3339(*parse_rfc3339(to_rfc3339_ms(t))) == "2026-11-24T10:00:00Z");
+}

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include <eshop/crypto.hpp>
 
 #include "identity/src/password.hpp"
@@ -125,4 +127,18 @@ TEST_CASE("the configured admin gets the admin role and the configured password"
   const auto login = f.service->login("boss@example.com", "new-password");
   REQUIRE(login);
   CHECK(login->user.roles == std::vector<std::string>{"customer", "admin"});
+}
+
+TEST_CASE("fast UUIDs are well-formed version 4 and distinct", "[kernel][unit]") {
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    const auto id = crypto::fast_uuid();
+    REQUIRE(id.size() == 36);
+    CHECK(id[8] == '-');
+    CHECK(id[13] == '-');
+    CHECK(id[14] == '4');
+    CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+    seen.insert(id);
+  }
+  CHECK(seen.size() == 1000);
 }

@@ -153,7 +153,7 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
     const auto current_code = store::coupon_code(sql, buyer.id.value);
     const bool same_coupon = terms && current_code && terms->code == *current_code;
     const auto priced = price(std::move(current), same_coupon ? terms : std::nullopt, now);
-    const auto event = checked_out(priced, buyer, request, *token, currency_, to_rfc3339(now));
+    const auto event = checked_out(priced, buyer, request, *token, currency_, to_rfc3339_ms(now));
     store::clear(sql, buyer.id.value);
     if (!key.empty())
       sql << "INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "

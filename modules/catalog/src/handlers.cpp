@@ -55,14 +55,19 @@ class Handlers final {
   explicit Handlers(CatalogService& service) : service_(service) {}
 
   http::Response list(http::Request& req) const {
+    const auto snapshot = service_.snapshot();
+    // Fast path: this exact query string was answered before (raw keys start with '?').
+    std::string raw_key = "?";
+    raw_key += req.query_string();
+    if (const auto page = snapshot->cached(raw_key)) return http::conditional_json(req, page->body, page->etag);
     auto query = parse_list_query(req);
     if (!query) return http::problem(query.error());
-    const auto snapshot = service_.snapshot();
     const auto page = snapshot->page(query->cache_key(), [&] {
       auto body = page_json(run_query(*snapshot, *query), *query);
       auto etag = make_etag(body);
       return CachedPage{std::move(body), std::move(etag)};
     });
+    snapshot->remember(raw_key, page);
     return http::conditional_json(req, page->body, page->etag);
   }
 

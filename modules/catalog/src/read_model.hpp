@@ -38,6 +38,17 @@ class Snapshot final {
   std::string currency;
 
   const ProductEntry* find(std::int64_t id) const;
+  // A page cached under `key`, or null.
+  std::shared_ptr<const CachedPage> cached(const std::string& key) const {
+    std::lock_guard lock(cache_mutex_);
+    const auto it = cache_.find(key);
+    return it == cache_.end() ? nullptr : it->second;
+  }
+  void remember(const std::string& key, std::shared_ptr<const CachedPage> page) const {
+    std::lock_guard lock(cache_mutex_);
+    if (cache_.size() >= kMaxCachedPages) cache_.clear();
+    cache_.emplace(key, std::move(page));
+  }
   // A serialized page for `key`, computing it with `make` once per snapshot.
   template <class F>
   std::shared_ptr<const CachedPage> page(const std::string& key, F&& make) const {

@@ -80,7 +80,7 @@ void Saga::create(const Event& e) {
   o.buyer_name = c.buyer_name;
   o.status = kSubmitted;
   o.created_at = c.checked_out_at;
-  o.updated_at = to_rfc3339(clock_.now());
+  o.updated_at = to_rfc3339_ms(clock_.now());
   for (const auto& l : c.lines) {
     o.items.push_back({l.product_id.value, l.name, l.unit_price.in_cents(), l.quantity, l.line_total.in_cents()});
     o.item_count += l.quantity;
@@ -112,7 +112,7 @@ void Saga::pay(const Event& e) {
   std::optional<ChargeResult> charge;
   if (order && order->status == kSubmitted)  // the external call, outside any transaction; idempotent per order
     charge = payments_.charge(order->payment_token, Money::cents(order->total), order->currency, order->id + ":charge");
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
     if (!charge) return;
     const auto& id = order->id;
@@ -135,7 +135,7 @@ void Saga::pay(const Event& e) {
 
 void Saga::stock_reserved(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, "ordering.stock_reserved", [&](soci::session& sql) {
     if (!store::transition(sql, id, kPaid, kStockConfirmed, std::nullopt, now)) return;  // cancelled meanwhile
     store::append(sql, id, kStockConfirmed, now);
@@ -145,7 +145,7 @@ void Saga::stock_reserved(const Event& e) {
 
 void Saga::stock_rejected(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, "ordering.stock_rejected", [&](soci::session& sql) {
     if (!store::transition(sql, id, kPaid, kCancelled, "out_of_stock", now)) return;
     store::append(sql, id, "out_of_stock", now);
@@ -155,7 +155,7 @@ void Saga::stock_rejected(const Event& e) {
 
 void Saga::stock_released(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, "ordering.stock_released", [&](soci::session& sql) {
     store::append(sql, id, "stock_released", now);
   });
@@ -167,7 +167,7 @@ void Saga::ship(const Event& e) {
   const auto order = load(order_id_of(e));
   std::optional<std::string> tracking;
   if (order && order->status == kStockConfirmed) tracking = shipping_.create_shipment(order->id, order->address);
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
     if (!tracking || !store::transition(sql, order->id, kStockConfirmed, kShipped, std::nullopt, now)) return;
     store::set_column(sql, order->id, "tracking_number", *tracking);
@@ -179,7 +179,7 @@ void Saga::ship(const Event& e) {
 void Saga::bill(const Event& e) {
   const auto id = order_id_of(e);
   const auto t = clock_.now();
-  const auto now = to_rfc3339(t);
+  const auto now = to_rfc3339_ms(t);
   const int year = static_cast<int>(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t)).year());
   inbox::handle_once(db_, e, "ordering.bill", [&](soci::session& sql) {
     if (!store::transition(sql, id, kShipped, kCompleted, std::nullopt, now)) return;
@@ -196,7 +196,7 @@ void Saga::confirm(const Event& e) {
   const auto order = load(order_id_of(e));
   if (order) mail_.send({order->id, order->buyer_email, order->buyer_name,
                          "Your eshop order " + order->id + " is confirmed", confirmation_text(*order)});
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
     if (order) store::append(sql, order->id, "confirmation_sent", now);
   });
@@ -208,7 +208,7 @@ void Saga::refund(const Event& e) {
   const auto order = load(order_id_of(e));
   const bool due = order && order->charge_id && !order->refunded;
   if (due) payments_.refund(*order->charge_id, order->id + ":refund");
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
     if (!due) return;
     sql << "UPDATE orders SET refunded = 1 WHERE id = :id", soci::use(order->id);
@@ -217,7 +217,7 @@ void Saga::refund(const Event& e) {
 }
 
 Result<Order> Saga::cancel(const std::string& user_id, const std::string& order_id, const std::string& correlation_id) {
-  const auto now = to_rfc3339(clock_.now());
+  const auto now = to_rfc3339_ms(clock_.now());
   return db_.write([&](soci::session& sql) -> Result<Order> {
     auto order = store::find(sql, order_id);
     if (!order || order->user_id != user_id) return fail(Error::not_found("No order has this id."));
