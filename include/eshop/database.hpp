@@ -1,8 +1,11 @@
 #pragma once
 // One module's own SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
+#include <condition_variable>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,23 +31,21 @@ class Database final {
   void migrate(std::span<const Migration> migrations);
   int schema_version();
 
-  // Runs `work` in one transaction, serialized with every other use of this database;
-  // commits when it returns, rolls back when it throws.
+  // Runs `work` in one transaction: it commits when `work` returns and rolls back when it
+  // throws (the exception propagates). Concurrent writers share a commit (group commit): the
+  // first becomes the leader and runs everyone's work, each in its own savepoint, then commits
+  // once, so one fsync makes a whole batch durable. `work` must not use this Database again.
   template <class F>
   auto write(F&& work) {
-    std::unique_lock lock(mutex_);
-    soci::transaction tx(session_);
-    if constexpr (std::is_void_v<decltype(work(session_))>) {
-      work(session_);
-      tx.commit();
-      lock.unlock();
-      committed();
+    using R = decltype(work(session_));
+    if constexpr (std::is_void_v<R>) {
+      const std::function<void(soci::session&)> job = [&](soci::session& s) { work(s); };
+      run_in_batch(job);
     } else {
-      auto result = work(session_);
-      tx.commit();
-      lock.unlock();
-      committed();
-      return result;
+      std::optional<R> result;
+      const std::function<void(soci::session&)> job = [&](soci::session& s) { result.emplace(work(s)); };
+      run_in_batch(job);
+      return std::move(*result);
     }
   }
   // `listener` runs after every commit of write(), outside the lock (the outbox relay's wake-up).
@@ -61,12 +62,23 @@ class Database final {
 
  private:
   explicit Database(std::string path);
+  struct Job {
+    const std::function<void(soci::session&)>* work;
+    std::exception_ptr error;
+    bool done = false;
+  };
   void exec_script(std::string_view sql);
   void committed();
+  void run_in_batch(const std::function<void(soci::session&)>& work);
+  void execute(const std::vector<Job*>& batch);
 
   std::string path_;
   std::mutex mutex_;
   soci::session session_;
+  std::mutex batch_mutex_;  // the queue of writers and who leads
+  std::condition_variable batch_done_;
+  std::vector<Job*> queue_;
+  bool leading_ = false;
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
 };

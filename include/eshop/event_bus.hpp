@@ -20,11 +20,15 @@ struct Event {
   TimePoint time;
   std::string correlation_id;  // the request id that caused it
   nlohmann::json payload;
+  // Events with the same key are delivered in the order they were published (the aggregate:
+  // an order id, a product); events with different keys may be delivered in parallel.
+  // Empty: the event's own id, so it is ordered with nothing else.
+  std::string key{};
 };
 
 // A new event with a fresh id, stamped with the clock's time.
 Event new_event(std::string type, std::string source, nlohmann::json payload, std::string correlation_id,
-                const Clock& clock);
+                const Clock& clock, std::string key = {});
 
 nlohmann::json to_json(const Event& event);
 // Throws std::invalid_argument when a field is missing or of the wrong type.

@@ -43,7 +43,9 @@ struct RelayOptions {
   std::chrono::milliseconds min_backoff{50};
   std::chrono::milliseconds max_backoff{30000};
   int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
-  int batch_size = 100;
+  int batch_size = 256;
+  // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel.
+  int lanes = 8;
 };
 
 class OutboxRelay final {
@@ -59,10 +61,14 @@ class OutboxRelay final {
   std::int64_t backlog() const { return outbox::backlog(db_); }
   const std::string& module() const { return module_; }
 
+  struct Row;
+
  private:
   void run();
   // Delivers one batch; returns how many were delivered, or -1 after a failure.
   int deliver_batch();
+  // Publishes one event; on failure records the attempt (dead-lettering the last) and says false.
+  bool deliver(Row& row);
 
   Database& db_;
   EventBus& bus_;

@@ -127,9 +127,16 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   options.threads = p.config.threads;
   options.idle_timeout = std::chrono::seconds(p.config.idle_timeout_seconds);
   const Gateway& gateway = *p.gateway;
+  // Catalog reads, liveness and the OpenAPI document come from memory: the I/O threads answer
+  // them at once. Everything else may wait on a database and runs on the worker pool.
+  auto from_memory = [](const http::Request& r) {
+    if (r.method != "GET" && r.method != "HEAD") return false;
+    const auto path = r.path();
+    return path.starts_with("/api/v1/catalog/") || path == "/health/live" || path == "/openapi.json";
+  };
   p.server = std::make_unique<net::HttpServer>(
       options, [&gateway](http::Request& r) { return gateway.handle(r); },
-      [&gateway](int status, std::string detail) { return gateway.reject(status, std::move(detail)); });
+      [&gateway](int status, std::string detail) { return gateway.reject(status, std::move(detail)); }, from_memory);
 }
 
 App::~App() { stop(); }

@@ -1,5 +1,6 @@
 #include <eshop/database.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -64,6 +65,66 @@ int Database::schema_version() {
   soci::indicator ind;
   session_ << "SELECT MAX(version) FROM schema_migrations", soci::into(v, ind);
   return ind == soci::i_ok ? v : 0;
+}
+
+void Database::run_in_batch(const std::function<void(soci::session&)>& work) {
+  Job job{&work, nullptr, false};
+  std::unique_lock lock(batch_mutex_);
+  queue_.push_back(&job);
+  while (!job.done) {
+    if (leading_) {
+      batch_done_.wait(lock);
+      continue;
+    }
+    leading_ = true;  // this thread commits for everyone queued now
+    std::vector<Job*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    execute(batch);
+    lock.lock();
+    leading_ = false;
+    for (auto* j : batch) j->done = true;
+    batch_done_.notify_all();
+  }
+  lock.unlock();
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+void Database::execute(const std::vector<Job*>& batch) {
+  bool any_committed = false;
+  {
+    std::lock_guard lock(mutex_);
+    try {
+      soci::transaction tx(session_);
+      if (batch.size() == 1) {  // the common case needs no savepoint
+        try {
+          (*batch.front()->work)(session_);
+        } catch (...) {
+          batch.front()->error = std::current_exception();
+        }
+      } else {
+        for (auto* job : batch) {
+          session_ << "SAVEPOINT job";
+          try {
+            (*job->work)(session_);
+            session_ << "RELEASE job";
+          } catch (...) {
+            job->error = std::current_exception();
+            session_ << "ROLLBACK TO job";
+            session_ << "RELEASE job";
+          }
+        }
+      }
+      any_committed = std::any_of(batch.begin(), batch.end(), [](const Job* j) { return !j->error; });
+      if (any_committed) tx.commit();
+      else tx.rollback();
+    } catch (...) {  // BEGIN or COMMIT failed: nothing of the batch was written
+      any_committed = false;
+      for (auto* job : batch)
+        if (!job->error) job->error = std::current_exception();
+    }
+  }
+  if (any_committed) committed();
 }
 
 void Database::on_commit(std::function<void()> listener) {

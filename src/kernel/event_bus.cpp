@@ -12,15 +12,15 @@
 namespace eshop {
 
 Event new_event(std::string type, std::string source, nlohmann::json payload, std::string correlation_id,
-                const Clock& clock) {
-  return {crypto::new_uuid(), std::move(type), std::move(source), clock.now(), std::move(correlation_id),
-          std::move(payload)};
+                const Clock& clock, std::string key) {
+  return {crypto::fast_uuid(), std::move(type), std::move(source), clock.now(), std::move(correlation_id),
+          std::move(payload), std::move(key)};
 }
 
 nlohmann::json to_json(const Event& e) {
   return {{"id", e.id},     {"type", e.type},
           {"source", e.source}, {"time", to_rfc3339(e.time)},
-          {"correlationId", e.correlation_id}, {"payload", e.payload}};
+          {"correlationId", e.correlation_id}, {"key", e.key}, {"payload", e.payload}};
 }
 
 Event event_from_json(const nlohmann::json& j) {
@@ -38,6 +38,7 @@ Event event_from_json(const nlohmann::json& j) {
   e.time = *time;
   e.correlation_id = text("correlationId");
   e.payload = j.value("payload", nlohmann::json::object());
+  e.key = j.value("key", "");
   return e;
 }
 

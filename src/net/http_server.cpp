@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -20,7 +21,9 @@ struct HttpServer::Impl {
   ServerOptions options;
   RequestHandler handler;
   RejectHandler reject;
+  InlinePredicate run_inline;
   asio::io_context ioc;
+  std::unique_ptr<asio::thread_pool> workers;
   tcp::acceptor acceptor{ioc};
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
@@ -61,9 +64,20 @@ class Session final : public std::enable_shared_from_this<Session> {
     request.target = std::string(req.target());
     for (const auto& field : req) request.headers.add(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
-    http::Response response = server_.handler(request);
-    const bool keep_alive = req.keep_alive() && !server_.stopping;
-    send(std::move(response), keep_alive, req.version(), req.method() == bhttp::verb::head);
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    const bool head = req.method() == bhttp::verb::head;
+    if (server_.run_inline(request)) {
+      http::Response response = server_.handler(request);
+      return send(std::move(response), keep_alive && !server_.stopping, version, head);
+    }
+    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
+                                  head]() mutable {
+      http::Response response = self->server_.handler(request);
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version, head]() mutable {
+        self->send(std::move(response), keep_alive && !self->server_.stopping, version, head);
+      });
+    });
   }
 
   void on_error(beast::error_code ec) {
@@ -146,11 +160,13 @@ void HttpServer::Impl::accept() {
   });
 }
 
-HttpServer::HttpServer(ServerOptions options, RequestHandler handler, RejectHandler reject)
+HttpServer::HttpServer(ServerOptions options, RequestHandler handler, RejectHandler reject, InlinePredicate run_inline)
     : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
   impl_->reject = std::move(reject);
+  impl_->run_inline = std::move(run_inline);
+  impl_->workers = std::make_unique<asio::thread_pool>(std::max(1, impl_->options.worker_threads));
 }
 
 HttpServer::~HttpServer() { stop(); }
@@ -187,6 +203,7 @@ void HttpServer::stop() {
   s.ioc.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
+  s.workers->join();
 }
 
 void HttpServer::run_until_signal() {

@@ -19,16 +19,21 @@ struct ServerOptions {
   std::size_t header_limit = 16 * 1024;      // larger: 431
   std::size_t body_limit = 1024 * 1024;      // larger: 413
   std::chrono::seconds shutdown_grace{10};   // in-flight requests may finish within this
+  // Requests that may block (on a database, a provider) run on a pool of their own so the I/O
+  // threads keep serving, and so that many concurrent writes can share one commit.
+  int worker_threads = 32;
 };
 
 // Answers a whole request; runs on an I/O thread. Must not throw.
 using RequestHandler = std::function<http::Response(http::Request&)>;
+// True for requests answered from memory, run inline on the I/O thread; the rest go to the workers.
+using InlinePredicate = std::function<bool(const http::Request&)>;
 // Builds the answer to a request the transport refused (400, 413, 431) as problem details.
 using RejectHandler = std::function<http::Response(int status, std::string detail)>;
 
 class HttpServer final {
  public:
-  HttpServer(ServerOptions options, RequestHandler handler, RejectHandler reject);
+  HttpServer(ServerOptions options, RequestHandler handler, RejectHandler reject, InlinePredicate run_inline);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

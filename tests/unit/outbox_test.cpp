@@ -23,9 +23,9 @@ struct TempFile {
   }
 };
 
-Event event(int n) {
+Event event(int n, std::string key = "aggregate-1") {
   return {"ev-" + std::to_string(n), "test.happened.v1", "catalog", std::chrono::system_clock::now(), "req",
-          nlohmann::json{{"n", n}}};
+          nlohmann::json{{"n", n}}, std::move(key)};
 }
 
 bool eventually(const std::function<bool()>& done) {
@@ -45,7 +45,7 @@ RelayOptions fast() {
 
 }  // namespace
 
-TEST_CASE("committed events are delivered in order; rolled-back ones never", "[kernel][unit]") {
+TEST_CASE("committed events of one key are delivered in order; rolled-back ones never", "[kernel][unit]") {
   TempFile file;
   auto db = Database::open(file.path);
   NoTelemetry telemetry;
@@ -98,7 +98,7 @@ TEST_CASE("events committed while no relay ran are delivered, exactly, when one 
   CHECK(ids == std::vector<std::string>{"ev-1", "ev-2", "ev-3"});
 }
 
-TEST_CASE("a failing delivery is retried, and later events wait for it", "[kernel][unit]") {
+TEST_CASE("a failing delivery is retried, and later events of its key wait for it", "[kernel][unit]") {
   TempFile file;
   auto db = Database::open(file.path);
   NoTelemetry telemetry;
@@ -179,4 +179,78 @@ TEST_CASE("an effect that throws records nothing, so the retry applies it", "[ke
   int calls = 0;
   CHECK(inbox::handle_once(*db, e, "h", [&](soci::session&) { ++calls; }));
   CHECK(calls == 1);
+}
+
+TEST_CASE("a failing event does not hold up events of other keys", "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  std::atomic<bool> healed{false};
+  std::vector<int> seen;
+  std::mutex m;
+  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
+    if (e.payload.at("n") == 1 && !healed) throw std::runtime_error("not yet");
+    std::lock_guard lock(m);
+    seen.push_back(e.payload.at("n"));
+  });
+  bus->start();
+  auto options = fast();
+  options.min_backoff = options.max_backoff = std::chrono::milliseconds(50);
+  OutboxRelay relay(*db, *bus, "catalog", telemetry, options);
+  relay.start();
+  db->write([](soci::session& sql) {
+    outbox::enqueue(sql, event(1, "order-a"));
+    outbox::enqueue(sql, event(2, "order-a"));
+    for (int i = 3; i <= 10; ++i) outbox::enqueue(sql, event(i, "order-" + std::to_string(i)));
+  });
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(m);
+    return seen.size() == 8;  // every other key got through while order-a waits
+  }));
+  {
+    std::lock_guard lock(m);
+    CHECK(std::find(seen.begin(), seen.end(), 2) == seen.end());
+  }
+  healed = true;
+  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
+  relay.stop();
+  std::lock_guard lock(m);
+  const auto one = std::find(seen.begin(), seen.end(), 1), two = std::find(seen.begin(), seen.end(), 2);
+  REQUIRE(one != seen.end());
+  CHECK(two == one + 1);
+}
+
+TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  db->write([](soci::session& sql) { sql << "CREATE TABLE t (n INTEGER PRIMARY KEY)"; });
+  std::atomic<int> commits{0};
+  db->on_commit([&] { ++commits; });
+  std::vector<std::thread> writers;
+  std::atomic<int> refused{0};
+  for (int w = 0; w < 8; ++w)
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 50; ++i) {
+        const int n = w * 1000 + i;
+        try {
+          db->write([&](soci::session& sql) {
+            sql << "INSERT INTO t(n) VALUES(:n)", soci::use(n);
+            if (i % 10 == 9) throw std::runtime_error("refused");  // undoes only this writer's insert
+          });
+        } catch (const std::runtime_error&) {
+          ++refused;
+        }
+      }
+    });
+  for (auto& t : writers) t.join();
+  int rows = 0, refused_rows = 0;
+  db->read([&](soci::session& sql) {
+    sql << "SELECT COUNT(*) FROM t", soci::into(rows);
+    sql << "SELECT COUNT(*) FROM t WHERE n % 10 = 9", soci::into(refused_rows);
+  });
+  CHECK(refused == 40);
+  CHECK(rows == 360);
+  CHECK(refused_rows == 0);
+  CHECK(commits <= 360);
 }

@@ -160,7 +160,8 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
              "VALUES(:u, :k, :f, :o, :t)",
           soci::use(buyer.id.value), soci::use(key), soci::use(request.fingerprint), soci::use(event.order_id.value),
           soci::use(event.checked_out_at);
-    outbox::enqueue(sql, new_event(std::string(event.kType), "basket", event, correlation_id, clock_));
+    outbox::enqueue(sql, new_event(std::string(event.kType), "basket", event, correlation_id, clock_,
+                                   event.order_id.value));
     return CheckoutAccepted{event.order_id};
   });
 }

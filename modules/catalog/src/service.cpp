@@ -36,7 +36,7 @@ namespace {
 
 Event product_updated(const Product& p, const std::string& correlation_id, const Clock& clock) {
   const events::ProductUpdated e{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock};
-  return new_event(std::string(e.kType), "catalog", e, correlation_id, clock);
+  return new_event(std::string(e.kType), "catalog", e, correlation_id, clock, "product:" + std::to_string(p.id));
 }
 
 void apply(const ProductFields& f, Product& p) {
@@ -96,7 +96,8 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
   std::vector<Event> events;
   if (p.price != entry->product.price) {
     const events::ProductPriceChanged changed{ProductId{p.id}, Money::cents(entry->product.price), Money::cents(p.price)};
-    events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_));
+    events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_,
+                               "product:" + std::to_string(p.id)));
   }
   events.push_back(product_updated(p, correlation_id, clock_));
   store_.update(p, events);
@@ -108,7 +109,8 @@ Result<void> CatalogService::remove(std::int64_t id, const std::string& correlat
   std::lock_guard lock(write_mutex_);
   const auto current = snapshot();
   const events::ProductDeleted deleted{ProductId{id}};
-  const std::vector<Event> events = {new_event(std::string(deleted.kType), "catalog", deleted, correlation_id, clock_)};
+  const std::vector<Event> events = {
+      new_event(std::string(deleted.kType), "catalog", deleted, correlation_id, clock_, "product:" + std::to_string(id))};
   if (!current->find(id) || !store_.remove(id, events)) return fail(Error::not_found("No product has this id."));
   publish(with_product(*current, id, nullptr));
   return {};
@@ -138,7 +140,8 @@ void CatalogService::reserve_stock(const Event& event) {
     }
     if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
       const events::StockReservationRejected rejected{request.reservation_id, short_products};
-      outbox::enqueue(sql, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_));
+      outbox::enqueue(sql, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_,
+                                     request.reservation_id));
       return;
     }
     for (const auto& [id, quantity] : wanted) {
@@ -152,7 +155,8 @@ void CatalogService::reserve_stock(const Event& event) {
       changed.push_back(std::move(p));
     }
     const events::StockReserved reserved{request.reservation_id};
-    outbox::enqueue(sql, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_));
+    outbox::enqueue(sql, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_,
+                                     request.reservation_id));
   });
   if (!changed.empty()) publish(with_products(*current, changed));
 }
@@ -178,7 +182,8 @@ void CatalogService::release_stock(const Event& event) {
     }
     if (lines.empty()) return;
     const events::StockReleased released{request.reservation_id};
-    outbox::enqueue(sql, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_));
+    outbox::enqueue(sql, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_,
+                                     request.reservation_id));
   });
   if (!changed.empty()) publish(with_products(*current, changed));
 }

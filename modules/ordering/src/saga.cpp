@@ -14,12 +14,12 @@ void emit(soci::session& sql, const std::string& order_id, const std::string& co
   E e;
   e.order_id = order_id;
   outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", static_cast<const events::OrderEvent&>(e),
-                                 correlation_id, clock));
+                                 correlation_id, clock, order_id));
 }
 
 template <class E>
 void emit_to_catalog(soci::session& sql, const E& e, const std::string& correlation_id, const Clock& clock) {
-  outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", e, correlation_id, clock));
+  outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", e, correlation_id, clock, e.reservation_id));
 }
 
 std::string order_id_of(const Event& e) { return e.payload.at("orderId").get<std::string>(); }
