@@ -4,11 +4,14 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <unordered_map>
 #include <vector>
 
 #include <soci/soci.h>
@@ -54,14 +57,33 @@ class Database final {
   template <class F>
   auto read(F&& work) {
     std::lock_guard lock(mutex_);
+    const Scope scope(this);
     return work(session_);
   }
+  // A statement prepared once for this database and reused (SQLite's prepare is a large part of
+  // a short transaction). `Stmt` is built from the session and owns the variables it binds.
+  // Only inside write() or read() work, on the thread running it.
+  template <class Stmt>
+  Stmt& prepared() {
+    auto& slot = prepared_[std::type_index(typeid(Stmt))];
+    if (!slot) slot = std::shared_ptr<void>(new Stmt(session_), [](void* p) { delete static_cast<Stmt*>(p); });
+    return *static_cast<Stmt*>(slot.get());
+  }
+  // The database whose write() or read() work runs on this thread, or null.
+  static Database* current();
+
   // A trivial query: is the database usable?
   bool ping();
   const std::string& path() const { return path_; }
 
  private:
   explicit Database(std::string path);
+  // Marks this database as current() on this thread while its session is in use.
+  struct Scope {
+    explicit Scope(Database* db);
+    ~Scope();
+    Database* previous;
+  };
   struct Job {
     const std::function<void(soci::session&)>* work;
     std::exception_ptr error;
@@ -79,6 +101,7 @@ class Database final {
   std::condition_variable batch_done_;
   std::vector<Job*> queue_;
   bool leading_ = false;
+  std::unordered_map<std::type_index, std::shared_ptr<void>> prepared_;  // under mutex_
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
 };

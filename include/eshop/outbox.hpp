@@ -36,6 +36,8 @@ namespace inbox {
 // was handled before. Returns false for a duplicate.
 bool handle_once(Database& db, const Event& event, std::string_view handler,
                  const std::function<void(soci::session&)>& effect);
+// Whether `handler` already handled `event` (to skip an external call before handle_once).
+bool seen(Database& db, const Event& event, std::string_view handler);
 }  // namespace inbox
 
 struct RelayOptions {
@@ -45,7 +47,7 @@ struct RelayOptions {
   int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
   int batch_size = 256;
   // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel.
-  int lanes = 8;
+  int lanes = 32;
 };
 
 class OutboxRelay final {

@@ -23,7 +23,9 @@ Database::Database(std::string path) : path_(std::move(path)) {
   }
 }
 
-Database::~Database() = default;
+Database::~Database() {
+  prepared_.clear();  // statements go before the session they belong to
+}
 
 void Database::exec_script(std::string_view sql) {
   auto* backend = static_cast<soci::sqlite3_session_backend*>(session_.get_backend());
@@ -67,6 +69,14 @@ int Database::schema_version() {
   return ind == soci::i_ok ? v : 0;
 }
 
+namespace {
+thread_local Database* current_database = nullptr;
+}  // namespace
+
+Database::Scope::Scope(Database* db) : previous(current_database) { current_database = db; }
+Database::Scope::~Scope() { current_database = previous; }
+Database* Database::current() { return current_database; }
+
 void Database::run_in_batch(const std::function<void(soci::session&)>& work) {
   Job job{&work, nullptr, false};
   std::unique_lock lock(batch_mutex_);
@@ -94,6 +104,7 @@ void Database::execute(const std::vector<Job*>& batch) {
   bool any_committed = false;
   {
     std::lock_guard lock(mutex_);
+    const Scope scope(this);
     try {
       soci::transaction tx(session_);
       if (batch.size() == 1) {  // the common case needs no savepoint

@@ -9,6 +9,43 @@
 
 namespace eshop {
 
+namespace {
+
+struct InsertEvent {
+  std::string id, type, source, time, correlation_id, payload, key;
+  soci::statement st;
+  explicit InsertEvent(soci::session& sql)
+      : st((sql.prepare << "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
+                           "VALUES(:id, :type, :source, :time, :corr, :payload, :key)",
+            soci::use(id), soci::use(type), soci::use(source), soci::use(time), soci::use(correlation_id),
+            soci::use(payload), soci::use(key))) {}
+};
+
+struct RecordHandled {
+  std::string event_id, handler, at;
+  soci::statement st;
+  explicit RecordHandled(soci::session& sql)
+      : st((sql.prepare << "INSERT OR IGNORE INTO inbox(event_id, handler, handled_at) VALUES(:e, :h, :t)",
+            soci::use(event_id), soci::use(handler), soci::use(at))) {}
+};
+
+struct WasHandled {
+  std::string event_id, handler;
+  int count = 0;
+  soci::statement st;
+  explicit WasHandled(soci::session& sql)
+      : st((sql.prepare << "SELECT COUNT(*) FROM inbox WHERE event_id = :e AND handler = :h", soci::into(count),
+            soci::use(event_id), soci::use(handler))) {}
+};
+
+struct DeleteDelivered {
+  long long seq = 0;
+  soci::statement st;
+  explicit DeleteDelivered(soci::session& sql) : st((sql.prepare << "DELETE FROM outbox WHERE seq = :s", soci::use(seq))) {}
+};
+
+}  // namespace
+
 namespace outbox {
 
 void install(Database& db) {
@@ -26,13 +63,20 @@ void install(Database& db) {
   });
 }
 
+
 void enqueue(soci::session& sql, const Event& e) {
-  const std::string time = to_rfc3339(e.time);
-  const std::string payload = e.payload.dump();
-  sql << "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
-         "VALUES(:id, :type, :source, :time, :corr, :payload, :key)",
-      soci::use(e.id), soci::use(e.type), soci::use(e.source), soci::use(time), soci::use(e.correlation_id),
-      soci::use(payload), soci::use(e.key);
+  Database* db = Database::current();
+  if (!db) throw std::logic_error("outbox::enqueue outside Database::write");
+  auto& insert = db->prepared<InsertEvent>();
+  (void)sql;
+  insert.id = e.id;
+  insert.type = e.type;
+  insert.source = e.source;
+  insert.time = to_rfc3339(e.time);
+  insert.correlation_id = e.correlation_id;
+  insert.payload = e.payload.dump();
+  insert.key = e.key;
+  insert.st.execute(true);
 }
 
 std::int64_t backlog(Database& db) {
@@ -52,12 +96,24 @@ bool handle_once(Database& db, const Event& event, std::string_view handler,
   const std::string name(handler);
   const std::string now = to_rfc3339(std::chrono::system_clock::now());
   return db.write([&](soci::session& sql) {
-    soci::statement st = (sql.prepare << "INSERT OR IGNORE INTO inbox(event_id, handler, handled_at) VALUES(:e, :h, :t)",
-                          soci::use(event.id), soci::use(name), soci::use(now));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) return false;
+    auto& record = db.prepared<RecordHandled>();
+    record.event_id = event.id;
+    record.handler = name;
+    record.at = now;
+    record.st.execute(true);
+    if (record.st.get_affected_rows() == 0) return false;
     effect(sql);
     return true;
+  });
+}
+
+bool seen(Database& db, const Event& event, std::string_view handler) {
+  return db.read([&](soci::session&) {
+    auto& q = db.prepared<WasHandled>();
+    q.event_id = event.id;
+    q.handler = std::string(handler);
+    q.st.execute(true);
+    return q.count > 0;
   });
 }
 
@@ -98,12 +154,11 @@ std::vector<OutboxRelay::Row> pending_rows(Database& db, int limit) {
 
 void remove_delivered(Database& db, const std::vector<long long>& seqs) {
   if (seqs.empty()) return;
-  db.write([&](soci::session& sql) {
-    long long seq = 0;
-    soci::statement st = (sql.prepare << "DELETE FROM outbox WHERE seq = :s", soci::use(seq));
+  db.write([&](soci::session&) {
+    auto& remove = db.prepared<DeleteDelivered>();
     for (auto s : seqs) {
-      seq = s;
-      st.execute(true);
+      remove.seq = s;
+      remove.st.execute(true);
     }
   });
 }

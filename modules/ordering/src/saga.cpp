@@ -62,14 +62,7 @@ std::optional<Order> Saga::load(const std::string& order_id) {
   return db_.read([&](soci::session& sql) { return store::find(sql, order_id); });
 }
 
-bool Saga::seen(const Event& e, const char* handler) {
-  return db_.read([&](soci::session& sql) {
-    int n = 0;
-    const std::string h = handler;
-    sql << "SELECT COUNT(*) FROM inbox WHERE event_id = :e AND handler = :h", soci::into(n), soci::use(e.id), soci::use(h);
-    return n > 0;
-  });
-}
+bool Saga::seen(const Event& e, const char* handler) { return inbox::seen(db_, e, handler); }
 
 void Saga::create(const Event& e) {
   const auto c = e.payload.get<basket::events::BasketCheckedOut>();

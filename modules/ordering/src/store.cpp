@@ -41,48 +41,103 @@ std::optional<std::string> opt(const std::string& value, soci::indicator ind) {
   return ind == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
 }
 
-}  // namespace
-
-std::optional<Order> find(soci::session& sql, const std::string& id) {
+// The saga reads an order at almost every step: its statements are prepared once per database.
+struct FindOrder {
+  std::string id;
   Order o;
   long long count = 0, subtotal = 0, discount = 0, total = 0;
   int refunded = 0;
   std::string reason, code, charge, tracking, invoice;
-  soci::indicator reason_ind, code_ind, charge_ind, tracking_ind, invoice_ind;
-  sql << "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, item_count, "
-         "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
-         "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4, charge_id, refunded, "
-         "tracking_number, invoice_number FROM orders WHERE id = :id",
-      soci::into(o.id), soci::into(o.user_id), soci::into(o.buyer_email), soci::into(o.buyer_name),
-      soci::into(o.status), soci::into(reason, reason_ind), soci::into(o.created_at), soci::into(o.updated_at),
-      soci::into(count), soci::into(subtotal), soci::into(discount), soci::into(code, code_ind),
-      soci::into(o.coupon_description), soci::into(total), soci::into(o.currency), soci::into(o.address.full_name),
-      soci::into(o.address.street), soci::into(o.address.city), soci::into(o.address.postal_code),
-      soci::into(o.address.country), soci::into(o.delivery_note), soci::into(o.payment_token),
-      soci::into(o.card_brand), soci::into(o.last4), soci::into(charge, charge_ind), soci::into(refunded),
-      soci::into(tracking, tracking_ind), soci::into(invoice, invoice_ind), soci::use(id);
-  if (!sql.got_data()) return std::nullopt;
-  o.item_count = count, o.subtotal = subtotal, o.discount = discount, o.total = total;
-  o.refunded = refunded != 0;
-  o.status_reason = opt(reason, reason_ind);
-  o.coupon_code = opt(code, code_ind);
-  o.charge_id = opt(charge, charge_ind);
-  o.tracking_number = opt(tracking, tracking_ind);
-  o.invoice_number = opt(invoice, invoice_ind);
+  soci::indicator reason_ind{}, code_ind{}, charge_ind{}, tracking_ind{}, invoice_ind{};
+  soci::statement st;
+  explicit FindOrder(soci::session& sql)
+      : st((sql.prepare << "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, "
+                           "item_count, subtotal, discount, coupon_code, coupon_description, total, currency, "
+                           "ship_full_name, ship_street, ship_city, ship_postal_code, ship_country, delivery_note, "
+                           "payment_token, card_brand, last4, charge_id, refunded, tracking_number, invoice_number "
+                           "FROM orders WHERE id = :id",
+            soci::into(o.id), soci::into(o.user_id), soci::into(o.buyer_email), soci::into(o.buyer_name),
+            soci::into(o.status), soci::into(reason, reason_ind), soci::into(o.created_at), soci::into(o.updated_at),
+            soci::into(count), soci::into(subtotal), soci::into(discount), soci::into(code, code_ind),
+            soci::into(o.coupon_description), soci::into(total), soci::into(o.currency),
+            soci::into(o.address.full_name), soci::into(o.address.street), soci::into(o.address.city),
+            soci::into(o.address.postal_code), soci::into(o.address.country), soci::into(o.delivery_note),
+            soci::into(o.payment_token), soci::into(o.card_brand), soci::into(o.last4), soci::into(charge, charge_ind),
+            soci::into(refunded), soci::into(tracking, tracking_ind), soci::into(invoice, invoice_ind),
+            soci::use(id))) {}
+};
 
+struct FindItems {
+  std::string id;
   OrderItem item;
   long long product = 0, price = 0, quantity = 0, line_total = 0;
-  soci::statement items = (sql.prepare << "SELECT product_id, name, unit_price, quantity, line_total FROM order_items "
-                                          "WHERE order_id = :id ORDER BY rowid",
-                           soci::into(product), soci::into(item.name), soci::into(price), soci::into(quantity),
-                           soci::into(line_total), soci::use(id));
-  items.execute();
-  while (items.fetch()) o.items.push_back({product, item.name, price, quantity, line_total});
+  soci::statement st;
+  explicit FindItems(soci::session& sql)
+      : st((sql.prepare << "SELECT product_id, name, unit_price, quantity, line_total FROM order_items "
+                           "WHERE order_id = :id ORDER BY rowid",
+            soci::into(product), soci::into(item.name), soci::into(price), soci::into(quantity),
+            soci::into(line_total), soci::use(id))) {}
+};
+
+struct FindTimeline {
+  std::string id;
   TimelineEntry entry;
-  soci::statement timeline = (sql.prepare << "SELECT at, event FROM order_timeline WHERE order_id = :id ORDER BY seq",
-                              soci::into(entry.at), soci::into(entry.event), soci::use(id));
-  timeline.execute();
-  while (timeline.fetch()) o.timeline.push_back(entry);
+  soci::statement st;
+  explicit FindTimeline(soci::session& sql)
+      : st((sql.prepare << "SELECT at, event FROM order_timeline WHERE order_id = :id ORDER BY seq",
+            soci::into(entry.at), soci::into(entry.event), soci::use(id))) {}
+};
+
+struct Transition {
+  std::string id, from, to, reason, now;
+  soci::indicator reason_ind{};
+  soci::statement st;
+  explicit Transition(soci::session& sql)
+      : st((sql.prepare << "UPDATE orders SET status = :to, status_reason = :r, updated_at = :t "
+                           "WHERE id = :id AND status = :from",
+            soci::use(to), soci::use(reason, reason_ind), soci::use(now), soci::use(id), soci::use(from))) {}
+};
+
+struct Append {
+  std::string id, at, event;
+  soci::statement st;
+  explicit Append(soci::session& sql)
+      : st((sql.prepare << "INSERT INTO order_timeline(order_id, at, event) VALUES(:o, :a, :e)", soci::use(id),
+            soci::use(at), soci::use(event))) {}
+};
+
+Database& current() {
+  Database* db = Database::current();
+  if (!db) throw std::logic_error("ordering store used outside a database transaction");
+  return *db;
+}
+
+}  // namespace
+
+std::optional<Order> find(soci::session&, const std::string& id) {
+  auto& db = current();
+  auto& q = db.prepared<FindOrder>();
+  q.id = id;
+  q.st.execute(true);
+  if (!q.st.got_data()) return std::nullopt;
+  Order o = q.o;
+  o.item_count = q.count, o.subtotal = q.subtotal, o.discount = q.discount, o.total = q.total;
+  o.refunded = q.refunded != 0;
+  o.status_reason = opt(q.reason, q.reason_ind);
+  o.coupon_code = opt(q.code, q.code_ind);
+  o.charge_id = opt(q.charge, q.charge_ind);
+  o.tracking_number = opt(q.tracking, q.tracking_ind);
+  o.invoice_number = opt(q.invoice, q.invoice_ind);
+  auto& items = db.prepared<FindItems>();
+  items.id = id;
+  if (items.st.execute(true)) do {
+      o.items.push_back({items.product, items.item.name, items.price, items.quantity, items.line_total});
+    } while (items.st.fetch());
+  auto& timeline = db.prepared<FindTimeline>();
+  timeline.id = id;
+  if (timeline.st.execute(true)) do {
+      o.timeline.push_back(timeline.entry);
+    } while (timeline.st.fetch());
   return o;
 }
 
@@ -110,24 +165,24 @@ std::int64_t count(soci::session& sql, const std::string& user_id) {
   return n;
 }
 
-bool transition(soci::session& sql, const std::string& id, const std::string& from, const std::string& to,
+bool transition(soci::session&, const std::string& id, const std::string& from, const std::string& to,
                 const std::optional<std::string>& reason, const std::string& now) {
-  std::string r = reason.value_or("");
-  soci::indicator ind = reason ? soci::i_ok : soci::i_null;
-  soci::statement st = (sql.prepare << "UPDATE orders SET status = :to, status_reason = :r, updated_at = :t "
-                                       "WHERE id = :id AND status = :from",
-                        soci::use(to), soci::use(r, ind), soci::use(now), soci::use(id), soci::use(from));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+  auto& t = current().prepared<Transition>();
+  t.id = id, t.from = from, t.to = to, t.now = now;
+  t.reason = reason.value_or("");
+  t.reason_ind = reason ? soci::i_ok : soci::i_null;
+  t.st.execute(true);
+  return t.st.get_affected_rows() == 1;
 }
 
 void set_column(soci::session& sql, const std::string& id, const char* column, const std::string& value) {
   sql << fmt::format("UPDATE orders SET {} = :v WHERE id = :id", column), soci::use(value), soci::use(id);
 }
 
-void append(soci::session& sql, const std::string& id, const std::string& event, const std::string& at) {
-  sql << "INSERT INTO order_timeline(order_id, at, event) VALUES(:o, :a, :e)", soci::use(id), soci::use(at),
-      soci::use(event);
+void append(soci::session&, const std::string& id, const std::string& event, const std::string& at) {
+  auto& a = current().prepared<Append>();
+  a.id = id, a.at = at, a.event = event;
+  a.st.execute(true);
 }
 
 std::string next_invoice_number(soci::session& sql, int year) {
