@@ -1,6 +1,8 @@
 // basket's materialized view, fed by catalog's events through its inbox.
 #include <catch2/catch.hpp>
 
+#include <span>
+
 #include <basket/module.hpp>
 #include <catalog/events.hpp>
 #include <eshop/outbox.hpp>
@@ -55,4 +57,31 @@ TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit
   int handled = 0;
   db->read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM inbox", soci::into(handled); });
   CHECK(handled == 2);
+}
+
+namespace eshop::basket {
+std::span<const Migration> migrations();
+}
+
+TEST_CASE("migration 003 moves product facts out of basket lines without losing a basket", "[basket][unit]") {
+  auto db = Database::open(":memory:");
+  const auto all = basket::migrations();
+  REQUIRE(all.size() >= 3);
+  db->migrate(all.first(2));
+  db->write([](soci::session& sql) {
+    sql << "INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
+           "VALUES('ann', 7, 'Boot', 42999, 6, 2, '2026-11-24T10:00:00Z')";
+    sql << "INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
+           "VALUES('bob', 7, 'Boot', 42999, 6, 1, '2026-11-24T10:00:01Z')";
+  });
+  db->migrate(all);
+  const auto lines = db->read([](soci::session& sql) { return basket::store::lines(sql, "ann"); });
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].name == "Boot");
+  CHECK(lines[0].unit_price == Money::cents(42999));
+  CHECK(lines[0].quantity == 2);
+  CHECK(lines[0].available_stock == 6);
+  db->write([](soci::session& sql) { basket::store::update_price(sql, ProductId{7}, Money::cents(39999)); });
+  CHECK(db->read([](soci::session& sql) { return basket::store::lines(sql, "bob"); }).at(0).unit_price ==
+        Money::cents(39999));
 }

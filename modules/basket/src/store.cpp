@@ -6,8 +6,9 @@ std::vector<Line> lines(soci::session& sql, const std::string& user_id) {
   std::vector<Line> out;
   long long product = 0, price = 0, quantity = 0, stock = 0;
   std::string name;
-  soci::statement st = (sql.prepare << "SELECT product_id, name, unit_price, quantity, available_stock "
-                                       "FROM basket_items WHERE user_id = :u ORDER BY added_at, product_id",
+  soci::statement st = (sql.prepare << "SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock "
+                                       "FROM basket_items i JOIN basket_products p ON p.product_id = i.product_id "
+                                       "WHERE i.user_id = :u ORDER BY i.added_at, i.product_id",
                         soci::into(product), soci::into(name), soci::into(price), soci::into(quantity),
                         soci::into(stock), soci::use(user_id));
   st.execute();
@@ -45,12 +46,13 @@ void upsert_line(soci::session& sql, const std::string& user_id, const Line& l, 
   touch(sql, user_id, now);
   const long long id = l.product_id.value, price = l.unit_price.in_cents(), quantity = l.quantity,
                   stock = l.available_stock;
-  sql << "INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
-         "VALUES(:u, :p, :n, :price, :s, :q, :t) ON CONFLICT(user_id, product_id) DO UPDATE SET "
-         "name = excluded.name, unit_price = excluded.unit_price, available_stock = excluded.available_stock, "
-         "quantity = excluded.quantity",
-      soci::use(user_id), soci::use(id), soci::use(l.name), soci::use(price), soci::use(stock), soci::use(quantity),
-      soci::use(now);
+  sql << "INSERT INTO basket_products(product_id, name, unit_price, available_stock) VALUES(:p, :n, :price, :s) "
+         "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
+         "available_stock = excluded.available_stock",
+      soci::use(id), soci::use(l.name), soci::use(price), soci::use(stock);
+  sql << "INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(:u, :p, :q, :t) "
+         "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+      soci::use(user_id), soci::use(id), soci::use(quantity), soci::use(now);
 }
 
 void remove_line(soci::session& sql, const std::string& user_id, ProductId product) {
@@ -73,18 +75,19 @@ void clear(soci::session& sql, const std::string& user_id) {
 
 void update_price(soci::session& sql, ProductId product, Money price) {
   const long long id = product.value, cents = price.in_cents();
-  sql << "UPDATE basket_items SET unit_price = :p WHERE product_id = :id", soci::use(cents), soci::use(id);
+  sql << "UPDATE basket_products SET unit_price = :p WHERE product_id = :id", soci::use(cents), soci::use(id);
 }
 
 void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock) {
   const long long id = product.value, cents = price.in_cents(), s = stock;
-  sql << "UPDATE basket_items SET name = :n, unit_price = :p, available_stock = :s WHERE product_id = :id",
+  sql << "UPDATE basket_products SET name = :n, unit_price = :p, available_stock = :s WHERE product_id = :id",
       soci::use(name), soci::use(cents), soci::use(s), soci::use(id);
 }
 
 void remove_product(soci::session& sql, ProductId product) {
   const long long id = product.value;
   sql << "DELETE FROM basket_items WHERE product_id = :id", soci::use(id);
+  sql << "DELETE FROM basket_products WHERE product_id = :id", soci::use(id);
 }
 
 }  // namespace eshop::basket::store

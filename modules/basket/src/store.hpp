@@ -20,7 +20,7 @@ void set_coupon(soci::session& sql, const std::string& user_id, const std::optio
                 const std::string& now);
 void clear(soci::session& sql, const std::string& user_id);
 
-// The materialized view's updates from catalog's events: every line of one product.
+// The materialized view's updates from catalog's events: the product's one row.
 void update_price(soci::session& sql, ProductId product, Money price);
 void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock);
 void remove_product(soci::session& sql, ProductId product);
