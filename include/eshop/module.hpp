@@ -13,6 +13,10 @@ struct HealthCheck {
   std::string detail;
 };
 
+class Database;
+// The usual check for a module: its own database answers a trivial query.
+HealthCheck database_health(Database& db);
+
 class Module {
  public:
   virtual ~Module() = default;

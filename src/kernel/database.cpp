@@ -1,4 +1,5 @@
 #include <eshop/database.hpp>
+#include <eshop/module.hpp>
 
 #include <algorithm>
 #include <stdexcept>
@@ -146,6 +147,10 @@ void Database::on_commit(std::function<void()> listener) {
 void Database::committed() {
   std::lock_guard lock(listeners_mutex_);
   for (const auto& l : listeners_) l();
+}
+
+HealthCheck database_health(Database& db) {
+  return db.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
 }
 
 bool Database::ping() {

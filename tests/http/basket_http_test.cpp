@@ -1,11 +1,14 @@
 // The basket over HTTP: lines, stock, coupons, persistence, and catalog's events.
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
+
 #include <thread>
 
 #include "support/test_server.hpp"
 
 using namespace eshop;
+using eshop::test::eventually;
 using eshop::test::body_of;
 
 namespace {
@@ -35,15 +38,6 @@ struct Shopper {
     return body_of(res);
   }
 };
-
-// Events are asynchronous: poll until `check` holds (5 s at most).
-bool eventually(const std::function<bool()>& check) {
-  for (int i = 0; i < 250; ++i) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return check();
-}
 
 }  // namespace
 

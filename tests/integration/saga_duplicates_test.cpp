@@ -2,6 +2,8 @@
 // the second time (one order, one charge, one reservation, one invoice, one email).
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "support/test_server.hpp"
 
 using namespace eshop;
+using eshop::test::eventually;
 
 namespace {
 
@@ -116,14 +119,6 @@ struct Shop {
     });
   }
 };
-
-bool eventually(const std::function<bool()>& check) {
-  for (int i = 0; i < 500; ++i) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return check();
-}
 
 }  // namespace
 

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
+
 #include "support/test_server.hpp"
 
 namespace eshop::test {
@@ -17,15 +19,6 @@ inline std::string checkout_body(const std::string& card = "4242424242424242", c
                         {"deliveryNote", note},
                         {"payment", {{"cardNumber", card}, {"cardHolder", "Ann Lee"}, {"expiry", "12/30"}, {"cvv", "123"}}}}
       .dump();
-}
-
-// Polls until `check` holds (10 s at most): the saga runs asynchronously.
-inline bool eventually(const std::function<bool()>& check) {
-  for (int i = 0; i < 500; ++i) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return check();
 }
 
 struct Shopper {

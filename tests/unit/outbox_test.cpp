@@ -1,6 +1,8 @@
 // The transactional outbox and the idempotent inbox, over the in-process bus and real SQLite files.
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -11,6 +13,7 @@
 #include <eshop/outbox.hpp>
 
 using namespace eshop;
+using eshop::test::eventually;
 
 namespace {
 
@@ -26,14 +29,6 @@ struct TempFile {
 Event event(int n, std::string key = "aggregate-1") {
   return {"ev-" + std::to_string(n), "test.happened.v1", "catalog", std::chrono::system_clock::now(), "req",
           nlohmann::json{{"n", n}}, std::move(key)};
-}
-
-bool eventually(const std::function<bool()>& done) {
-  for (int i = 0; i < 500; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return done();
 }
 
 RelayOptions fast() {

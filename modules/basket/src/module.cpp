@@ -39,9 +39,7 @@ class BasketModule final : public Module {
     });
   }
 
-  HealthCheck check_health() const override {
-    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
-  }
+  HealthCheck check_health() const override { return database_health(db_); }
 
  private:
   template <class E, class F>

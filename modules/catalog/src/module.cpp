@@ -30,9 +30,7 @@ class CatalogModuleImpl final : public CatalogModule {
                   [service](const Event& e) { service->release_stock(e); });
   }
 
-  HealthCheck check_health() const override {
-    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
-  }
+  HealthCheck check_health() const override { return database_health(db_); }
 
  private:
   Database& db_;

@@ -67,6 +67,17 @@ void summarize(Snapshot& s) {
   s.categories_json = list(s.categories, by_category);
 }
 
+// A new snapshot sharing the previous one's entries; its page cache starts empty.
+std::shared_ptr<Snapshot> successor(const Snapshot& prev) {
+  auto s = std::make_shared<Snapshot>();
+  s->brands = prev.brands;
+  s->categories = prev.categories;
+  s->suppliers = prev.suppliers;
+  s->currency = prev.currency;
+  s->products = prev.products;
+  return s;
+}
+
 }  // namespace
 
 std::string to_lower(std::string_view s) {
@@ -105,12 +116,7 @@ std::shared_ptr<const Snapshot> build_snapshot(std::vector<Product> products, st
 }
 
 std::shared_ptr<const Snapshot> with_product(const Snapshot& prev, std::int64_t id, const Product* product) {
-  auto s = std::make_shared<Snapshot>();
-  s->brands = prev.brands;
-  s->categories = prev.categories;
-  s->suppliers = prev.suppliers;
-  s->currency = prev.currency;
-  s->products = prev.products;
+  auto s = successor(prev);
   const auto it = std::lower_bound(s->products.begin(), s->products.end(), id,
                                    [](const auto& e, std::int64_t v) { return e->product.id < v; });
   const bool present = it != s->products.end() && (*it)->product.id == id;
@@ -126,12 +132,7 @@ std::shared_ptr<const Snapshot> with_product(const Snapshot& prev, std::int64_t 
 }
 
 std::shared_ptr<const Snapshot> with_products(const Snapshot& prev, const std::vector<Product>& changed) {
-  auto s = std::make_shared<Snapshot>();
-  s->brands = prev.brands;
-  s->categories = prev.categories;
-  s->suppliers = prev.suppliers;
-  s->currency = prev.currency;
-  s->products = prev.products;
+  auto s = successor(prev);
   for (const auto& p : changed) {
     const auto it = std::lower_bound(s->products.begin(), s->products.end(), p.id,
                                      [](const auto& e, std::int64_t v) { return e->product.id < v; });

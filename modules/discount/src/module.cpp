@@ -21,9 +21,7 @@ class DiscountModuleImpl final : public DiscountModule {
   void register_routes(http::Router& router) override { register_handlers(router, *service_); }
   void subscribe(EventBus&) override {}  // discount reacts to no events
 
-  HealthCheck check_health() const override {
-    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
-  }
+  HealthCheck check_health() const override { return database_health(db_); }
 
  private:
   Database& db_;

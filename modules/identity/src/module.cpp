@@ -87,9 +87,7 @@ class IdentityModuleImpl final : public IdentityModule {
 
   void subscribe(EventBus&) override {}  // identity reacts to no events yet
 
-  HealthCheck check_health() const override {
-    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
-  }
+  HealthCheck check_health() const override { return database_health(db_); }
 
  private:
   Database& db_;

@@ -18,9 +18,7 @@ class OrderingModule final : public Module {
   std::string_view name() const override { return "ordering"; }
   void register_routes(http::Router& router) override { register_handlers(router, db_, saga_); }
   void subscribe(EventBus& bus) override { saga_.subscribe(bus); }
-  HealthCheck check_health() const override {
-    return db_.ping() ? HealthCheck{true, "database reachable"} : HealthCheck{false, "database unreachable"};
-  }
+  HealthCheck check_health() const override { return database_health(db_); }
 
  private:
   Database& db_;
