@@ -20,6 +20,7 @@
 #include "app/metrics.hpp"
 #include "app/operations.hpp"
 #include "net/http_server.hpp"
+#include "transport/amqp_bus.hpp"
 
 namespace eshop::app {
 
@@ -74,7 +75,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
   p.config = std::move(config);
   std::filesystem::create_directories(p.config.data_dir);
-  p.bus = make_inprocess_bus(p.metrics);
+  if (p.config.bus == "inproc") p.bus = make_inprocess_bus(p.metrics);
+  else p.bus = transport::make_amqp_bus({.url = p.config.bus, .name_space = p.config.bus_namespace}, p.metrics);
 
   const auto& c = p.config;
   p.ports = ports;

@@ -68,7 +68,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   if (!doc.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
   static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
-                                                 "tokenTtlHours", "idleTimeoutSeconds", "passwordHash"};
+                                                 "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -78,6 +78,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "modules", c.modules);
   read(doc, "remotes", c.remotes);
   read(doc, "bus", c.bus);
+  read(doc, "busNamespace", c.bus_namespace);
   read(doc, "currency", c.currency);
   read(doc, "threads", c.threads);
   read(doc, "logLevel", c.log_level);
@@ -99,8 +100,10 @@ void validate(const Config& c) {
   if (c.hosts("basket") && (!c.hosts("catalog") || !c.hosts("discount")))
     throw std::invalid_argument("basket needs catalog and discount in the same process (remote modules are not available yet)");
   if (c.modules.empty()) throw std::invalid_argument("--modules must name at least one module");
-  if (c.bus != "inproc")
-    throw std::invalid_argument("--bus '" + c.bus + "': only 'inproc' is available in this build");
+  if (c.bus != "inproc" && !c.bus.starts_with("amqp://"))
+    throw std::invalid_argument("--bus must be inproc or an amqp://user:pass@host:port/vhost URL");
+  if (c.bus_namespace.empty() || c.bus_namespace.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    throw std::invalid_argument("busNamespace must be lower-case letters, digits, '-' or '_'");
   if (!c.remotes.empty()) throw std::invalid_argument("--remote: remote modules are not available in this build");
   if (c.currency.size() != 3 || !std::all_of(c.currency.begin(), c.currency.end(), ::isupper))
     throw std::invalid_argument("currency must be an ISO 4217 code such as USD");
@@ -129,7 +132,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.\n"
       "ESHOP_ADMIN_EMAIL and ESHOP_ADMIN_PASSWORD create an admin account at start-up.");
 
-  std::string config_file, host, port, data_dir, modules, bus, threads, log_level, currency, demo_data;
+  std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data;
   std::vector<std::string> remotes;
   struct Flag {
     const char* name;
@@ -143,7 +146,8 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       {"--port", &port, "ESHOP_PORT", "port to listen on, 0 for any free one (default 8080)"},
       {"--data-dir", &data_dir, "ESHOP_DATA_DIR", "directory of the module databases (default ./data)"},
       {"--modules", &modules, "ESHOP_MODULES", "comma-separated modules this process hosts (default: all)"},
-      {"--bus", &bus, "ESHOP_BUS", "event transport: inproc (default)"},
+      {"--bus", &bus, "ESHOP_BUS", "event transport: inproc (default) or amqp://user:pass@host:port/vhost"},
+      {"--bus-namespace", &bus_namespace, "ESHOP_BUS_NAMESPACE", "AMQP exchange and queue prefix (default eshop)"},
       {"--threads", &threads, "ESHOP_THREADS", "I/O threads, 0 for one per core (default 0)"},
       {"--log-level", &log_level, "ESHOP_LOG_LEVEL", "trace, debug, info, warn, error or off (default info)"},
       {"--currency", &currency, "ESHOP_CURRENCY", "ISO 4217 currency of all prices (default USD)"},
@@ -176,6 +180,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (given(data_dir)) c.data_dir = data_dir;
     if (given(modules)) c.modules = split_list(modules);
     if (given(bus)) c.bus = bus;
+    if (given(bus_namespace)) c.bus_namespace = bus_namespace;
     if (given(threads)) c.threads = static_cast<int>(parse_int(threads, "threads", 0, 256));
     if (given(log_level)) c.log_level = log_level;
     if (given(currency)) c.currency = currency;

@@ -20,7 +20,8 @@ struct Config {
   std::string data_dir = "./data";
   std::vector<std::string> modules = kAllModules;
   std::map<std::string, std::string> remotes;  // module -> base URL
-  std::string bus = "inproc";
+  std::string bus = "inproc";            // or amqp://user:pass@host:port/vhost
+  std::string bus_namespace = "eshop";   // AMQP exchange and queue prefix: one per shop
   std::string currency = "USD";
   int threads = 0;  // 0: one I/O thread per core
   std::string log_level = "info";
