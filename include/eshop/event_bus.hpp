@@ -49,6 +49,9 @@ class EventBus {
   virtual void publish(const Event& event) = 0;
   // `subscriber` (a module name) handles every event of `type`. Call before start().
   virtual void subscribe(std::string subscriber, std::string type, Handler handler) = 0;
+  // `subscriber` runs in another process and handles `type`: a durable transport keeps such
+  // events for it from now on, even before that process first connects. In-process: nothing.
+  virtual void expect_subscriber(std::string subscriber, std::string type) = 0;
   virtual void start() = 0;
   // Delivers what is queued, then stops.
   virtual void stop() = 0;

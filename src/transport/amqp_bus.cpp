@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
@@ -112,7 +113,21 @@ class AmqpBus final : public EventBus {
     consumers_[subscriber].handlers[type].push_back(std::move(handler));
   }
 
+  void expect_subscriber(std::string subscriber, std::string type) override {
+    std::lock_guard lock(mutex_);
+    remote_[subscriber].insert(std::move(type));
+  }
+
   void start() override {
+    // Declare every queue and binding before anything is published: an event sent to a type
+    // nobody is bound to yet would be dropped by the broker. (If the broker is down now, the
+    // publisher declares them on connecting, before its first publish.)
+    try {
+      std::lock_guard plock(publish_mutex_);
+      publisher_ = connect_publisher();
+    } catch (const std::exception& e) {
+      spdlog::warn("\"msg\":\"amqp broker unreachable at start\",\"error\":{}", nlohmann::json(e.what()).dump());
+    }
     std::lock_guard lock(mutex_);
     if (running_) return;
     running_ = true;
@@ -132,9 +147,11 @@ class AmqpBus final : public EventBus {
     wake_.notify_all();
     for (auto& [module, consumer] : consumers_)
       if (consumer.thread.joinable()) consumer.thread.join();
-    std::lock_guard lock(mutex_);
-    running_ = false;
-    std::lock_guard plock(publish_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      running_ = false;
+    }
+    std::lock_guard plock(publish_mutex_);  // always taken before mutex_, never after
     publisher_.reset();
   }
 
@@ -191,6 +208,7 @@ class AmqpBus final : public EventBus {
   std::unique_ptr<Connection> connect_publisher() const {
     auto c = std::make_unique<Connection>(url_, options_.timeout);
     declare_exchanges(*c);
+    for (const auto& [module, types] : all_bindings()) declare_queue(*c, module, types);
     amqp_confirm_select(c->get(), kChannel);
     c->check_rpc("confirm.select");
     return c;
@@ -240,8 +258,16 @@ class AmqpBus final : public EventBus {
     }
   }
 
-  void declare_queue(Connection& c, const std::string& module, const Consumer& consumer) const {
-    declare_exchanges(c);
+  // Every subscriber this process knows of, local or remote, with the types it handles.
+  std::map<std::string, std::set<std::string>> all_bindings() const {
+    std::lock_guard lock(mutex_);
+    auto all = remote_;
+    for (const auto& [module, consumer] : consumers_)
+      for (const auto& [type, handlers] : consumer.handlers) all[module].insert(type);
+    return all;
+  }
+
+  void declare_queue(Connection& c, const std::string& module, const std::set<std::string>& types) const {
     const std::string q = queue(module), dead_q = queue(module) + ".dead";
     amqp_table_entry_t args[4];
     args[0].key = amqp_cstring_bytes("x-queue-type");
@@ -264,7 +290,7 @@ class AmqpBus final : public EventBus {
     amqp_queue_bind(c.get(), kChannel, bytes(dead_q), bytes(dlx), bytes(module), amqp_empty_table);
     c.check_rpc("queue.bind (dead letters)");
     const std::string ex = exchange();
-    for (const auto& [type, handlers] : consumer.handlers) {
+    for (const auto& type : types) {
       amqp_queue_bind(c.get(), kChannel, bytes(q), bytes(ex), bytes(type), amqp_empty_table);
       c.check_rpc("queue.bind");
     }
@@ -317,7 +343,10 @@ class AmqpBus final : public EventBus {
     while (!stopping()) {
       try {
         Connection c(url_, options_.timeout);
-        declare_queue(c, module, consumer);
+        declare_exchanges(c);
+        std::set<std::string> types;
+        for (const auto& [type, handlers] : consumer.handlers) types.insert(type);
+        declare_queue(c, module, types);
         amqp_basic_qos(c.get(), kChannel, 0, static_cast<uint16_t>(options_.prefetch), 0);
         c.check_rpc("basic.qos");
         const std::string q = queue(module);
@@ -369,6 +398,7 @@ class AmqpBus final : public EventBus {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::map<std::string, Consumer> consumers_;
+  std::map<std::string, std::set<std::string>> remote_;  // subscribers in other processes
   bool running_ = false;
   bool stopping_ = false;
   mutable std::mutex publish_mutex_;

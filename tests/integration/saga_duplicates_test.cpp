@@ -32,6 +32,7 @@ class DuplicatingBus final : public EventBus {
     inner_->publish(e);
   }
   void subscribe(std::string s, std::string t, Handler h) override { inner_->subscribe(std::move(s), std::move(t), std::move(h)); }
+  void expect_subscriber(std::string s, std::string t) override { inner_->expect_subscriber(std::move(s), std::move(t)); }
   void start() override { inner_->start(); }
   void stop() override { inner_->stop(); }
   bool healthy() const override { return true; }

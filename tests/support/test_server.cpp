@@ -1,5 +1,7 @@
 #include "support/test_server.hpp"
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -17,6 +19,21 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+std::string amqp_test_url() {
+  const char* file = std::getenv("ESHOP_TEST_AMQP_URL_FILE");
+  REQUIRE(file != nullptr);
+  std::ifstream in(file);
+  std::string url;
+  std::getline(in, url);
+  REQUIRE_FALSE(url.empty());
+  return url;
+}
+
+std::string test_namespace() {
+  std::random_device rd;
+  return "t" + std::to_string(rd()) + std::to_string(rd());
+}
+
 app::Config test_config(const std::filesystem::path& data_dir) {
   app::Config c;
   c.host = "127.0.0.1";
@@ -30,6 +47,12 @@ app::Config test_config(const std::filesystem::path& data_dir) {
   // A cheaper Argon2id keeps the suite fast; production defaults are tested in unit tests.
   c.password_mem_kib = 8 * 1024;
   c.password_ops_limit = 1;
+  // ESHOP_TEST_BUS=amqp runs the same tests over RabbitMQ (the broker's URL in a file), each
+  // server in a namespace of its own so parallel tests do not share queues.
+  if (const char* bus = std::getenv("ESHOP_TEST_BUS"); bus && std::string(bus) == "amqp") {
+    c.bus = amqp_test_url();
+    c.bus_namespace = test_namespace();
+  }
   return c;
 }
 

@@ -30,6 +30,9 @@ class TempDir final {
 };
 
 app::Config test_config(const std::filesystem::path& data_dir);
+// The test broker's URL (ESHOP_TEST_AMQP_URL_FILE), and a fresh namespace for one shop on it.
+std::string amqp_test_url();
+std::string test_namespace();
 
 class TestServer final {
  public:
