@@ -22,7 +22,7 @@ function(eshop_module)
 
   add_library(${M_NAME} STATIC ${M_SOURCES})
   target_include_directories(${M_NAME} PRIVATE ${dir}/src)
-  target_link_libraries(${M_NAME} PUBLIC ${M_NAME}_api)
+  target_link_libraries(${M_NAME} PUBLIC ${M_NAME}_api PRIVATE eshop_http_client)  # for its remote client
   target_precompile_headers(${M_NAME} REUSE_FROM eshop_kernel)
 
   # Migrations and data files are compiled into the binary: one file to deploy.

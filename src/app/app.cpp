@@ -1,6 +1,7 @@
 #include "app/app.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include <basket/module.hpp>
 #include <ordering/module.hpp>
@@ -41,6 +42,10 @@ struct App::Parts {
   std::unique_ptr<discount::DiscountModule> discount;
   std::unique_ptr<Module> basket;
   std::unique_ptr<Module> ordering;
+  // Interfaces of modules hosted by other processes, over HTTP.
+  std::unique_ptr<identity::Api> remote_identity;
+  std::unique_ptr<catalog::Api> remote_catalog;
+  std::unique_ptr<discount::Api> remote_discount;
   std::vector<Module*> modules;
   std::vector<std::unique_ptr<OutboxRelay>> relays;  // one per module database
   http::Router router;
@@ -81,7 +86,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   const auto& c = p.config;
   p.ports = ports;
   if (!p.ports.payments) {
-    p.payments_ledger = Database::open((std::filesystem::path(c.data_dir) / "payments.db").string());
+    p.payments_ledger = Database::open(
+        c.payments_ledger.empty() ? (std::filesystem::path(c.data_dir) / "payments.db").string() : c.payments_ledger);
     p.default_payments = std::make_unique<adapters::TestPaymentProvider>(*p.payments_ledger);
     p.ports.payments = p.default_payments.get();
   }
@@ -100,9 +106,14 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
         {p.open_database("catalog"), p.clock, {.currency = c.currency, .load_demo_data = c.demo_data}});
   if (c.hosts("discount"))
     p.discount = discount::make_module({p.open_database("discount"), p.clock, {.load_demo_data = c.demo_data}});
+  if (c.remotes.count("identity")) p.remote_identity = identity::make_remote(c.remotes.at("identity"));
+  if (c.remotes.count("catalog")) p.remote_catalog = catalog::make_remote(c.remotes.at("catalog"));
+  if (c.remotes.count("discount")) p.remote_discount = discount::make_remote(c.remotes.at("discount"));
   if (c.hosts("basket"))
-    p.basket = basket::make_module({p.open_database("basket"), p.clock, p.catalog->api(), p.discount->api(),
-                                    *p.ports.payments, {.currency = c.currency}});
+    p.basket = basket::make_module({p.open_database("basket"), p.clock,
+                                    p.catalog ? p.catalog->api() : *p.remote_catalog,
+                                    p.discount ? p.discount->api() : *p.remote_discount, *p.ports.payments,
+                                    {.currency = c.currency}});
   if (c.hosts("ordering"))
     p.ordering = ordering::make_module(
         {p.open_database("ordering"), p.clock, *p.ports.payments, *p.ports.shipping, *p.ports.mail});
@@ -114,6 +125,13 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     m->register_routes(p.router);
     m->subscribe(*p.bus);
   }
+  // Modules elsewhere: a durable bus keeps their events for them even before they connect.
+  const std::map<std::string, std::vector<std::string> (*)()> declared = {
+      {"identity", identity::subscriptions}, {"catalog", catalog::subscriptions}, {"discount", discount::subscriptions},
+      {"basket", basket::subscriptions}, {"ordering", ordering::subscriptions}};
+  for (const auto& [module, subscriptions] : declared)
+    if (!c.hosts(module))
+      for (const auto& type : subscriptions()) p.bus->expect_subscriber(module, type);
   register_operations(p.router, {p.modules, *p.bus, p.metrics, p.config});
   p.metrics.set_backlog_source([&p] {
     std::vector<std::pair<std::string, std::int64_t>> out;
@@ -121,8 +139,10 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     return out;
   });
 
-  const Authenticator* authenticator = p.identity ? &p.identity->api() : nullptr;
-  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log);
+  const Authenticator* authenticator = p.identity ? &p.identity->api() : p.remote_identity.get();
+  std::vector<RemoteRoute> remote_routes;
+  for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url});
+  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes);
   net::ServerOptions options;
   options.host = p.config.host;
   options.port = p.config.port;
@@ -131,10 +151,10 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   const Gateway& gateway = *p.gateway;
   // Catalog reads, liveness and the OpenAPI document come from memory: the I/O threads answer
   // them at once. Everything else may wait on a database and runs on the worker pool.
-  auto from_memory = [](const http::Request& r) {
+  auto from_memory = [catalog_here = c.hosts("catalog")](const http::Request& r) {
     if (r.method != "GET" && r.method != "HEAD") return false;
     const auto path = r.path();
-    return path.starts_with("/api/v1/catalog/") || path == "/health/live" || path == "/openapi.json";
+    return (catalog_here && path.starts_with("/api/v1/catalog/")) || path == "/health/live" || path == "/openapi.json";
   };
   p.server = std::make_unique<net::HttpServer>(
       options, [&gateway](http::Request& r) { return gateway.handle(r); },

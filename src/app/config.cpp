@@ -68,7 +68,8 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   if (!doc.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
   static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
-                                                 "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace"};
+                                                 "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
+                                                 "paymentsLedger"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -79,6 +80,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "remotes", c.remotes);
   read(doc, "bus", c.bus);
   read(doc, "busNamespace", c.bus_namespace);
+  read(doc, "paymentsLedger", c.payments_ledger);
   read(doc, "currency", c.currency);
   read(doc, "threads", c.threads);
   read(doc, "logLevel", c.log_level);
@@ -96,15 +98,21 @@ void validate(const Config& c) {
   for (const auto& m : c.modules)
     if (std::find(kAllModules.begin(), kAllModules.end(), m) == kAllModules.end())
       throw std::invalid_argument("unknown module '" + m + "' (known: identity, catalog, discount, basket, ordering)");
-  // Until remote modules exist, a module's synchronous dependencies must be hosted with it.
-  if (c.hosts("basket") && (!c.hosts("catalog") || !c.hosts("discount")))
-    throw std::invalid_argument("basket needs catalog and discount in the same process (remote modules are not available yet)");
+  for (const auto& [module, url] : c.remotes) {
+    if (std::find(kAllModules.begin(), kAllModules.end(), module) == kAllModules.end())
+      throw std::invalid_argument("--remote: unknown module '" + module + "'");
+    if (c.hosts(module)) throw std::invalid_argument("--remote: " + module + " is hosted here already");
+    if (!url.starts_with("http://")) throw std::invalid_argument("--remote " + module + ": the URL must be http://host:port");
+  }
+  // A module's synchronous dependencies must be reachable: here, or remote.
+  auto reachable = [&](const std::string& m) { return c.hosts(m) || c.remotes.count(m); };
+  if (c.hosts("basket") && (!reachable("catalog") || !reachable("discount")))
+    throw std::invalid_argument("basket needs catalog and discount: host them here or name them with --remote");
   if (c.modules.empty()) throw std::invalid_argument("--modules must name at least one module");
   if (c.bus != "inproc" && !c.bus.starts_with("amqp://"))
     throw std::invalid_argument("--bus must be inproc or an amqp://user:pass@host:port/vhost URL");
   if (c.bus_namespace.empty() || c.bus_namespace.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
     throw std::invalid_argument("busNamespace must be lower-case letters, digits, '-' or '_'");
-  if (!c.remotes.empty()) throw std::invalid_argument("--remote: remote modules are not available in this build");
   if (c.currency.size() != 3 || !std::all_of(c.currency.begin(), c.currency.end(), ::isupper))
     throw std::invalid_argument("currency must be an ISO 4217 code such as USD");
   static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};

@@ -22,6 +22,8 @@ struct Config {
   std::map<std::string, std::string> remotes;  // module -> base URL
   std::string bus = "inproc";            // or amqp://user:pass@host:port/vhost
   std::string bus_namespace = "eshop";   // AMQP exchange and queue prefix: one per shop
+  // The test payment provider's ledger; processes of one shop share it (default <data-dir>/payments.db).
+  std::string payments_ledger;
   std::string currency = "USD";
   int threads = 0;  // 0: one I/O thread per core
   std::string log_level = "info";

@@ -4,7 +4,9 @@
 #include <chrono>
 
 #include <eshop/crypto.hpp>
+#include <eshop/http_client.hpp>
 #include <eshop/problem.hpp>
+#include <eshop/remote.hpp>
 #include <spdlog/spdlog.h>
 
 #include "app/logging.hpp"
@@ -17,6 +19,59 @@ std::string request_id_for(std::string_view incoming) {
                       return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
                     });
   return sane ? std::string(incoming) : crypto::fast_uuid();
+}
+
+std::string_view path_prefix(std::string_view module) {
+  if (module == "discount") return "/api/v1/discounts";
+  if (module == "ordering") return "/api/v1/orders";
+  if (module == "identity") return "/api/v1/identity";
+  if (module == "catalog") return "/api/v1/catalog";
+  if (module == "basket") return "/api/v1/basket";
+  return "/nowhere";
+}
+
+Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
+                 std::vector<RemoteRoute> remotes)
+    : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log),
+      remotes_(std::move(remotes)) {}
+
+const RemoteRoute* Gateway::remote_for(std::string_view path) const {
+  for (const auto& r : remotes_) {
+    const auto prefix = path_prefix(r.module);
+    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return &r;
+  }
+  return nullptr;
+}
+
+http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& request) const {
+  static const std::vector<std::string_view> hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "host",
+                                                          "content-length", "upgrade", "te", "trailer",
+                                                          "proxy-authorization", "proxy-connection"};
+  auto is_hop = [&](std::string_view name) {
+    std::string lower(name);
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return std::find(hop_by_hop.begin(), hop_by_hop.end(), lower) != hop_by_hop.end();
+  };
+  const auto endpoint = remote::parse_base_url(remote.base_url);
+  http::Request forward;
+  forward.method = request.method;
+  forward.target = request.target;
+  forward.body = request.body;
+  for (const auto& [name, value] : request.headers.fields())
+    if (!is_hop(name)) forward.headers.add(name, value);
+  forward.headers.set("X-Request-Id", request.request_id);  // the same id in both processes' logs and events
+  try {
+    http::Client client(endpoint->host, endpoint->port, std::chrono::seconds(10));
+    auto answer = client.send(forward);
+    http::Response response;
+    response.status = answer.status;
+    response.body = std::move(answer.body);
+    for (const auto& [name, value] : answer.headers.fields())
+      if (!is_hop(name)) response.headers.add(name, value);
+    return response;
+  } catch (const std::exception&) {
+    return http::problem(Error::make(ErrorCode::unavailable, "The " + remote.module + " module is unreachable."));
+  }
 }
 
 std::optional<http::Response> Gateway::authorize(http::Request& request, const http::Route& route) const {
@@ -38,6 +93,7 @@ http::Response Gateway::dispatch(http::Request& request, const http::Route*& rou
   const auto match = router_.match(request);
   route = match.route;
   if (!route) {
+    if (const auto* remote = remote_for(request.path())) return proxy(*remote, request);
     if (match.path_known) {
       auto res = http::problem(Error::make(ErrorCode::method_not_allowed, "This path does not accept " + request.method + "."));
       res.headers.add("Allow", match.allow);

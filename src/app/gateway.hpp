@@ -1,6 +1,9 @@
 #pragma once
 // The edge every request passes: request id, routing, authentication and roles,
 // the last-resort error boundary, metrics and the access log.
+#include <string>
+#include <vector>
+
 #include <eshop/auth.hpp>
 #include <eshop/router.hpp>
 
@@ -8,11 +11,17 @@
 
 namespace eshop::app {
 
+// A module hosted by another process: its routes are proxied there.
+struct RemoteRoute {
+  std::string module;
+  std::string base_url;  // http://host:port
+};
+
 class Gateway final {
  public:
   // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
-  Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log)
-      : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log) {}
+  Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
+          std::vector<RemoteRoute> remotes = {});
 
   http::Response handle(http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
@@ -21,12 +30,19 @@ class Gateway final {
  private:
   http::Response dispatch(http::Request& request, const http::Route*& route) const;
   std::optional<http::Response> authorize(http::Request& request, const http::Route& route) const;
+  // The remote module whose routes start this path, if any.
+  const RemoteRoute* remote_for(std::string_view path) const;
+  http::Response proxy(const RemoteRoute& remote, const http::Request& request) const;
 
   const http::Router& router_;
   const Authenticator* authenticator_;
   Metrics& metrics_;
   bool access_log_;
+  std::vector<RemoteRoute> remotes_;
 };
+
+// The path prefix of a module's routes: "/api/v1/orders" for ordering.
+std::string_view path_prefix(std::string_view module);
 
 // The incoming X-Request-Id when it is sane (1-128 of [A-Za-z0-9._:-]), else a new UUID.
 std::string request_id_for(std::string_view incoming);

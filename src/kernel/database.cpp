@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -14,13 +15,24 @@ std::unique_ptr<Database> Database::open(const std::string& path) {
 }
 
 Database::Database(std::string path) : path_(std::move(path)) {
-  // shared_cache off; busy timeout in seconds for SOCI's sqlite3 backend.
-  session_.open(soci::sqlite3, fmt::format("db={} timeout=5 synchronous=full", path_));
-  session_ << "PRAGMA foreign_keys = ON";
-  if (path_ != ":memory:") {
-    std::string mode;
-    session_ << "PRAGMA journal_mode = WAL", soci::into(mode);
-    if (mode != "wal") throw std::runtime_error(fmt::format("{}: could not enable WAL", path_));
+  // Another process may hold the file for a moment (a shared ledger, a second eshop starting):
+  // opening retries for up to 10 s rather than failing at once.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      // Busy timeout in seconds for SOCI's sqlite3 backend.
+      session_.open(soci::sqlite3, fmt::format("db={} timeout=5 synchronous=full", path_));
+      session_ << "PRAGMA foreign_keys = ON";
+      if (path_ != ":memory:") {
+        std::string mode;
+        session_ << "PRAGMA journal_mode = WAL", soci::into(mode);
+        if (mode != "wal") throw std::runtime_error(fmt::format("{}: could not enable WAL", path_));
+      }
+      return;
+    } catch (const soci::soci_error& e) {
+      if (attempt >= 200 || std::string(e.what()).find("locked") == std::string::npos) throw;
+      if (session_.is_connected()) session_.close();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   }
 }
 

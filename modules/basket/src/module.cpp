@@ -59,4 +59,10 @@ class BasketModule final : public Module {
 
 std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<BasketModule>(std::move(deps)); }
 
+std::vector<std::string> subscriptions() {
+  namespace ev = catalog::events;
+  return {std::string(ev::ProductPriceChanged::kType), std::string(ev::ProductUpdated::kType),
+          std::string(ev::ProductDeleted::kType)};
+}
+
 }  // namespace eshop::basket

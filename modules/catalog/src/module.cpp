@@ -41,4 +41,8 @@ class CatalogModuleImpl final : public CatalogModule {
 
 std::unique_ptr<CatalogModule> make_module(Deps deps) { return std::make_unique<CatalogModuleImpl>(std::move(deps)); }
 
+std::vector<std::string> subscriptions() {
+  return {std::string(events::StockReservationRequested::kType), std::string(events::StockReleaseRequested::kType)};
+}
+
 }  // namespace eshop::catalog

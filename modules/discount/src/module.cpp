@@ -32,4 +32,6 @@ class DiscountModuleImpl final : public DiscountModule {
 
 std::unique_ptr<DiscountModule> make_module(Deps deps) { return std::make_unique<DiscountModuleImpl>(std::move(deps)); }
 
+std::vector<std::string> subscriptions() { return {}; }
+
 }  // namespace eshop::discount

@@ -99,4 +99,6 @@ class IdentityModuleImpl final : public IdentityModule {
 
 std::unique_ptr<IdentityModule> make_module(Deps deps) { return std::make_unique<IdentityModuleImpl>(std::move(deps)); }
 
+std::vector<std::string> subscriptions() { return {}; }
+
 }  // namespace eshop::identity

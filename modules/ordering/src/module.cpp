@@ -29,4 +29,6 @@ class OrderingModule final : public Module {
 
 std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<OrderingModule>(std::move(deps)); }
 
+std::vector<std::string> subscriptions() { return Saga::subscriptions(); }
+
 }  // namespace eshop::ordering

@@ -43,19 +43,36 @@ std::string confirmation_text(const Order& o) {
 
 }  // namespace
 
-void Saga::subscribe(EventBus& bus) {
-  auto on = [&](std::string_view type, void (Saga::*step)(const Event&)) {
-    bus.subscribe("ordering", std::string(type), [this, step](const Event& e) { (this->*step)(e); });
+namespace {
+
+// Every step of the saga: the event that drives it and the step. The one list of ordering's subscriptions.
+using Step = void (Saga::*)(const Event&);
+const std::vector<std::pair<std::string_view, Step>>& steps() {
+  static const std::vector<std::pair<std::string_view, Step>> list = {
+      {basket::events::BasketCheckedOut::kType, &Saga::create},
+      {events::OrderPlaced::kType, &Saga::pay},
+      {catalog::events::StockReserved::kType, &Saga::stock_reserved},
+      {catalog::events::StockReservationRejected::kType, &Saga::stock_rejected},
+      {catalog::events::StockReleased::kType, &Saga::stock_released},
+      {events::OrderStockConfirmed::kType, &Saga::ship},
+      {events::OrderShipped::kType, &Saga::bill},
+      {events::OrderCompleted::kType, &Saga::confirm},
+      {events::RefundRequested::kType, &Saga::refund},
   };
-  on(basket::events::BasketCheckedOut::kType, &Saga::create);
-  on(events::OrderPlaced::kType, &Saga::pay);
-  on(catalog::events::StockReserved::kType, &Saga::stock_reserved);
-  on(catalog::events::StockReservationRejected::kType, &Saga::stock_rejected);
-  on(catalog::events::StockReleased::kType, &Saga::stock_released);
-  on(events::OrderStockConfirmed::kType, &Saga::ship);
-  on(events::OrderShipped::kType, &Saga::bill);
-  on(events::OrderCompleted::kType, &Saga::confirm);
-  on(events::RefundRequested::kType, &Saga::refund);
+  return list;
+}
+
+}  // namespace
+
+void Saga::subscribe(EventBus& bus) {
+  for (const auto& [type, step] : steps())
+    bus.subscribe("ordering", std::string(type), [this, step = step](const Event& e) { (this->*step)(e); });
+}
+
+std::vector<std::string> Saga::subscriptions() {
+  std::vector<std::string> out;
+  for (const auto& [type, step] : steps()) out.emplace_back(type);
+  return out;
 }
 
 std::optional<Order> Saga::load(const std::string& order_id) {

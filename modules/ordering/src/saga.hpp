@@ -14,6 +14,7 @@
 //   customer cancel           -> cancelled/cancelled_by_customer        -> refund_requested, stock_release_requested
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <eshop/clock.hpp>
 #include <eshop/event_bus.hpp>
@@ -38,10 +39,12 @@ class Saga final {
       : db_(db), clock_(clock), payments_(payments), shipping_(shipping), mail_(mail) {}
 
   void subscribe(EventBus& bus);
+  // The event types subscribe() handles.
+  static std::vector<std::string> subscriptions();
   // The owner cancels before shipment; conflict after it. Returns the order as it is now.
   Result<Order> cancel(const std::string& user_id, const std::string& order_id, const std::string& correlation_id);
 
- private:
+ public:  // the steps, one per event (see steps() in saga.cpp)
   void create(const Event& e);
   void pay(const Event& e);
   void stock_reserved(const Event& e);
@@ -52,6 +55,7 @@ class Saga final {
   void confirm(const Event& e);
   void refund(const Event& e);
 
+ private:
   std::optional<Order> load(const std::string& order_id);
   bool seen(const Event& e, const char* handler);
 

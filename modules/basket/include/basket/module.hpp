@@ -2,6 +2,8 @@
 // For the composition root only: builds the basket module.
 #include <memory>
 #include <string>
+#include <vector>
+#include <string>
 
 #include <catalog/api.hpp>
 #include <discount/api.hpp>
@@ -26,5 +28,9 @@ struct Deps {
 };
 
 std::unique_ptr<Module> make_module(Deps deps);
+
+// The event types this module handles, declared so that a process that does not host it can
+// still have a durable transport keep those events for it (EventBus::expect_subscriber).
+std::vector<std::string> subscriptions();
 
 }  // namespace eshop::basket

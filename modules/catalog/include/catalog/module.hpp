@@ -2,6 +2,8 @@
 // For the composition root only: builds the catalog module.
 #include <memory>
 #include <string>
+#include <vector>
+#include <string>
 
 #include <catalog/api.hpp>
 #include <eshop/clock.hpp>
@@ -27,5 +29,12 @@ class CatalogModule : public Module {
 };
 
 std::unique_ptr<CatalogModule> make_module(Deps deps);
+
+// The module's interface over HTTP, against the process at `base_url` (http://host:port) that hosts it.
+std::unique_ptr<Api> make_remote(const std::string& base_url);
+
+// The event types this module handles, declared so that a process that does not host it can
+// still have a durable transport keep those events for it (EventBus::expect_subscriber).
+std::vector<std::string> subscriptions();
 
 }  // namespace eshop::catalog

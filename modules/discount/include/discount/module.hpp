@@ -1,6 +1,8 @@
 #pragma once
 // For the composition root only: builds the discount module.
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <discount/api.hpp>
 #include <eshop/clock.hpp>
@@ -25,5 +27,12 @@ class DiscountModule : public Module {
 };
 
 std::unique_ptr<DiscountModule> make_module(Deps deps);
+
+// The module's interface over HTTP, against the process at `base_url` (http://host:port) that hosts it.
+std::unique_ptr<Api> make_remote(const std::string& base_url);
+
+// The event types this module handles, declared so that a process that does not host it can
+// still have a durable transport keep those events for it (EventBus::expect_subscriber).
+std::vector<std::string> subscriptions();
 
 }  // namespace eshop::discount

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
+#include <string>
 
 #include <eshop/clock.hpp>
 #include <eshop/database.hpp>
@@ -34,5 +36,12 @@ class IdentityModule : public Module {
 };
 
 std::unique_ptr<IdentityModule> make_module(Deps deps);
+
+// The module's interface over HTTP, against the process at `base_url` (http://host:port) that hosts it.
+std::unique_ptr<Api> make_remote(const std::string& base_url);
+
+// The event types this module handles, declared so that a process that does not host it can
+// still have a durable transport keep those events for it (EventBus::expect_subscriber).
+std::vector<std::string> subscriptions();
 
 }  // namespace eshop::identity

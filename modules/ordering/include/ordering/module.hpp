@@ -1,6 +1,8 @@
 #pragma once
 // For the composition root only: builds the ordering module, the place-order saga's orchestrator.
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <eshop/clock.hpp>
 #include <eshop/database.hpp>
@@ -20,5 +22,9 @@ struct Deps {
 };
 
 std::unique_ptr<Module> make_module(Deps deps);
+
+// The event types this module handles, declared so that a process that does not host it can
+// still have a durable transport keep those events for it (EventBus::expect_subscriber).
+std::vector<std::string> subscriptions();
 
 }  // namespace eshop::ordering

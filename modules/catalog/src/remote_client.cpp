@@ -1,0 +1,31 @@
+// catalog::Api over HTTP, for a process where catalog runs elsewhere.
+#include <catalog/module.hpp>
+#include <eshop/remote.hpp>
+
+namespace eshop::catalog {
+namespace {
+
+class RemoteCatalog final : public Api {
+ public:
+  explicit RemoteCatalog(remote::Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+  Result<ProductView> find_product(ProductId id) const override {
+    auto body = remote::get_json(endpoint_, "catalog", "/api/v1/catalog/products/" + std::to_string(id.value));
+    if (!body) return fail(body.error());
+    return ProductView{id, body->at("name").get<std::string>(), Money::cents(body->at("price").get<std::int64_t>()),
+                       body->at("availableStock").get<std::int64_t>()};
+  }
+
+ private:
+  remote::Endpoint endpoint_;
+};
+
+}  // namespace
+
+std::unique_ptr<Api> make_remote(const std::string& base_url) {
+  auto endpoint = remote::parse_base_url(base_url);
+  if (!endpoint) throw std::invalid_argument("catalog: not an http://host:port URL: " + base_url);
+  return std::make_unique<RemoteCatalog>(*endpoint);
+}
+
+}  // namespace eshop::catalog
