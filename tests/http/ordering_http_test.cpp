@@ -160,7 +160,7 @@ TEST_CASE("two shoppers race for the last unit: one completes, one is refunded",
   CHECK(count(ledger, "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
 }
 
-TEST_CASE("a customer cancels before shipment: refunded, stock released", "[ordering][http]") {
+TEST_CASE("a customer cancels before shipment: refunded, stock released", "[ordering][http][ports]") {
   TempDir dir;
   GatedShipping carrier;
   TestServer server(test_config(dir.path()), app::Ports{.shipping = &carrier});

@@ -4,6 +4,11 @@
 #include <fstream>
 #include <random>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 namespace eshop::test {
@@ -62,7 +67,47 @@ TestServer::TestServer(std::filesystem::path data_dir) {
     data_dir = owned_dir_->path();
   }
   data_dir_ = data_dir;
+  const char* topology = std::getenv("ESHOP_TEST_TOPOLOGY");
+  if (topology && std::string(topology) == "split") {
+    start_split(test_config(data_dir_));
+    return;
+  }
   app_ = std::make_unique<app::App>(test_config(data_dir_));
+  app_->start();
+}
+
+namespace {
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+void TestServer::start_split(app::Config config) {
+  REQUIRE(config.bus.starts_with("amqp://"));
+  const auto main_port = free_port();
+  const auto service_config = data_dir_ / "ordering-service.json";
+  std::ofstream(service_config) << nlohmann::json{{"accessLog", false}, {"busNamespace", config.bus_namespace}}.dump();
+  ordering_ = std::make_unique<Child>(std::vector<std::string>{
+      ESHOP_BINARY, "serve", "--config", service_config.string(), "--modules", "ordering", "--remote",
+      "identity=http://127.0.0.1:" + std::to_string(main_port), "--bus", config.bus, "--host", "127.0.0.1", "--port",
+      "0", "--data-dir", data_dir_.string()});
+  const auto line = ordering_->wait_for_line("\"msg\":\"listening\"");
+  REQUIRE_FALSE(line.empty());
+  const auto ordering_port = nlohmann::json::parse(line).at("port").get<int>();
+  config.modules = {"identity", "catalog", "discount", "basket"};
+  config.remotes["ordering"] = "http://127.0.0.1:" + std::to_string(ordering_port);
+  config.port = main_port;
+  app_ = std::make_unique<app::App>(std::move(config));
   app_->start();
 }
 
@@ -71,7 +116,13 @@ TestServer::TestServer(app::Config config, app::Ports ports) : data_dir_(config.
   app_->start();
 }
 
-TestServer::~TestServer() = default;
+TestServer::~TestServer() {
+  app_.reset();
+  if (ordering_) {
+    kill(ordering_->pid(), SIGTERM);
+    ordering_->wait_exit();
+  }
+}
 
 std::string TestServer::login(const std::string& email, const std::string& password) const {
   auto c = client();

@@ -9,6 +9,7 @@
 #include <eshop/http_client.hpp>
 
 #include "app/app.hpp"
+#include "support/child_process.hpp"
 #include "app/config.hpp"
 
 namespace eshop::test {
@@ -55,7 +56,12 @@ class TestServer final {
   std::string customer_token(const std::string& email) const;
 
  private:
+  // ESHOP_TEST_TOPOLOGY=split: ordering runs in a process of its own (the real binary) and this
+  // one proxies to it; both share the broker, the namespace and the data directory.
+  void start_split(app::Config config);
+
   std::unique_ptr<TempDir> owned_dir_;
+  std::unique_ptr<Child> ordering_;
   std::filesystem::path data_dir_;
   std::unique_ptr<app::App> app_;
 };
