@@ -35,6 +35,7 @@ struct Request {
   std::string body;
 
   // Filled by the edge before a handler runs.
+  std::string remote_address;  // the peer's IP address
   std::string request_id;
   std::optional<Principal> user;
   std::vector<std::pair<std::string, std::string>> path_params;

@@ -142,7 +142,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   const Authenticator* authenticator = p.identity ? &p.identity->api() : p.remote_identity.get();
   std::vector<RemoteRoute> remote_routes;
   for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url});
-  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes);
+  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes,
+                                        c.rate_limits);
   net::ServerOptions options;
   options.host = p.config.host;
   options.port = p.config.port;

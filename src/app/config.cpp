@@ -69,7 +69,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
-                                                 "paymentsLedger"};
+                                                 "paymentsLedger", "rateLimits"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -81,6 +81,15 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "bus", c.bus);
   read(doc, "busNamespace", c.bus_namespace);
   read(doc, "paymentsLedger", c.payments_ledger);
+  if (doc.contains("rateLimits")) {
+    const auto& limits = doc.at("rateLimits");
+    for (auto [name, limit] : {std::pair{"login", &c.rate_limits.login}, std::pair{"writes", &c.rate_limits.writes},
+                               std::pair{"reads", &c.rate_limits.reads}})
+      if (limits.contains(name)) {
+        read(limits.at(name), "burst", limit->burst);
+        read(limits.at(name), "perSecond", limit->per_second);
+      }
+  }
   read(doc, "currency", c.currency);
   read(doc, "threads", c.threads);
   read(doc, "logLevel", c.log_level);

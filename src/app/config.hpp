@@ -10,6 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "app/rate_limiter.hpp"
+
 namespace eshop::app {
 
 inline const std::vector<std::string> kAllModules = {"identity", "catalog", "discount", "basket", "ordering"};
@@ -24,6 +26,7 @@ struct Config {
   std::string bus_namespace = "eshop";   // AMQP exchange and queue prefix: one per shop
   // The test payment provider's ledger; processes of one shop share it (default <data-dir>/payments.db).
   std::string payments_ledger;
+  RateLimits rate_limits;  // per client and route group; a perSecond of 0 switches one off
   std::string currency = "USD";
   int threads = 0;  // 0: one I/O thread per core
   std::string log_level = "info";

@@ -31,9 +31,9 @@ std::string_view path_prefix(std::string_view module) {
 }
 
 Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-                 std::vector<RemoteRoute> remotes)
+                 std::vector<RemoteRoute> remotes, RateLimits limits)
     : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log),
-      remotes_(std::move(remotes)) {}
+      remotes_(std::move(remotes)), limiter_(limits) {}
 
 const RemoteRoute* Gateway::remote_for(std::string_view path) const {
   for (const auto& r : remotes_) {
@@ -90,6 +90,16 @@ std::optional<http::Response> Gateway::authorize(http::Request& request, const h
 }
 
 http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
+  const auto path = request.path();
+  if (!path.starts_with("/health/") && path != "/metrics") {  // probes are never throttled
+    if (auto wait = limiter_.take(request.remote_address, RateLimiter::group_of(request.method, path))) {
+      auto res = http::problem(Error::make(ErrorCode::too_many_requests,
+                                           "Too many requests from this client; retry after " + std::to_string(*wait) +
+                                               " s."));
+      res.headers.add("Retry-After", std::to_string(*wait));
+      return res;
+    }
+  }
   const auto match = router_.match(request);
   route = match.route;
   if (!route) {

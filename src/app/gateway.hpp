@@ -8,6 +8,7 @@
 #include <eshop/router.hpp>
 
 #include "app/metrics.hpp"
+#include "app/rate_limiter.hpp"
 
 namespace eshop::app {
 
@@ -21,7 +22,7 @@ class Gateway final {
  public:
   // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
   Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-          std::vector<RemoteRoute> remotes = {});
+          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {});
 
   http::Response handle(http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
@@ -39,6 +40,7 @@ class Gateway final {
   Metrics& metrics_;
   bool access_log_;
   std::vector<RemoteRoute> remotes_;
+  mutable RateLimiter limiter_;
 };
 
 // The path prefix of a module's routes: "/api/v1/orders" for ordering.

@@ -38,7 +38,11 @@ namespace {
 
 class Session final : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = peer.address().to_string();
+  }
 
   void start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
 
@@ -64,6 +68,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     request.target = std::string(req.target());
     for (const auto& field : req) request.headers.add(std::string(field.name_string()), std::string(field.value()));
     request.body = std::move(req.body());
+    request.remote_address = remote_address_;
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     const bool head = req.method() == bhttp::verb::head;
@@ -144,6 +149,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<std::array<char, 16384>> drain_buffer_;
+  std::string remote_address_;
   HttpServer::Impl& server_;
 };
 

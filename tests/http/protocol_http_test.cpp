@@ -112,3 +112,18 @@ TEST_CASE("keep-alive serves many requests on one connection", "[server][http]")
   auto c = server().client();
   for (int i = 0; i < 50; ++i) REQUIRE(c.get("/api/v1/catalog/products/2").status == 200);
 }
+
+TEST_CASE("login attempts are throttled per client with 429 and Retry-After; catalog reads are not", "[server][http]") {
+  test::TempDir dir;
+  auto config = test::test_config(dir.path());
+  config.rate_limits = {};  // the shipped defaults
+  test::TestServer limited(config);
+  auto c = limited.client();
+  const std::string wrong = R"({"email":"nobody@example.com","password":"guess-guess"})";
+  for (int i = 0; i < 10; ++i) REQUIRE(c.post("/api/v1/identity/login", wrong).status == 401);
+  const auto refused = c.post("/api/v1/identity/login", wrong);
+  check_problem(refused, 429, "Too many requests from this client; retry after 2 s.");
+  CHECK(refused.headers.get("Retry-After") == "2");
+  for (int i = 0; i < 100; ++i) REQUIRE(c.get("/api/v1/catalog/products/1").status == 200);
+  CHECK(c.get("/health/ready").status == 200);
+}

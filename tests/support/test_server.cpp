@@ -52,6 +52,8 @@ app::Config test_config(const std::filesystem::path& data_dir) {
   // A cheaper Argon2id keeps the suite fast; production defaults are tested in unit tests.
   c.password_mem_kib = 8 * 1024;
   c.password_ops_limit = 1;
+  // Throttling has tests of its own; elsewhere it would only make tests depend on their speed.
+  c.rate_limits = {{0, 0}, {0, 0}, {0, 0}};
   // ESHOP_TEST_BUS=amqp runs the same tests over RabbitMQ (the broker's URL in a file), each
   // server in a namespace of its own so parallel tests do not share queues.
   if (const char* bus = std::getenv("ESHOP_TEST_BUS"); bus && std::string(bus) == "amqp") {
@@ -94,21 +96,34 @@ std::uint16_t free_port() {
 
 void TestServer::start_split(app::Config config) {
   REQUIRE(config.bus.starts_with("amqp://"));
-  const auto main_port = free_port();
   const auto service_config = data_dir_ / "ordering-service.json";
   std::ofstream(service_config) << nlohmann::json{{"accessLog", false}, {"busNamespace", config.bus_namespace}}.dump();
-  ordering_ = std::make_unique<Child>(std::vector<std::string>{
-      ESHOP_BINARY, "serve", "--config", service_config.string(), "--modules", "ordering", "--remote",
-      "identity=http://127.0.0.1:" + std::to_string(main_port), "--bus", config.bus, "--host", "127.0.0.1", "--port",
-      "0", "--data-dir", data_dir_.string()});
-  const auto line = ordering_->wait_for_line("\"msg\":\"listening\"");
-  REQUIRE_FALSE(line.empty());
-  const auto ordering_port = nlohmann::json::parse(line).at("port").get<int>();
-  config.modules = {"identity", "catalog", "discount", "basket"};
-  config.remotes["ordering"] = "http://127.0.0.1:" + std::to_string(ordering_port);
-  config.port = main_port;
-  app_ = std::make_unique<app::App>(std::move(config));
-  app_->start();
+  // The gateway's port must be known before it binds (ordering asks identity through it), and
+  // another test may take a probed port first: then try again with another.
+  for (int attempt = 0;; ++attempt) {
+    const auto main_port = free_port();
+    ordering_ = std::make_unique<Child>(std::vector<std::string>{
+        ESHOP_BINARY, "serve", "--config", service_config.string(), "--modules", "ordering", "--remote",
+        "identity=http://127.0.0.1:" + std::to_string(main_port), "--bus", config.bus, "--host", "127.0.0.1",
+        "--port", "0", "--data-dir", data_dir_.string()});
+    const auto line = ordering_->wait_for_line("\"msg\":\"listening\"");
+    REQUIRE_FALSE(line.empty());
+    auto gateway = config;
+    gateway.modules = {"identity", "catalog", "discount", "basket"};
+    gateway.remotes["ordering"] = "http://127.0.0.1:" + std::to_string(nlohmann::json::parse(line).at("port").get<int>());
+    gateway.port = main_port;
+    app_ = std::make_unique<app::App>(std::move(gateway));
+    try {
+      app_->start();
+      return;
+    } catch (const std::exception&) {
+      if (attempt >= 5) throw;
+      app_.reset();
+      kill(ordering_->pid(), SIGTERM);
+      ordering_->wait_exit();
+      ordering_.reset();
+    }
+  }
 }
 
 TestServer::TestServer(app::Config config, app::Ports ports) : data_dir_(config.data_dir) {

@@ -84,3 +84,14 @@ TEST_CASE("--help exits 0 and no subcommand is an error", "[app][unit]") {
   CHECK(std::get<int>(parse({"--help"})) == 0);
   CHECK(std::get<int>(parse({})) != 0);
 }
+
+TEST_CASE("rate limits come from the config file, per route group", "[app][unit]") {
+  ConfigFile file(R"({"rateLimits": {"login": {"burst": 3, "perSecond": 0.25}, "reads": {"perSecond": 0}}})");
+  const auto parsed = parse({"serve", "--config", file.path.string()});
+  REQUIRE(std::holds_alternative<Config>(parsed));
+  const auto& limits = std::get<Config>(parsed).rate_limits;
+  CHECK(limits.login.burst == 3);
+  CHECK(limits.login.per_second == 0.25);
+  CHECK(limits.reads.per_second == 0);
+  CHECK(limits.writes.burst == 200);  // untouched default
+}
