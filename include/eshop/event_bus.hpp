@@ -2,6 +2,7 @@
 // Integration events and the bus that carries them. Handlers never know the transport.
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,12 @@ Event event_from_json(const nlohmann::json& json);
 struct Subscription {
   std::string subscriber;  // the module that handles it
   std::string type;
+};
+
+// The transport itself is unreachable (a broker down): the event is fine and waits in the outbox
+// for as long as it takes; it is not counted as a failed delivery attempt.
+struct TransportUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 class EventBus {

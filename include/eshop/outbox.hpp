@@ -43,7 +43,7 @@ bool seen(Database& db, const Event& event, std::string_view handler);
 struct RelayOptions {
   std::chrono::milliseconds poll_interval{1000};  // also woken at once by every commit
   std::chrono::milliseconds min_backoff{50};
-  std::chrono::milliseconds max_backoff{30000};
+  std::chrono::milliseconds max_backoff{5000};
   int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
   int batch_size = 256;
   // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel.

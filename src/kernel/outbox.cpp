@@ -243,6 +243,9 @@ bool OutboxRelay::deliver(Row& row) {
     bus_.publish(row.event);
     telemetry_.published(module_, row.event.type);
     return true;
+  } catch (const TransportUnavailable&) {
+    telemetry_.publish_failed(module_, row.event.type);  // not an attempt: the event waits, however long
+    return false;
   } catch (const std::exception& e) {
     row.dead = row.attempts + 1 >= options_.max_attempts;
     const std::string error = e.what();

@@ -101,9 +101,9 @@ class AmqpBus final : public EventBus {
     try {
       if (!publisher_) publisher_ = connect_publisher();
       publish_confirmed(*publisher_, event);
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
       publisher_.reset();  // reconnect on the next attempt; the outbox relay retries with backoff
-      throw;
+      throw TransportUnavailable(e.what());
     }
   }
 
