@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <tuple>
+
 #include <basket/events.hpp>
 #include <eshop/crypto.hpp>
 #include <eshop/outbox.hpp>
@@ -133,11 +135,12 @@ Error empty_basket() { return Error::invalid_field("items", "the basket is empty
 
 Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const CheckoutRequest& request,
                                                  const std::string& key, const std::string& correlation_id) {
-  if (auto earlier = db_.read([&](soci::session& sql) { return replay(sql, buyer.id, key, request.fingerprint); }))
-    return *earlier;
-  auto [lines, code] = db_.read([&](soci::session& sql) {
-    return std::make_pair(store::lines(sql, buyer.id.value), store::coupon_code(sql, buyer.id.value));
+  auto [lines, code, twin] = db_.read([&](soci::session& sql) {
+    // Read together with the replay check: a concurrent twin that just checked out has emptied the basket.
+    return std::make_tuple(store::lines(sql, buyer.id.value), store::coupon_code(sql, buyer.id.value),
+                           replay(sql, buyer.id, key, request.fingerprint));
   });
+  if (twin) return *twin;
   if (lines.empty()) return fail(empty_basket());
   std::optional<discount::CouponTerms> terms;
   if (code)
