@@ -181,6 +181,8 @@ class AmqpBus final : public EventBus {
     for (const auto& [module, consumer] : consumers_)
       for (const auto& [type, handlers] : consumer.handlers)
         for (std::size_t i = 0; i < handlers.size(); ++i) out.push_back({module, type});
+    for (const auto& [module, types] : remote_)  // modules in other processes, kept for by the broker
+      for (const auto& type : types) out.push_back({module, type});
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
       return std::tie(a.type, a.subscriber) < std::tie(b.type, b.subscriber);
     });

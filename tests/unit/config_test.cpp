@@ -95,3 +95,24 @@ TEST_CASE("rate limits come from the config file, per route group", "[app][unit]
   CHECK(limits.reads.per_second == 0);
   CHECK(limits.writes.burst == 200);  // untouched default
 }
+
+TEST_CASE("the ready-made wirings in config/ are valid", "[app][unit]") {
+  for (const auto* name : {"default.json", "monolith.json", "monolith-rabbitmq.json", "split-gateway.json",
+                           "split-ordering.json"}) {
+    INFO(name);
+    const auto parsed = parse({"serve", "--config", std::string(ESHOP_SOURCE_DIR) + "/config/" + name});
+    REQUIRE(std::holds_alternative<Config>(parsed));
+  }
+  const auto ordering = std::get<Config>(parse({"serve", "--config", std::string(ESHOP_SOURCE_DIR) + "/config/split-ordering.json"}));
+  CHECK(ordering.modules == std::vector<std::string>{"ordering"});
+  CHECK(ordering.remotes.at("identity") == "http://127.0.0.1:8080");
+}
+
+TEST_CASE("remote modules are checked: known, not also local, http URLs", "[app][unit]") {
+  CHECK(std::get<int>(parse({"serve", "--modules", "ordering", "--remote", "warehouse=http://x:1"})) == 2);
+  CHECK(std::get<int>(parse({"serve", "--modules", "ordering", "--remote", "ordering=http://x:1"})) == 2);
+  CHECK(std::get<int>(parse({"serve", "--modules", "basket,discount", "--remote", "catalog=ftp://x"})) == 2);
+  const auto ok = parse({"serve", "--modules", "basket,discount", "--remote", "catalog=http://127.0.0.1:9000"});
+  REQUIRE(std::holds_alternative<Config>(ok));
+  CHECK(std::get<Config>(ok).remotes.at("catalog") == "http://127.0.0.1:9000");
+}
