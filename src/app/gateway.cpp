@@ -103,7 +103,14 @@ http::Response Gateway::dispatch(http::Request& request, const http::Route*& rou
   const auto match = router_.match(request);
   route = match.route;
   if (!route) {
-    if (const auto* remote = remote_for(request.path())) return proxy(*remote, request);
+    if (const auto* remote = remote_for(request.path())) {
+      // Authentication at the edge: a token this process can check is checked before the request
+      // leaves (the module's own process checks again what each route needs).
+      if (authenticator_ && !http::bearer_token(request).empty() &&
+          !authenticator_->authenticate(http::bearer_token(request)))
+        return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
+      return proxy(*remote, request);
+    }
     if (match.path_known) {
       auto res = http::problem(Error::make(ErrorCode::method_not_allowed, "This path does not accept " + request.method + "."));
       res.headers.add("Allow", match.allow);

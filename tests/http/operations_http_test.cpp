@@ -135,3 +135,23 @@ TEST_CASE("metrics count events published and handled, and the outbox backlog", 
   }
   for (const auto& e : expected) CHECK_THAT(text, Catch::Contains(e));
 }
+
+TEST_CASE("a module hosted by an unreachable process answers 503, and the topology says where it should be",
+          "[operations][http]") {
+  test::TempDir dir;
+  auto config = test::test_config(dir.path());
+  config.modules = {"identity", "catalog", "discount", "basket"};
+  config.remotes["ordering"] = "http://127.0.0.1:1";  // nothing listens there
+  test::TestServer gateway(config);
+  auto c = gateway.client();
+  const auto token = gateway.customer_token("ann@example.com");
+  const auto forged = c.get("/api/v1/orders", "not-a-token");
+  CHECK(forged.status == 401);  // refused at the edge, before any proxying
+  CHECK(forged.headers.get("WWW-Authenticate") == "Bearer");
+  const auto res = c.get("/api/v1/orders", token);
+  CHECK(res.status == 503);
+  CHECK(body_of(res).at("detail") == "The ordering module is unreachable.");
+  const auto topology = body_of(c.get("/api/v1/admin/topology", gateway.admin_token()));
+  CHECK(topology.at("modules")[4] == nlohmann::json::parse(R"({"name":"ordering","location":"remote","url":"http://127.0.0.1:1"})"));
+  CHECK(c.get("/api/v1/catalog/products/1").status == 200);  // the rest of the shop serves on
+}

@@ -327,3 +327,17 @@ TEST_CASE("no card number, expiry or CVV reaches any database or the mail", "[or
     CHECK(bytes.find("12/30") == std::string::npos);
   }
 }
+
+TEST_CASE("the request id travels with the request, through the gateway to whichever process serves it",
+          "[ordering][http]") {
+  TestServer server;
+  Shopper ann(server, "ann@example.com");
+  http::Request r;
+  r.method = "GET";
+  r.target = "/api/v1/orders";
+  r.headers.add("Authorization", "Bearer " + ann.token);
+  r.headers.add("X-Request-Id", "trace-orders-42");
+  const auto res = ann.c.send(r);
+  CHECK(res.status == 200);
+  CHECK(res.headers.get("X-Request-Id") == "trace-orders-42");
+}
