@@ -45,6 +45,8 @@ struct Request {
   std::string_view header(std::string_view name) const { return headers.get(name); }
   // A path parameter ("{id}" in the route pattern), percent-decoded.
   std::string_view param(std::string_view name) const;
+  // A path parameter that must be a whole number of 1 or more (an id); nullopt otherwise.
+  std::optional<std::int64_t> id_param(std::string_view name) const;
   // Every value of a query parameter, percent-decoded, in order.
   std::vector<std::string> query_all(std::string_view name) const;
   // The first value of a query parameter.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include <nlohmann/json.hpp>
 
@@ -57,6 +58,14 @@ std::string_view Request::param(std::string_view name) const {
   for (const auto& [n, v] : path_params)
     if (n == name) return v;
   return {};
+}
+
+std::optional<std::int64_t> Request::id_param(std::string_view name) const {
+  const auto text = param(name);
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
 }
 
 std::vector<std::string> Request::query_all(std::string_view name) const {

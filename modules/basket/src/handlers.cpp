@@ -31,14 +31,6 @@ std::string basket_json(const PricedBasket& b, const std::string& currency) {
 
 namespace {
 
-std::optional<ProductId> product_param(const http::Request& req) {
-  const auto text = req.param("productId");
-  std::int64_t id = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
-  return ProductId{id};
-}
-
 http::Response no_such_product() { return http::problem(Error::not_found("No product has this id.")); }
 
 class Handlers final {
@@ -63,21 +55,23 @@ class Handlers final {
   }
 
   http::Response set(http::Request& req) const {
-    const auto product = product_param(req);
-    if (!product) return no_such_product();
+    const auto id = req.id_param("productId");
+    if (!id) return no_such_product();
+    const ProductId product{*id};
     auto body = http::json_object_body(req);
     if (!body) return http::problem(body.error());
     http::FieldReader in(*body);
     const auto quantity = in.integer("quantity", true);
     if (quantity && *quantity < 0) in.error("quantity", "must be 0 or more");
     if (!in.ok()) return http::problem(in.to_error());
-    return ok(service_.set(req.user->id, *product, *quantity));
+    return ok(service_.set(req.user->id, product, *quantity));
   }
 
   http::Response remove(http::Request& req) const {
-    const auto product = product_param(req);
-    if (!product) return no_such_product();
-    return ok(service_.remove(req.user->id, *product));
+    const auto id = req.id_param("productId");
+    if (!id) return no_such_product();
+    const ProductId product{*id};
+    return ok(service_.remove(req.user->id, product));
   }
 
   http::Response apply_coupon(http::Request& req) const {

@@ -10,14 +10,6 @@
 namespace eshop::catalog {
 namespace {
 
-std::optional<std::int64_t> product_id(const http::Request& req) {
-  const auto text = req.param("id");
-  std::int64_t id = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
-  return id;
-}
-
 http::Response no_such_product() { return http::problem(Error::not_found("No product has this id.")); }
 
 // Reads the fields a client may set; ids, timestamps and anything unknown are ignored.
@@ -72,7 +64,7 @@ class Handlers final {
   }
 
   http::Response detail(http::Request& req) const {
-    const auto id = product_id(req);
+    const auto id = req.id_param("id");
     const auto snapshot = service_.snapshot();
     const auto* entry = id ? snapshot->find(*id) : nullptr;
     if (!entry) return no_such_product();
@@ -100,7 +92,7 @@ class Handlers final {
   }
 
   http::Response update(http::Request& req) const {
-    const auto id = product_id(req);
+    const auto id = req.id_param("id");
     if (!id) return no_such_product();
     auto fields = read_fields(req);
     if (!fields) return http::problem(fields.error());
@@ -110,7 +102,7 @@ class Handlers final {
   }
 
   http::Response remove(http::Request& req) const {
-    const auto id = product_id(req);
+    const auto id = req.id_param("id");
     if (!id) return no_such_product();
     if (auto done = service_.remove(*id, req.request_id); !done) return http::problem(done.error());
     return http::Response::no_content();
