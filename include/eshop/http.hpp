@@ -18,6 +18,7 @@ namespace eshop::http {
 class Headers {
  public:
   void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
+  void reserve(std::size_t n) { fields_.reserve(n); }
   void set(std::string_view name, std::string value);
   // The first value of `name`, or empty.
   std::string_view get(std::string_view name) const;

@@ -102,6 +102,7 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 
 Response conditional_json(const Request& request, const std::string& body, const std::string& etag) {
   Response r;
+  r.headers.reserve(4);  // these three and the request id
   r.headers.add("ETag", etag);
   r.headers.add("Cache-Control", "no-cache");
   if (etag_matches(request.header("If-None-Match"), etag)) {
@@ -157,6 +158,7 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view qu
 
 Response Response::json(int status, std::string body) {
   Response r;
+  r.headers.reserve(4);
   r.status = status;
   r.headers.add("Content-Type", "application/json");
   r.body = std::move(body);

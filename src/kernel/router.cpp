@@ -1,5 +1,6 @@
 #include <eshop/router.hpp>
 
+#include <array>
 #include <stdexcept>
 
 namespace eshop::http {
@@ -15,6 +16,20 @@ std::vector<std::string_view> split_path(std::string_view path) {
     path.remove_prefix(slash + 1);
   }
   return out;
+}
+
+// The same split without allocating, for matching on every request; false past kMaxSegments.
+constexpr std::size_t kMaxSegments = 16;
+bool split_path(std::string_view path, std::array<std::string_view, kMaxSegments>& out, std::size_t& count) {
+  count = 0;
+  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  while (true) {
+    if (count == kMaxSegments) return false;
+    const auto slash = path.find('/');
+    out[count++] = path.substr(0, slash);
+    if (slash == std::string_view::npos) return true;
+    path.remove_prefix(slash + 1);
+  }
 }
 
 bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
@@ -35,12 +50,14 @@ void Router::add(std::string method, std::string pattern, std::string module, Ac
 }
 
 RouteMatch Router::match(Request& request) const {
-  const auto parts = split_path(request.path());
+  std::array<std::string_view, kMaxSegments> parts;
+  std::size_t count = 0;
   RouteMatch result;
+  if (!split_path(request.path(), parts, count)) return result;
   for (const auto& r : routes_) {
-    if (r->segments.size() != parts.size()) continue;
+    if (r->segments.size() != count) continue;
     bool ok = true;
-    for (std::size_t i = 0; i < parts.size() && ok; ++i)
+    for (std::size_t i = 0; i < count && ok; ++i)
       ok = is_param(r->segments[i]) ? !parts[i].empty() : r->segments[i] == parts[i];
     if (!ok) continue;
     if (r->method != request.method && !(request.method == "HEAD" && r->method == "GET")) {
@@ -50,7 +67,7 @@ RouteMatch Router::match(Request& request) const {
       continue;
     }
     request.path_params.clear();
-    for (std::size_t i = 0; i < parts.size(); ++i)
+    for (std::size_t i = 0; i < count; ++i)
       if (is_param(r->segments[i]))
         request.path_params.emplace_back(r->segments[i].substr(1, r->segments[i].size() - 2),
                                          percent_decode(parts[i], false));
