@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <eshop/remote.hpp>
+
 namespace eshop::app {
 
 bool Config::hosts(const std::string& module) const {
@@ -111,7 +113,8 @@ void validate(const Config& c) {
     if (std::find(kAllModules.begin(), kAllModules.end(), module) == kAllModules.end())
       throw std::invalid_argument("--remote: unknown module '" + module + "'");
     if (c.hosts(module)) throw std::invalid_argument("--remote: " + module + " is hosted here already");
-    if (!url.starts_with("http://")) throw std::invalid_argument("--remote " + module + ": the URL must be http://host:port");
+    if (!remote::parse_base_url(url))
+      throw std::invalid_argument("--remote " + module + ": the URL must be http://host:port, got '" + url + "'");
   }
   // A module's synchronous dependencies must be reachable: here, or remote.
   auto reachable = [&](const std::string& m) { return c.hosts(m) || c.remotes.count(m); };

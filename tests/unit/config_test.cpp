@@ -112,6 +112,7 @@ TEST_CASE("remote modules are checked: known, not also local, http URLs", "[app]
   CHECK(std::get<int>(parse({"serve", "--modules", "ordering", "--remote", "warehouse=http://x:1"})) == 2);
   CHECK(std::get<int>(parse({"serve", "--modules", "ordering", "--remote", "ordering=http://x:1"})) == 2);
   CHECK(std::get<int>(parse({"serve", "--modules", "basket,discount", "--remote", "catalog=ftp://x"})) == 2);
+  CHECK(std::get<int>(parse({"serve", "--modules", "basket,discount", "--remote", "catalog=http://no-port"})) == 2);
   const auto ok = parse({"serve", "--modules", "basket,discount", "--remote", "catalog=http://127.0.0.1:9000"});
   REQUIRE(std::holds_alternative<Config>(ok));
   CHECK(std::get<Config>(ok).remotes.at("catalog") == "http://127.0.0.1:9000");
