@@ -1,6 +1,13 @@
 // The HTTP contract's conventions: limits, media types, malformed input, request ids.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "support/test_server.hpp"
 
 using namespace eshop;
@@ -126,4 +133,56 @@ TEST_CASE("login attempts are throttled per client with 429 and Retry-After; cat
   CHECK(refused.headers.get("Retry-After") == "2");
   for (int i = 0; i < 100; ++i) REQUIRE(c.get("/api/v1/catalog/products/1").status == 200);
   CHECK(c.get("/health/ready").status == 200);
+}
+
+namespace {
+
+// A raw TCP connection, for what an HTTP client library will not send.
+class RawConnection final {
+ public:
+  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  void send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size())); }
+  // Seconds until the server closed the connection (reading and discarding), or -1 after `limit`.
+  double seconds_until_closed(double limit) {
+    const auto start = std::chrono::steady_clock::now();
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[4096];
+    while (true) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (elapsed > limit) return -1;
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) return elapsed;
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+TEST_CASE("a connection that idles, or never finishes its request, is closed after the timeout", "[server][http]") {
+  test::TempDir dir;
+  auto config = test::test_config(dir.path());
+  config.idle_timeout_seconds = 1;
+  test::TestServer server(config);
+  RawConnection idle(server.port());
+  const double idle_closed = idle.seconds_until_closed(5);
+  CHECK(idle_closed >= 0.9);
+  CHECK(idle_closed < 3);
+  RawConnection slow(server.port());
+  slow.send("GET /health/live HTTP/1.1\r\nHost: x\r\n");  // and never the blank line
+  const double slow_closed = slow.seconds_until_closed(5);
+  CHECK(slow_closed >= 0.9);
+  CHECK(slow_closed < 3);
+  auto c = server.client();
+  CHECK(c.get("/health/live").status == 200);  // the server is none the worse
 }
