@@ -69,8 +69,8 @@ class EventBus {
 
 // Delivers on the publishing relay's thread, to every subscriber of the type, and takes
 // responsibility only when every handler succeeded: a failure makes publish() throw (after
-// the other handlers ran), so the relay retries and the inboxes drop the repeats. Every
-// event is round-tripped through JSON so that a transport swap cannot change behaviour.
+// the other handlers ran), so the relay retries and the inboxes drop the repeats. Events reach
+// it from outboxes, stored as JSON and parsed back, so a transport swap cannot change behaviour.
 std::unique_ptr<EventBus> make_inprocess_bus(EventTelemetry& telemetry);
 
 }  // namespace eshop

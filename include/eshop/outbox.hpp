@@ -46,8 +46,10 @@ struct RelayOptions {
   std::chrono::milliseconds max_backoff{5000};
   int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
   int batch_size = 256;
-  // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel.
+  // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel on
+  // up to `workers` threads kept by the relay.
   int lanes = 32;
+  int workers = 8;
 };
 
 class OutboxRelay final {
@@ -86,6 +88,8 @@ class OutboxRelay final {
   };
   std::shared_ptr<Signal> signal_ = std::make_shared<Signal>();
   std::thread thread_;
+  class Workers;
+  std::unique_ptr<Workers> workers_;
 };
 
 }  // namespace eshop

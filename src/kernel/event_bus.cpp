@@ -49,8 +49,9 @@ class InProcessBus final : public EventBus {
   explicit InProcessBus(EventTelemetry& telemetry) : telemetry_(telemetry) {}
 
   void publish(const Event& event) override {
-    // Serialize and parse, as a wire transport would: subscribers see only what JSON carries.
-    const Event received = event_from_json(nlohmann::json::parse(to_json(event).dump()));
+    // No copy through JSON here: every event reaching a bus comes out of an outbox, where it was
+    // stored as JSON text and parsed back, so subscribers already see only what JSON carries.
+    const Event& received = event;
     std::vector<const Entry*> entries;
     {
       std::lock_guard lock(mutex_);

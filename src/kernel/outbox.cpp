@@ -1,7 +1,6 @@
 #include <eshop/outbox.hpp>
 
 #include <algorithm>
-#include <future>
 #include <set>
 #include <vector>
 
@@ -165,9 +164,84 @@ void remove_delivered(Database& db, const std::vector<long long>& seqs) {
 
 }  // namespace
 
+// Threads kept for the relay's lanes: run() hands out lane numbers until all are done; the
+// calling thread works too.
+class OutboxRelay::Workers {
+ public:
+  explicit Workers(int count) {
+    for (int i = 0; i < count; ++i) threads_.emplace_back([this] { loop(); });
+  }
+  ~Workers() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+  void run(const std::vector<std::size_t>& lanes, const std::function<void(std::size_t)>& work) {
+    {
+      std::lock_guard lock(mutex_);
+      lanes_ = &lanes;
+      work_ = &work;
+      next_ = 0;
+      done_ = 0;
+      ++generation_;
+    }
+    wake_.notify_all();
+    help();
+    std::unique_lock lock(mutex_);
+    finished_.wait(lock, [&] { return done_ == lanes.size(); });
+    lanes_ = nullptr;
+    work_ = nullptr;
+  }
+
+ private:
+  // Takes lanes until none is left.
+  void help() {
+    for (;;) {
+      std::size_t lane;
+      const std::function<void(std::size_t)>* work;
+      {
+        std::lock_guard lock(mutex_);
+        if (!lanes_ || next_ >= lanes_->size()) return;
+        lane = (*lanes_)[next_++];
+        work = work_;
+      }
+      (*work)(lane);
+      std::lock_guard lock(mutex_);
+      if (++done_ == lanes_->size()) finished_.notify_all();
+    }
+  }
+
+  void loop() {
+    std::uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      lock.unlock();
+      help();
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, finished_;
+  const std::vector<std::size_t>* lanes_ = nullptr;
+  const std::function<void(std::size_t)>* work_ = nullptr;
+  std::size_t next_ = 0, done_ = 0;
+  std::uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
 OutboxRelay::OutboxRelay(Database& db, EventBus& bus, std::string module, EventTelemetry& telemetry,
                          RelayOptions options)
-    : db_(db), bus_(bus), module_(std::move(module)), telemetry_(telemetry), options_(options) {
+    : db_(db), bus_(bus), module_(std::move(module)), telemetry_(telemetry), options_(options),
+      workers_(std::make_unique<Workers>(std::max(0, options.workers - 1))) {
   outbox::install(db_);
   db_.on_commit([signal = signal_] {
     {
@@ -222,15 +296,11 @@ int OutboxRelay::deliver_batch() {
       }
     }
   };
-  std::vector<std::future<void>> others;
-  std::size_t first = lanes;
-  for (std::size_t lane = 0; lane < lanes; ++lane) {
-    if (by_lane[lane].empty()) continue;
-    if (first == lanes) first = lane;
-    else others.push_back(std::async(std::launch::async, run_lane, lane));
-  }
-  run_lane(first);
-  for (auto& f : others) f.get();
+  std::vector<std::size_t> busy;
+  for (std::size_t lane = 0; lane < lanes; ++lane)
+    if (!by_lane[lane].empty()) busy.push_back(lane);
+  if (busy.size() == 1) run_lane(busy.front());
+  else workers_->run(busy, run_lane);
   std::vector<long long> done;
   for (auto& d : delivered) done.insert(done.end(), d.begin(), d.end());
   remove_delivered(db_, done);
