@@ -49,7 +49,7 @@ struct RelayOptions {
   // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel on
   // up to `workers` threads kept by the relay.
   int lanes = 32;
-  int workers = 8;
+  int workers = 16;
 };
 
 class OutboxRelay final {
