@@ -52,6 +52,11 @@ struct Request {
   std::vector<std::string> query_all(std::string_view name) const;
   // The first value of a query parameter.
   std::optional<std::string> query(std::string_view name) const;
+
+ private:
+  // The query string, decoded once on first use (the edge sets `target` before anyone asks).
+  const std::vector<std::pair<std::string, std::string>>& query_params() const;
+  mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_params_;
 };
 
 struct Response {

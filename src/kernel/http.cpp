@@ -68,16 +68,21 @@ std::optional<std::int64_t> Request::id_param(std::string_view name) const {
   return id;
 }
 
+const std::vector<std::pair<std::string, std::string>>& Request::query_params() const {
+  if (!query_params_) query_params_ = parse_query(query_string());
+  return *query_params_;
+}
+
 std::vector<std::string> Request::query_all(std::string_view name) const {
   std::vector<std::string> out;
-  for (auto& [k, v] : parse_query(query_string()))
-    if (k == name) out.push_back(std::move(v));
+  for (const auto& [k, v] : query_params())
+    if (k == name) out.push_back(v);
   return out;
 }
 
 std::optional<std::string> Request::query(std::string_view name) const {
-  for (auto& [k, v] : parse_query(query_string()))
-    if (k == name) return std::move(v);
+  for (const auto& [k, v] : query_params())
+    if (k == name) return v;
   return std::nullopt;
 }
 

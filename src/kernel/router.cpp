@@ -6,19 +6,7 @@
 namespace eshop::http {
 namespace {
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  while (true) {
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    if (slash == std::string_view::npos) break;
-    path.remove_prefix(slash + 1);
-  }
-  return out;
-}
-
-// The same split without allocating, for matching on every request; false past kMaxSegments.
+// Splits a path on '/' without allocating; false past kMaxSegments.
 constexpr std::size_t kMaxSegments = 16;
 bool split_path(std::string_view path, std::array<std::string_view, kMaxSegments>& out, std::size_t& count) {
   count = 0;
@@ -38,7 +26,10 @@ bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{
 
 void Router::add(std::string method, std::string pattern, std::string module, Access access, Handler handler) {
   auto route = std::make_unique<Route>();
-  for (auto seg : split_path(pattern)) route->segments.emplace_back(seg);
+  std::array<std::string_view, kMaxSegments> segments;
+  std::size_t count = 0;
+  if (!split_path(pattern, segments, count)) throw std::logic_error("route pattern too deep: " + pattern);
+  for (std::size_t i = 0; i < count; ++i) route->segments.emplace_back(segments[i]);
   for (const auto& r : routes_)
     if (r->method == method && r->pattern == pattern) throw std::logic_error("route registered twice: " + pattern);
   route->method = std::move(method);

@@ -118,3 +118,17 @@ TEST_CASE("Beast and Asio stay inside src/net", "[architecture]") {
       if (inc.target.rfind("boost/", 0) == 0) violations.push_back(inc.file.string() + ": " + inc.target);
   CHECK(violations.empty());
 }
+
+TEST_CASE("no test name holds a semicolon, which CTest would split into tests that run nothing", "[architecture]") {
+  const std::regex name_re(R"re(TEST_CASE\("([^"]*)")re");
+  std::vector<std::string> bad;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / "tests")) {
+    if (entry.path().extension() != ".cpp") continue;
+    std::ifstream in(entry.path());
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::sregex_iterator it(text.begin(), text.end(), name_re), end; it != end; ++it)
+      if ((*it)[1].str().find(';') != std::string::npos) bad.push_back((*it)[1].str());
+  }
+  for (const auto& b : bad) UNSCOPED_INFO(b);
+  CHECK(bad.empty());
+}

@@ -41,7 +41,7 @@ struct Shopper {
 
 }  // namespace
 
-TEST_CASE("the basket needs a user; a new user's basket is empty", "[basket][http]") {
+TEST_CASE("the basket needs a user, a new user's basket is empty", "[basket][http]") {
   test::TestServer server;
   auto c = server.client();
   CHECK(c.get("/api/v1/basket").status == 401);
@@ -50,7 +50,7 @@ TEST_CASE("the basket needs a user; a new user's basket is empty", "[basket][htt
   CHECK(ann.basket() == nlohmann::json::parse(kEmpty));
 }
 
-TEST_CASE("adding lines prices them; adding again adds to the quantity", "[basket][http]") {
+TEST_CASE("adding lines prices them, adding again adds to the quantity", "[basket][http]") {
   test::TestServer server;
   Shopper ann(server, "ann@example.com");
   CHECK(Shopper::ok(ann.add(1, 2)) == nlohmann::json::parse(R"({"items":[{"productId":1,
@@ -115,7 +115,7 @@ TEST_CASE("setting a quantity replaces it, 0 removes the line, DELETE removes it
   CHECK(ann.basket() == nlohmann::json::parse(kEmpty));
 }
 
-TEST_CASE("a percent coupon rounds half up; the coupon shows in the basket", "[basket][http]") {
+TEST_CASE("a percent coupon rounds half up, the coupon shows in the basket", "[basket][http]") {
   test::TestServer server;
   Shopper ann(server, "ann@example.com");
   Shopper::ok(ann.add(21, 1));  // Sun Hoodie, 54.99: 10% is 5.499 -> 5.50

@@ -7,10 +7,10 @@
 #include <mutex>
 #include <set>
 
-#include <sqlite3.h>
 
 #include "adapters/test_shipping_provider.hpp"
 #include "support/shop.hpp"
+#include "support/sqlite_count.hpp"
 
 using namespace eshop;
 using namespace eshop::test;
@@ -20,19 +20,6 @@ namespace {
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// A count from one of the server's SQLite files, read as an outside observer would.
-std::int64_t count(const std::filesystem::path& db, const std::string& query) {
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, query.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(handle);
-  return n;
 }
 
 // A carrier that holds every shipment until the test opens the gate: the saga waits at stock_confirmed.
@@ -64,7 +51,7 @@ class GatedShipping final : public ShippingProvider {
 
 }  // namespace
 
-TEST_CASE("checkout answers 202 with the order; the saga completes it and mails the buyer", "[ordering][http]") {
+TEST_CASE("checkout answers 202 with the order, the saga completes it and mails the buyer", "[ordering][http]") {
   TestServer server;
   Shopper ann(server, "ann@example.com");
   ann.add(1, 2);
@@ -156,8 +143,8 @@ TEST_CASE("two shoppers race for the last unit: one completes, one is refunded",
   CHECK(timeline_of(loser) == std::vector<std::string>{"submitted", "paid", "out_of_stock", "payment_refunded"});
   CHECK(stock_of(server, product) == 0);
   const auto ledger = server.data_dir() / "payments.db";
-  CHECK(count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == 2);
-  CHECK(count(ledger, "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
+  CHECK(sqlite_count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == 2);
+  CHECK(sqlite_count(ledger, "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
 }
 
 TEST_CASE("a customer cancels before shipment: refunded, stock released", "[ordering][http][ports]") {
@@ -187,7 +174,7 @@ TEST_CASE("a customer cancels before shipment: refunded, stock released", "[orde
   CHECK(t == std::vector<std::string>{"submitted", "paid", "stock_confirmed", "cancelled_by_customer",
                                       "payment_refunded", "stock_released"});
   CHECK(stock_of(server, 1) == 42);
-  CHECK(count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
+  CHECK(sqlite_count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
   CHECK(ann.c.post("/api/v1/orders/" + id + "/cancel", "", ann.token).status == 409);
 }
 
@@ -203,7 +190,7 @@ TEST_CASE("an order that has shipped cannot be cancelled", "[ordering][http]") {
   CHECK(body_of(ann.order(id)).at("status") == "completed");
 }
 
-TEST_CASE("another user's order is 404; an admin may read it", "[ordering][http]") {
+TEST_CASE("another user's order is 404, an admin may read it", "[ordering][http]") {
   TestServer server;
   Shopper ann(server, "ann@example.com");
   Shopper bob(server, "bob@example.com");
@@ -306,8 +293,8 @@ TEST_CASE("concurrent checkouts with one Idempotency-Key make one order", "[orde
   }
   CHECK(ids.size() == 1);
   ann.await(*ids.begin(), "completed");
-  CHECK(count(server.data_dir() / "ordering.db", "SELECT COUNT(*) FROM orders") == 1);
-  CHECK(count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges") == 1);
+  CHECK(sqlite_count(server.data_dir() / "ordering.db", "SELECT COUNT(*) FROM orders") == 1);
+  CHECK(sqlite_count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges") == 1);
 }
 
 TEST_CASE("no card number, expiry or CVV reaches any database or the mail", "[ordering][http]") {

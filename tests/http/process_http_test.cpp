@@ -9,13 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
 
 #include "support/child_process.hpp"
 #include "support/shop.hpp"
+#include "support/sqlite_count.hpp"
 #include "support/test_server.hpp"
 
 using namespace eshop;
+using eshop::test::sqlite_count;
 
 namespace {
 
@@ -62,18 +63,6 @@ std::uint16_t port_of(test::Child& child) {
   return nlohmann::json::parse(line).at("port").get<std::uint16_t>();
 }
 
-std::int64_t ledger_count(const std::filesystem::path& db, const char* query) {
-  sqlite3* handle = nullptr;
-  REQUIRE(sqlite3_open_v2(db.c_str(), &handle, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  REQUIRE(sqlite3_prepare_v2(handle, query, -1, &st, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-  const auto n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  sqlite3_close(handle);
-  return n;
-}
-
 }  // namespace
 
 TEST_CASE("kill -9 in the middle of sagas: after a restart every order completes, charged once", "[process][http]") {
@@ -110,7 +99,7 @@ TEST_CASE("kill -9 in the middle of sagas: after a restart every order completes
   }
   CHECK(test::body_of(c.get("/api/v1/catalog/products/2")).at("availableStock") == 25 - kOrders);
   const auto ledger = dir.path() / "payments.db";
-  CHECK(ledger_count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == kOrders);
+  CHECK(sqlite_count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == kOrders);
   CHECK(test::eventually([&] {
     return std::distance(std::filesystem::directory_iterator(dir.path() / "mail"), {}) == kOrders;
   }));

@@ -120,7 +120,7 @@ TEST_CASE("keep-alive serves many requests on one connection", "[server][http]")
   for (int i = 0; i < 50; ++i) REQUIRE(c.get("/api/v1/catalog/products/2").status == 200);
 }
 
-TEST_CASE("login attempts are throttled per client with 429 and Retry-After; catalog reads are not", "[server][http]") {
+TEST_CASE("login attempts are throttled per client with 429 and Retry-After, catalog reads are not", "[server][http]") {
   test::TempDir dir;
   auto config = test::test_config(dir.path());
   config.rate_limits = {};  // the shipped defaults

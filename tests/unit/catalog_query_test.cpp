@@ -58,7 +58,7 @@ TEST_CASE("products sort by name, case-insensitively, by default", "[catalog][un
   CHECK(ids("") == std::vector<std::int64_t>{2, 1, 3, 4});
 }
 
-TEST_CASE("price sorts break ties by name; newest sorts by creation time", "[catalog][unit]") {
+TEST_CASE("price sorts break ties by name, newest sorts by creation time", "[catalog][unit]") {
   CHECK(ids("sort=price") == std::vector<std::int64_t>{3, 1, 4, 2});
   CHECK(ids("sort=-price") == std::vector<std::int64_t>{2, 1, 4, 3});
   CHECK(ids("sort=newest") == std::vector<std::int64_t>{3, 4, 2, 1});

@@ -4,6 +4,8 @@
 #include "support/eventually.hpp"
 
 #include <atomic>
+#include <functional>
+#include <mutex>
 #include <filesystem>
 #include <thread>
 
@@ -38,35 +40,56 @@ RelayOptions fast() {
   return o;
 }
 
+// A database with an outbox, the in-process bus and a running relay. The subscriber records
+// the `n` of every event it handles, and throws instead for those `refuse` picks.
+struct Relayed {
+  TempFile file;
+  std::unique_ptr<Database> db = Database::open(file.path);
+  NoTelemetry telemetry;
+  std::unique_ptr<EventBus> bus = make_inprocess_bus(telemetry);
+  std::mutex m;
+  std::vector<int> seen;
+  std::unique_ptr<OutboxRelay> relay;  // last: stops first
+
+  explicit Relayed(std::function<bool(int)> refuse = {}, RelayOptions options = fast()) {
+    bus->subscribe("basket", "test.happened.v1", [this, refuse](const Event& e) {
+      const int n = e.payload.at("n");
+      if (refuse && refuse(n)) throw std::runtime_error("refused");
+      std::lock_guard lock(m);
+      seen.push_back(n);
+    });
+    bus->start();
+    relay = std::make_unique<OutboxRelay>(*db, *bus, "catalog", telemetry, options);
+    relay->start();
+  }
+  void publish(const std::vector<Event>& events) {
+    db->write([&](soci::session& sql) {
+      for (const auto& e : events) outbox::enqueue(sql, e);
+    });
+  }
+  // Waits until the outbox is empty, then stops the relay.
+  void drain() {
+    REQUIRE(eventually([&] { return relay->backlog() == 0; }));
+    relay->stop();
+  }
+  std::vector<int> handled() {
+    std::lock_guard lock(m);
+    return seen;
+  }
+};
+
 }  // namespace
 
-TEST_CASE("committed events of one key are delivered in order; rolled-back ones never", "[kernel][unit]") {
-  TempFile file;
-  auto db = Database::open(file.path);
-  NoTelemetry telemetry;
-  auto bus = make_inprocess_bus(telemetry);
-  std::vector<int> seen;
-  std::mutex m;
-  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
-    std::lock_guard lock(m);
-    seen.push_back(e.payload.at("n"));
-  });
-  bus->start();
-  OutboxRelay relay(*db, *bus, "catalog", telemetry, fast());
-  relay.start();
-  db->write([](soci::session& sql) {
-    outbox::enqueue(sql, event(1));
-    outbox::enqueue(sql, event(2));
-  });
-  CHECK_THROWS(db->write([](soci::session& sql) {
+TEST_CASE("committed events of one key are delivered in order, rolled-back ones never", "[kernel][unit]") {
+  Relayed r;
+  r.publish({event(1), event(2)});
+  CHECK_THROWS(r.db->write([](soci::session& sql) {
     outbox::enqueue(sql, event(3));
     throw std::runtime_error("rolled back");
   }));
-  db->write([](soci::session& sql) { outbox::enqueue(sql, event(4)); });
-  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
-  relay.stop();
-  std::lock_guard lock(m);
-  CHECK(seen == std::vector<int>{1, 2, 4});
+  r.publish({event(4)});
+  r.drain();
+  CHECK(r.handled() == std::vector<int>{1, 2, 4});
 }
 
 TEST_CASE("events committed while no relay ran are delivered, exactly, when one starts", "[kernel][unit]") {
@@ -94,62 +117,26 @@ TEST_CASE("events committed while no relay ran are delivered, exactly, when one 
 }
 
 TEST_CASE("a failing delivery is retried, and later events of its key wait for it", "[kernel][unit]") {
-  TempFile file;
-  auto db = Database::open(file.path);
-  NoTelemetry telemetry;
-  auto bus = make_inprocess_bus(telemetry);
   std::atomic<int> failures_left{3};
-  std::vector<int> seen;
-  std::mutex m;
-  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
-    if (e.payload.at("n") == 1 && failures_left-- > 0) throw std::runtime_error("database busy");
-    std::lock_guard lock(m);
-    seen.push_back(e.payload.at("n"));
-  });
-  bus->start();
-  OutboxRelay relay(*db, *bus, "catalog", telemetry, fast());
-  relay.start();
-  db->write([](soci::session& sql) {
-    outbox::enqueue(sql, event(1));
-    outbox::enqueue(sql, event(2));
-  });
-  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
-  relay.stop();
-  std::lock_guard lock(m);
-  CHECK(seen == std::vector<int>{1, 2});
+  Relayed r([&](int n) { return n == 1 && failures_left-- > 0; });
+  r.publish({event(1), event(2)});
+  r.drain();
+  CHECK(r.handled() == std::vector<int>{1, 2});
 }
 
 TEST_CASE("an event that keeps failing is dead-lettered and does not block the rest", "[kernel][unit]") {
-  TempFile file;
-  auto db = Database::open(file.path);
-  NoTelemetry telemetry;
-  auto bus = make_inprocess_bus(telemetry);
-  std::vector<int> seen;
-  std::mutex m;
-  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
-    if (e.payload.at("n") == 1) throw std::runtime_error("poison");
-    std::lock_guard lock(m);
-    seen.push_back(e.payload.at("n"));
-  });
-  bus->start();
   auto options = fast();
   options.max_attempts = 3;
-  OutboxRelay relay(*db, *bus, "catalog", telemetry, options);
-  relay.start();
-  db->write([](soci::session& sql) {
-    outbox::enqueue(sql, event(1));
-    outbox::enqueue(sql, event(2));
-  });
-  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
-  relay.stop();
+  Relayed r([](int n) { return n == 1; }, options);
+  r.publish({event(1), event(2)});
+  r.drain();
   int dead = 0, attempts = 0;
-  db->read([&](soci::session& sql) {
+  r.db->read([&](soci::session& sql) {
     sql << "SELECT COUNT(*), MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL", soci::into(dead), soci::into(attempts);
   });
   CHECK(dead == 1);
   CHECK(attempts == 3);
-  std::lock_guard lock(m);
-  CHECK(seen == std::vector<int>{2});
+  CHECK(r.handled() == std::vector<int>{2});
 }
 
 TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit]") {
@@ -177,40 +164,19 @@ TEST_CASE("an effect that throws records nothing, so the retry applies it", "[ke
 }
 
 TEST_CASE("a failing event does not hold up events of other keys", "[kernel][unit]") {
-  TempFile file;
-  auto db = Database::open(file.path);
-  NoTelemetry telemetry;
-  auto bus = make_inprocess_bus(telemetry);
   std::atomic<bool> healed{false};
-  std::vector<int> seen;
-  std::mutex m;
-  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
-    if (e.payload.at("n") == 1 && !healed) throw std::runtime_error("not yet");
-    std::lock_guard lock(m);
-    seen.push_back(e.payload.at("n"));
-  });
-  bus->start();
   auto options = fast();
   options.min_backoff = options.max_backoff = std::chrono::milliseconds(50);
-  OutboxRelay relay(*db, *bus, "catalog", telemetry, options);
-  relay.start();
-  db->write([](soci::session& sql) {
-    outbox::enqueue(sql, event(1, "order-a"));
-    outbox::enqueue(sql, event(2, "order-a"));
-    for (int i = 3; i <= 10; ++i) outbox::enqueue(sql, event(i, "order-" + std::to_string(i)));
-  });
-  REQUIRE(eventually([&] {
-    std::lock_guard lock(m);
-    return seen.size() == 8;  // every other key got through while order-a waits
-  }));
-  {
-    std::lock_guard lock(m);
-    CHECK(std::find(seen.begin(), seen.end(), 2) == seen.end());
-  }
+  Relayed r([&](int n) { return n == 1 && !healed; }, options);
+  std::vector<Event> events = {event(1, "order-a"), event(2, "order-a")};
+  for (int i = 3; i <= 10; ++i) events.push_back(event(i, "order-" + std::to_string(i)));
+  r.publish(events);
+  REQUIRE(eventually([&] { return r.handled().size() == 8; }));  // every other key got through
+  const auto early = r.handled();
+  CHECK(std::find(early.begin(), early.end(), 2) == early.end());  // order-a's second waits for its first
   healed = true;
-  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
-  relay.stop();
-  std::lock_guard lock(m);
+  r.drain();
+  const auto seen = r.handled();
   const auto one = std::find(seen.begin(), seen.end(), 1), two = std::find(seen.begin(), seen.end(), 2);
   REQUIRE(one != seen.end());
   CHECK(two == one + 1);

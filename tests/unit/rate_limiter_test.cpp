@@ -22,7 +22,7 @@ TEST_CASE("tokens come back at the configured rate", "[app][unit]") {
   CHECK_FALSE(limiter.take("c", RateLimiter::Group::writes));
 }
 
-TEST_CASE("login and registration are their own group; other writes and reads are apart", "[app][unit]") {
+TEST_CASE("login and registration are their own group, other writes and reads are apart", "[app][unit]") {
   CHECK(RateLimiter::group_of("POST", "/api/v1/identity/login") == RateLimiter::Group::login);
   CHECK(RateLimiter::group_of("POST", "/api/v1/identity/register") == RateLimiter::Group::login);
   CHECK(RateLimiter::group_of("POST", "/api/v1/basket/items") == RateLimiter::Group::writes);

@@ -52,14 +52,9 @@ class Snapshot final {
   // A serialized page for `key`, computing it with `make` once per snapshot.
   template <class F>
   std::shared_ptr<const CachedPage> page(const std::string& key, F&& make) const {
-    {
-      std::lock_guard lock(cache_mutex_);
-      if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    }
+    if (auto hit = cached(key)) return hit;
     auto page = std::make_shared<const CachedPage>(make());
-    std::lock_guard lock(cache_mutex_);
-    if (cache_.size() >= kMaxCachedPages) cache_.clear();  // bounded: arbitrary queries cannot grow it
-    cache_.emplace(key, page);
+    remember(key, page);
     return page;
   }
 
@@ -69,7 +64,7 @@ class Snapshot final {
   mutable std::unordered_map<std::string, std::shared_ptr<const CachedPage>> cache_;
 };
 
-// Builds a snapshot; `reuse` lends entries of unchanged products from the previous one.
+// Builds a snapshot of the whole catalog, serializing every product once.
 std::shared_ptr<const Snapshot> build_snapshot(std::vector<Product> products, std::map<std::int64_t, Brand> brands,
                                                std::map<std::int64_t, Category> categories,
                                                std::map<std::int64_t, Supplier> suppliers, std::string currency);
