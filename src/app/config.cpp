@@ -147,6 +147,13 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
   CLI::App cli{"eshop: an e-commerce backend, a modular monolith with pluggable transport seams."};
   cli.set_version_flag("--version", "eshop 0.1.0");
   cli.require_subcommand(1);
+  cli.footer(
+      "Options of serve (details: eshop serve --help):\n"
+      "  --config FILE  --host ADDR  --port N  --data-dir DIR  --modules a,b  --remote module=URL\n"
+      "  --bus inproc|amqp://...  --bus-namespace NAME  --threads N  --log-level L  --currency XXX\n"
+      "  --demo-data true|false\n"
+      "Each also from an ESHOP_* variable (ESHOP_PORT, ESHOP_DATA_DIR, ...) or the config file.\n"
+      "Precedence: flags > ESHOP_* environment > config file > built-in defaults.");
   auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
   serve->footer(
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.\n"

@@ -53,6 +53,10 @@ TEST_CASE("eshop refuses a bad flag with exit code 2 and explains itself with --
   test::Child help({ESHOP_BINARY, "serve", "--help"});
   CHECK_FALSE(help.wait_for_line("--data-dir").empty());
   CHECK(help.wait_exit() == 0);
+  test::Child top({ESHOP_BINARY, "--help"});
+  CHECK_FALSE(top.wait_for_line("--port N  --data-dir DIR  --modules a,b").empty());
+  CHECK_FALSE(top.wait_for_line("Precedence: flags > ESHOP_* environment > config file > built-in defaults.").empty());
+  CHECK(top.wait_exit() == 0);
 }
 
 namespace {
