@@ -1,5 +1,6 @@
 #pragma once
 // One module's own SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
+#include <atomic>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -53,20 +54,31 @@ class Database final {
   }
   // `listener` runs after every commit of write(), outside the lock (the outbox relay's wake-up).
   void on_commit(std::function<void()> listener);
-  // Runs `work` serialized with writes, outside an explicit transaction.
+  // Runs `work` outside an explicit transaction on one of the read-only connections: in WAL mode
+  // a reader sees the last commit and neither waits for a writer (nor its fsync) nor holds one up.
+  // An in-memory database has one connection, so there reads are serialized with writes.
   template <class F>
   auto read(F&& work) {
-    std::lock_guard lock(mutex_);
-    const Scope scope(this);
-    return work(session_);
+    if (readers_.empty()) {
+      std::lock_guard lock(mutex_);
+      const Scope scope(this, session_, prepared_);
+      const Settle settle{session_};
+      return work(session_);
+    }
+    Reader& reader = lock_reader();
+    std::lock_guard lock(reader.mutex, std::adopt_lock);
+    const Scope scope(this, reader.session, reader.prepared);
+    const Settle settle{reader.session};
+    return work(reader.session);
   }
   // A statement prepared once for this database and reused (SQLite's prepare is a large part of
   // a short transaction). `Stmt` is built from the session and owns the variables it binds.
   // Only inside write() or read() work, on the thread running it.
   template <class Stmt>
   Stmt& prepared() {
-    auto& slot = prepared_[std::type_index(typeid(Stmt))];
-    if (!slot) slot = std::shared_ptr<void>(new Stmt(session_), [](void* p) { delete static_cast<Stmt*>(p); });
+    const auto& in_use = connection_in_use();
+    auto& slot = (*in_use.prepared)[std::type_index(typeid(Stmt))];
+    if (!slot) slot = std::shared_ptr<void>(new Stmt(*in_use.session), [](void* p) { delete static_cast<Stmt*>(p); });
     return *static_cast<Stmt*>(slot.get());
   }
   // The database whose write() or read() work runs on this thread, or null.
@@ -78,11 +90,35 @@ class Database final {
 
  private:
   explicit Database(std::string path);
-  // Marks this database as current() on this thread while its session is in use.
+  using Statements = std::unordered_map<std::type_index, std::shared_ptr<void>>;
+  struct InUse {
+    Database* db = nullptr;
+    soci::session* session = nullptr;
+    Statements* prepared = nullptr;
+  };
+  // The connection whose work runs on this thread (throws outside read() and write() work).
+  static const InUse& connection_in_use();
+  // Marks this database, and the connection, as current() on this thread while it is in use.
   struct Scope {
-    explicit Scope(Database* db);
+    Scope(Database* db, soci::session& session, Statements& prepared);
     ~Scope();
-    Database* previous;
+    InUse previous;
+  };
+  struct Reader {
+    std::mutex mutex;
+    soci::session session;
+    Statements prepared;  // under mutex
+    ~Reader() { prepared.clear(); }
+  };
+  // A free reader if there is one, else the next in turn; returned locked.
+  Reader& lock_reader();
+  // Resets every statement of the session left mid-result (a prepared one-row SELECT), when work
+  // is done: an active statement holds its read snapshot, and SQLite can then never checkpoint the
+  // WAL back to the start, which grows without bound.
+  static void reset_statements(soci::session& session);
+  struct Settle {
+    soci::session& session;
+    ~Settle() { reset_statements(session); }
   };
   struct Job {
     const std::function<void(soci::session&)>* work;
@@ -101,7 +137,9 @@ class Database final {
   std::condition_variable batch_done_;
   std::vector<Job*> queue_;
   bool leading_ = false;
-  std::unordered_map<std::type_index, std::shared_ptr<void>> prepared_;  // under mutex_
+  Statements prepared_;  // under mutex_
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::atomic<unsigned> next_reader_{0};
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
 };

@@ -14,6 +14,11 @@ std::unique_ptr<Database> Database::open(const std::string& path) {
   return std::unique_ptr<Database>(new Database(path));
 }
 
+namespace {
+// Read-only connections per database file: enough for the worker pool's reads to rarely wait.
+constexpr int kReaders = 4;
+}  // namespace
+
 Database::Database(std::string path) : path_(std::move(path)) {
   // Another process may hold the file for a moment (a shared ledger, a second eshop starting):
   // opening retries for up to 10 s rather than failing at once.
@@ -22,14 +27,27 @@ Database::Database(std::string path) : path_(std::move(path)) {
       // Busy timeout in seconds for SOCI's sqlite3 backend.
       session_.open(soci::sqlite3, fmt::format("db={} timeout=5 synchronous=full", path_));
       session_ << "PRAGMA foreign_keys = ON";
+      // Temporary b-trees and the savepoint sub-journal (group commit opens a savepoint per
+      // writer) in memory: they only serve a transaction in progress, never durability, and on
+      // disk each savepoint copied every page it touched to a file in /var/tmp.
+      session_ << "PRAGMA temp_store = MEMORY";
       if (path_ != ":memory:") {
         std::string mode;
         session_ << "PRAGMA journal_mode = WAL", soci::into(mode);
         if (mode != "wal") throw std::runtime_error(fmt::format("{}: could not enable WAL", path_));
+        for (int i = 0; i < kReaders; ++i) {
+          auto reader = std::make_unique<Reader>();
+          reader->session.open(soci::sqlite3, fmt::format("db={} timeout=5", path_));
+          reader->session << "PRAGMA foreign_keys = ON";
+          reader->session << "PRAGMA temp_store = MEMORY";
+          reader->session << "PRAGMA query_only = 1";  // every write goes through write()
+          readers_.push_back(std::move(reader));
+        }
       }
       return;
     } catch (const soci::soci_error& e) {
       if (attempt >= 200 || std::string(e.what()).find("locked") == std::string::npos) throw;
+      readers_.clear();
       if (session_.is_connected()) session_.close();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -83,12 +101,35 @@ int Database::schema_version() {
 }
 
 namespace {
-thread_local Database* current_database = nullptr;
+thread_local void* in_use_slot = nullptr;  // the Database::InUse of this thread
 }  // namespace
 
-Database::Scope::Scope(Database* db) : previous(current_database) { current_database = db; }
-Database::Scope::~Scope() { current_database = previous; }
-Database* Database::current() { return current_database; }
+Database::Scope::Scope(Database* db, soci::session& session, Statements& prepared) {
+  thread_local InUse slot;
+  in_use_slot = &slot;
+  previous = slot;
+  slot = {db, &session, &prepared};
+}
+Database::Scope::~Scope() { *static_cast<InUse*>(in_use_slot) = previous; }
+Database* Database::current() { return in_use_slot ? static_cast<InUse*>(in_use_slot)->db : nullptr; }
+
+const Database::InUse& Database::connection_in_use() {
+  auto* in_use = static_cast<InUse*>(in_use_slot);
+  if (!in_use || !in_use->db) throw std::logic_error("Database::prepared() outside read() or write() work");
+  return *in_use;
+}
+
+Database::Reader& Database::lock_reader() {
+  const auto n = readers_.size();
+  const auto first = next_reader_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& r = *readers_[(first + i) % n];
+    if (r.mutex.try_lock()) return r;
+  }
+  auto& r = *readers_[first % n];
+  r.mutex.lock();
+  return r;
+}
 
 void Database::run_in_batch(const std::function<void(soci::session&)>& work) {
   Job job{&work, nullptr, false};
@@ -117,7 +158,7 @@ void Database::execute(const std::vector<Job*>& batch) {
   bool any_committed = false;
   {
     std::lock_guard lock(mutex_);
-    const Scope scope(this);
+    const Scope scope(this, session_, prepared_);
     try {
       soci::transaction tx(session_);
       if (batch.size() == 1) {  // the common case needs no savepoint
@@ -139,6 +180,7 @@ void Database::execute(const std::vector<Job*>& batch) {
           }
         }
       }
+      reset_statements(session_);
       any_committed = std::any_of(batch.begin(), batch.end(), [](const Job* j) { return !j->error; });
       if (any_committed) tx.commit();
       else tx.rollback();
@@ -149,6 +191,12 @@ void Database::execute(const std::vector<Job*>& batch) {
     }
   }
   if (any_committed) committed();
+}
+
+void Database::reset_statements(soci::session& session) {
+  auto* conn = static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
+  for (auto* st = sqlite_api::sqlite3_next_stmt(conn, nullptr); st; st = sqlite_api::sqlite3_next_stmt(conn, st))
+    if (sqlite_api::sqlite3_stmt_busy(st)) sqlite_api::sqlite3_reset(st);
 }
 
 void Database::on_commit(std::function<void()> listener) {
