@@ -7,6 +7,7 @@
 // delivers whatever a crash left behind. A consumer records each handled event id in its
 // own database in the same transaction as its effect (inbox::handle_once), so a
 // redelivered event has no second effect.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -45,11 +46,10 @@ struct RelayOptions {
   std::chrono::milliseconds min_backoff{50};
   std::chrono::milliseconds max_backoff{5000};
   int max_attempts = 10;  // then the event is dead-lettered in the outbox and the relay moves on
-  int batch_size = 256;
-  // Events are spread over lanes by key; each lane delivers in order, lanes run in parallel on
-  // up to `workers` threads kept by the relay.
-  int lanes = 32;
-  int workers = 16;
+  int batch_size = 256;  // rows read at a time; at most 4 batches are with the lanes at once
+  // Events are spread over lanes by key; each lane is a thread that delivers its keys' events in
+  // order, and lanes run on independently of each other.
+  int lanes = 16;
 };
 
 class OutboxRelay final {
@@ -68,11 +68,13 @@ class OutboxRelay final {
   struct Row;
 
  private:
+  class Lane;
   void run();
-  // Delivers one batch; returns how many were delivered, or -1 after a failure.
-  int deliver_batch();
   // Publishes one event; on failure records the attempt (dead-lettering the last) and says false.
   bool deliver(Row& row);
+  // A lane is done with a row (delivered or dead-lettered).
+  void finished();
+  int window() const { return options_.batch_size * 4; }
 
   Database& db_;
   EventBus& bus_;
@@ -85,11 +87,11 @@ class OutboxRelay final {
     std::condition_variable wake;
     bool stopping = false;
     bool pending = true;  // something may be waiting: check at start
+    void notify();
   };
   std::shared_ptr<Signal> signal_ = std::make_shared<Signal>();
+  std::atomic<int> in_flight_{0};  // rows handed to lanes and not yet finished
   std::thread thread_;
-  class Workers;
-  std::unique_ptr<Workers> workers_;
 };
 
 }  // namespace eshop

@@ -1,7 +1,9 @@
 #include <eshop/outbox.hpp>
 
 #include <algorithm>
-#include <set>
+#include <deque>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -131,21 +133,33 @@ struct OutboxRelay::Row {
 
 namespace {
 
-std::vector<OutboxRelay::Row> pending_rows(Database& db, int limit) {
-  return db.read([&](soci::session& sql) {
+// The next committed rows after `after`, in outbox order.
+struct PendingRows {
+  OutboxRelay::Row row;
+  std::string time, payload;
+  long long after = 0;
+  int limit = 0;
+  soci::statement st;
+  explicit PendingRows(soci::session& sql)
+      : st((sql.prepare << "SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, partition_key "
+                           "FROM outbox WHERE seq > :after AND dead_at IS NULL ORDER BY seq LIMIT :n",
+            soci::into(row.seq), soci::into(row.attempts), soci::into(row.event.id), soci::into(row.event.type),
+            soci::into(row.event.source), soci::into(time), soci::into(row.event.correlation_id), soci::into(payload),
+            soci::into(row.event.key), soci::use(after), soci::use(limit))) {}
+};
+
+std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int limit) {
+  return db.read([&](soci::session&) {
+    auto& q = db.prepared<PendingRows>();
+    q.after = after;
+    q.limit = limit;
     std::vector<OutboxRelay::Row> rows;
-    OutboxRelay::Row r;
-    std::string time, payload;
-    soci::statement st = (sql.prepare << "SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, "
-                                         "partition_key FROM outbox WHERE dead_at IS NULL ORDER BY seq LIMIT :n",
-                          soci::into(r.seq), soci::into(r.attempts), soci::into(r.event.id), soci::into(r.event.type),
-                          soci::into(r.event.source), soci::into(time), soci::into(r.event.correlation_id),
-                          soci::into(payload), soci::into(r.event.key), soci::use(limit));
-    st.execute();
-    while (st.fetch()) {
-      r.event.time = parse_rfc3339(time).value_or(TimePoint{});
-      r.event.payload = nlohmann::json::parse(payload);
-      rows.push_back(r);
+    q.st.execute();
+    while (q.st.fetch()) {
+      q.row.event.time = parse_rfc3339(q.time).value_or(TimePoint{});
+      q.row.event.payload = nlohmann::json::parse(q.payload);
+      rows.push_back(std::move(q.row));
+      q.row = {};
     }
     return rows;
   });
@@ -162,97 +176,158 @@ void remove_delivered(Database& db, const std::vector<long long>& seqs) {
   });
 }
 
+const std::string& key_of(const Event& e) { return e.key.empty() ? e.id : e.key; }
+
 }  // namespace
 
-// Threads kept for the relay's lanes: run() hands out lane numbers until all are done; the
-// calling thread works too.
-class OutboxRelay::Workers {
+// One lane: a thread that delivers the rows handed to it, in order per key. A key whose event
+// failed is held, with its later rows, and retried after a backoff while the lane goes on with
+// other keys.
+class OutboxRelay::Lane {
  public:
-  explicit Workers(int count) {
-    for (int i = 0; i < count; ++i) threads_.emplace_back([this] { loop(); });
-  }
-  ~Workers() {
+  explicit Lane(OutboxRelay& relay) : relay_(relay), thread_([this] { loop(); }) {}
+  ~Lane() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
-    wake_.notify_all();
-    for (auto& t : threads_) t.join();
+    wake_.notify_one();
+    thread_.join();
   }
 
-  void run(const std::vector<std::size_t>& lanes, const std::function<void(std::size_t)>& work) {
+  void push(std::vector<Row>&& rows) {
+    bool was_idle;
     {
       std::lock_guard lock(mutex_);
-      lanes_ = &lanes;
-      work_ = &work;
-      next_ = 0;
-      done_ = 0;
-      ++generation_;
+      was_idle = queue_.empty();
+      for (auto& r : rows) queue_.push_back(std::move(r));
     }
-    wake_.notify_all();
-    help();
-    std::unique_lock lock(mutex_);
-    finished_.wait(lock, [&] { return done_ == lanes.size(); });
-    lanes_ = nullptr;
-    work_ = nullptr;
+    if (was_idle) wake_.notify_one();
+  }
+  // The seqs delivered since the last call.
+  void take_delivered(std::vector<long long>& out) {
+    std::lock_guard lock(mutex_);
+    out.insert(out.end(), delivered_.begin(), delivered_.end());
+    delivered_.clear();
   }
 
  private:
-  // Takes lanes until none is left.
-  void help() {
-    for (;;) {
-      std::size_t lane;
-      const std::function<void(std::size_t)>* work;
-      {
-        std::lock_guard lock(mutex_);
-        if (!lanes_ || next_ >= lanes_->size()) return;
-        lane = (*lanes_)[next_++];
-        work = work_;
-      }
-      (*work)(lane);
-      std::lock_guard lock(mutex_);
-      if (++done_ == lanes_->size()) finished_.notify_all();
-    }
-  }
+  using Steady = std::chrono::steady_clock;
+  struct Held {
+    std::deque<Row> rows;  // the failed row first, then the key's later rows
+    Steady::time_point retry_at;
+    std::chrono::milliseconds backoff;
+  };
 
   void loop() {
-    std::uint64_t seen = 0;
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
+      if (queue_.empty()) {
+        const auto next_retry = earliest_retry();
+        if (next_retry) wake_.wait_until(lock, *next_retry, [&] { return stopping_ || !queue_.empty(); });
+        else wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+      }
+      std::optional<Row> row;
+      if (!queue_.empty()) {
+        row = std::move(queue_.front());
+        queue_.pop_front();
+      }
       lock.unlock();
-      help();
+      if (row) handle(std::move(*row));
+      retry_due();
       lock.lock();
     }
   }
 
+  void handle(Row&& row) {
+    if (auto it = held_.find(key_of(row.event)); it != held_.end()) {
+      it->second.rows.push_back(std::move(row));  // waits behind its key's failed event
+      return;
+    }
+    if (relay_.deliver(row)) return finished(row.seq, true);
+    if (row.dead) return finished(row.seq, false);
+    auto& held = held_[key_of(row.event)];
+    held.backoff = relay_.options_.min_backoff;
+    held.retry_at = Steady::now() + held.backoff;
+    held.rows.push_back(std::move(row));
+  }
+
+  // Retries the held keys whose backoff is over, in order, until one fails again.
+  void retry_due() {
+    const auto now = Steady::now();
+    for (auto it = held_.begin(); it != held_.end() && !stopping();) {
+      auto& h = it->second;
+      if (h.retry_at > now) {
+        ++it;
+        continue;
+      }
+      while (!h.rows.empty()) {
+        auto& row = h.rows.front();
+        if (relay_.deliver(row)) {
+          finished(row.seq, true);
+        } else if (row.dead) {
+          finished(row.seq, false);
+        } else {
+          h.backoff = std::min(h.backoff * 2, relay_.options_.max_backoff);
+          h.retry_at = Steady::now() + h.backoff;
+          break;
+        }
+        h.rows.pop_front();
+      }
+      it = h.rows.empty() ? held_.erase(it) : std::next(it);
+    }
+  }
+
+  std::optional<Steady::time_point> earliest_retry() const {
+    std::optional<Steady::time_point> t;
+    for (const auto& [key, h] : held_)
+      if (!t || h.retry_at < *t) t = h.retry_at;
+    return t;
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  // A row is done with: delivered (to be deleted from the outbox) or dead-lettered (kept there).
+  void finished(long long seq, bool delivered) {
+    if (delivered) {
+      std::lock_guard lock(mutex_);
+      delivered_.push_back(seq);
+    }
+    relay_.finished();
+  }
+
+  OutboxRelay& relay_;
   std::mutex mutex_;
-  std::condition_variable wake_, finished_;
-  const std::vector<std::size_t>* lanes_ = nullptr;
-  const std::function<void(std::size_t)>* work_ = nullptr;
-  std::size_t next_ = 0, done_ = 0;
-  std::uint64_t generation_ = 0;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::condition_variable wake_;
+  std::deque<Row> queue_;              // under mutex_
+  std::vector<long long> delivered_;   // under mutex_
+  bool stopping_ = false;              // under mutex_
+  std::unordered_map<std::string, Held> held_;  // the lane thread's own
+  std::thread thread_;                 // last: starts when the rest is ready
 };
 
 OutboxRelay::OutboxRelay(Database& db, EventBus& bus, std::string module, EventTelemetry& telemetry,
                          RelayOptions options)
-    : db_(db), bus_(bus), module_(std::move(module)), telemetry_(telemetry), options_(options),
-      workers_(std::make_unique<Workers>(std::max(0, options.workers - 1))) {
+    : db_(db), bus_(bus), module_(std::move(module)), telemetry_(telemetry), options_(options) {
+  options_.lanes = std::max(1, options_.lanes);
+  options_.batch_size = std::max(1, options_.batch_size);
   outbox::install(db_);
-  db_.on_commit([signal = signal_] {
-    {
-      std::lock_guard lock(signal->mutex);
-      signal->pending = true;
-    }
-    signal->wake.notify_one();
-  });
+  db_.on_commit([signal = signal_] { signal->notify(); });
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
+
+void OutboxRelay::Signal::notify() {
+  {
+    std::lock_guard lock(mutex);
+    pending = true;
+  }
+  wake.notify_one();
+}
 
 void OutboxRelay::start() {
   std::lock_guard lock(signal_->mutex);
@@ -272,40 +347,10 @@ void OutboxRelay::stop() {
   thread_.join();
 }
 
-int OutboxRelay::deliver_batch() {
-  auto rows = pending_rows(db_, options_.batch_size);
-  if (rows.empty()) return 0;
-  // Same key, same lane, in outbox order; the lanes run side by side, so their handlers'
-  // commits can share an fsync (the databases' group commit).
-  const auto lanes = static_cast<std::size_t>(std::max(1, options_.lanes));
-  std::vector<std::vector<Row*>> by_lane(lanes);
-  for (auto& row : rows)
-    by_lane[std::hash<std::string>{}(row.event.key.empty() ? row.event.id : row.event.key) % lanes].push_back(&row);
-  std::vector<std::vector<long long>> delivered(lanes);
-  std::vector<char> failed(lanes, 0);
-  auto run_lane = [&](std::size_t lane) {
-    std::set<std::string> held;  // keys with an undelivered event: their later events wait
-    for (auto* row : by_lane[lane]) {
-      const auto& key = row->event.key.empty() ? row->event.id : row->event.key;
-      if (held.count(key)) continue;
-      if (deliver(*row)) {
-        delivered[lane].push_back(row->seq);
-      } else if (!row->dead) {
-        failed[lane] = 1;
-        held.insert(key);
-      }
-    }
-  };
-  std::vector<std::size_t> busy;
-  for (std::size_t lane = 0; lane < lanes; ++lane)
-    if (!by_lane[lane].empty()) busy.push_back(lane);
-  if (busy.size() == 1) run_lane(busy.front());
-  else workers_->run(busy, run_lane);
-  std::vector<long long> done;
-  for (auto& d : delivered) done.insert(done.end(), d.begin(), d.end());
-  remove_delivered(db_, done);
-  if (std::any_of(failed.begin(), failed.end(), [](char f) { return f != 0; })) return -1;
-  return static_cast<int>(rows.size());
+void OutboxRelay::finished() {
+  // The relay reads more when half its window is free, and cleans up when all is done.
+  const auto left = in_flight_.fetch_sub(1) - 1;
+  if (left == 0 || left == window() / 2) signal_->notify();
 }
 
 bool OutboxRelay::deliver(Row& row) {
@@ -318,50 +363,79 @@ bool OutboxRelay::deliver(Row& row) {
     return false;
   } catch (const std::exception& e) {
     row.dead = row.attempts + 1 >= options_.max_attempts;
+    ++row.attempts;
     const std::string error = e.what();
     const int dead = row.dead ? 1 : 0;
-    db_.write([&](soci::session& sql) {
-      sql << "UPDATE outbox SET attempts = attempts + 1, last_error = :e, "
-             "dead_at = CASE WHEN :g THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END WHERE seq = :s",
-          soci::use(error), soci::use(dead), soci::use(row.seq);
-    });
+    try {
+      db_.write([&](soci::session& sql) {
+        sql << "UPDATE outbox SET attempts = attempts + 1, last_error = :e, "
+               "dead_at = CASE WHEN :g THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END WHERE seq = :s",
+            soci::use(error), soci::use(dead), soci::use(row.seq);
+      });
+    } catch (const std::exception&) {
+      row.dead = false;  // not recorded: it stays pending, and is retried
+    }
     spdlog::warn("\"msg\":\"event delivery failed\",\"module\":{},\"type\":{},\"eventId\":{},\"attempt\":{},"
                  "\"deadLettered\":{},\"error\":{}",
                  nlohmann::json(module_).dump(), nlohmann::json(row.event.type).dump(),
-                 nlohmann::json(row.event.id).dump(), row.attempts + 1, row.dead, nlohmann::json(error).dump());
+                 nlohmann::json(row.event.id).dump(), row.attempts, row.dead, nlohmann::json(error).dump());
     if (row.dead) telemetry_.dead_lettered(module_, row.event.type);
     else telemetry_.publish_failed(module_, row.event.type);
     return false;
   }
 }
 
+// The dispatcher: reads committed rows after the last one it handed out, gives each to the lane
+// of its key, and deletes what the lanes delivered. Lanes run on without waiting for each other.
 void OutboxRelay::run() {
-  auto backoff = options_.min_backoff;
+  std::vector<std::unique_ptr<Lane>> lanes;
+  for (int i = 0; i < options_.lanes; ++i) lanes.push_back(std::make_unique<Lane>(*this));
+  long long cursor = 0;  // every row up to here is with a lane, delivered or dead
+  in_flight_ = 0;
+  auto clean_up = [&] {
+    std::vector<long long> done;
+    for (auto& lane : lanes) lane->take_delivered(done);
+    remove_delivered(db_, done);
+  };
   auto& s = *signal_;
   std::unique_lock lock(s.mutex);
   while (true) {
     s.wake.wait_for(lock, options_.poll_interval, [&] { return s.stopping || s.pending; });
-    if (s.stopping) return;
+    if (s.stopping) break;
     s.pending = false;
     lock.unlock();
-    int delivered = 0;
     try {
-      delivered = deliver_batch();
+      clean_up();
+      const int room = window() - in_flight_.load();
+      if (room > 0) {
+        auto rows = pending_rows(db_, cursor, std::min(room, options_.batch_size));
+        if (!rows.empty()) {
+          cursor = rows.back().seq;
+          in_flight_ += static_cast<int>(rows.size());
+          std::vector<std::vector<Row>> by_lane(lanes.size());
+          for (auto& row : rows)
+            by_lane[std::hash<std::string>{}(key_of(row.event)) % lanes.size()].push_back(std::move(row));
+          for (std::size_t i = 0; i < lanes.size(); ++i)
+            if (!by_lane[i].empty()) lanes[i]->push(std::move(by_lane[i]));
+          if (static_cast<int>(rows.size()) == options_.batch_size) s.notify();  // there may be more
+        }
+      }
     } catch (const std::exception& e) {
       spdlog::error("\"msg\":\"outbox relay error\",\"module\":{},\"error\":{}", nlohmann::json(module_).dump(),
                     nlohmann::json(e.what()).dump());
-      delivered = -1;
+      lock.lock();
+      s.wake.wait_for(lock, options_.min_backoff, [&] { return s.stopping; });
+      s.pending = true;
+      continue;
     }
     lock.lock();
-    if (delivered < 0) {
-      // Back off; only stop() interrupts the wait, new commits do not.
-      s.wake.wait_for(lock, backoff, [&] { return s.stopping; });
-      backoff = std::min(backoff * 2, options_.max_backoff);
-      s.pending = true;
-    } else {
-      backoff = options_.min_backoff;
-      if (delivered >= options_.batch_size) s.pending = true;
-    }
+  }
+  lock.unlock();
+  lanes.clear();  // each finishes the event in hand; the rest stays in the outbox
+  try {
+    clean_up();
+  } catch (const std::exception&) {
+    // not deleted: delivered again at the next start, and dropped by the inboxes
   }
 }
 
