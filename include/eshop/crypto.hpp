@@ -11,6 +11,10 @@ std::string new_uuid();
 // A random version 4 UUID from a fast per-thread generator (seeded from the OS): for request
 // ids and other identifiers that must be unique, not secret. Never for tokens.
 std::string fast_uuid();
+// A version 7 UUID (RFC 9562): the Unix time in milliseconds, then random bits (libsodium). Ids
+// made in time order sort in time order, so a database index takes them at its right edge instead
+// of dirtying a random page per insert: for ids written at a high rate (orders, events).
+std::string new_uuid_v7();
 // `bytes` random bytes, base64url without padding.
 std::string random_token(std::size_t bytes = 32);
 // SHA-256 of `data`, lower-case hex.

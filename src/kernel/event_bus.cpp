@@ -13,7 +13,7 @@ namespace eshop {
 
 Event new_event(std::string type, std::string source, nlohmann::json payload, std::string correlation_id,
                 const Clock& clock, std::string key) {
-  return {crypto::fast_uuid(), std::move(type), std::move(source), clock.now(), std::move(correlation_id),
+  return {crypto::new_uuid_v7(), std::move(type), std::move(source), clock.now(), std::move(correlation_id),
           std::move(payload), std::move(key)};
 }
 

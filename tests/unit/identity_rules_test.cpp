@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <set>
+#include <thread>
+#include <vector>
 
 #include <eshop/crypto.hpp>
 
@@ -141,4 +144,26 @@ TEST_CASE("fast UUIDs are well-formed version 4 and distinct", "[kernel][unit]")
     seen.insert(id);
   }
   CHECK(seen.size() == 1000);
+}
+
+TEST_CASE("version 7 UUIDs carry the time, sort by it, and are distinct", "[kernel][unit]") {
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 1000; ++i) ids.push_back(crypto::new_uuid_v7());
+  const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+  for (const auto& id : ids) {
+    REQUIRE(id.size() == 36);
+    CHECK(id[14] == '7');
+    CHECK(std::string("89ab").find(id[19]) != std::string::npos);
+    const auto ms = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    CHECK(ms >= before);
+    CHECK(ms <= after);
+  }
+  CHECK(std::set<std::string>(ids.begin(), ids.end()).size() == 1000);
+  // Made a millisecond apart, they sort in the order they were made.
+  const auto first = crypto::new_uuid_v7();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  CHECK(first < crypto::new_uuid_v7());
 }

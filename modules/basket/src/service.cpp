@@ -110,7 +110,7 @@ std::optional<Result<CheckoutAccepted>> replay(soci::session& sql, const UserId&
 events::BasketCheckedOut checked_out(const PricedBasket& b, const Principal& buyer, const CheckoutRequest& r,
                                      const CardToken& token, const std::string& currency, const std::string& now) {
   events::BasketCheckedOut e;
-  e.order_id = OrderId{crypto::new_uuid()};
+  e.order_id = OrderId{crypto::new_uuid_v7()};
   e.user_id = buyer.id;
   e.buyer_email = buyer.email;
   e.buyer_name = buyer.name;
