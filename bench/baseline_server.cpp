@@ -1,5 +1,5 @@
 // The machine's ceiling for the benchmark: a minimal Beast HTTP/1.1 server with keep-alive and
-// one I/O thread per core, answering every request with a fixed JSON body of a given size.
+// one I/O thread (and io_context) per core, answering every request with a fixed JSON body of a given size.
 // Usage: bench_baseline PORT BODY_BYTES [THREADS]
 #include <cstdlib>
 #include <iostream>
@@ -51,13 +51,15 @@ class Session : public std::enable_shared_from_this<Session> {
   const std::string& body_;
 };
 
-void accept(tcp::acceptor& acceptor, asio::io_context& ioc, const std::string& body) {
-  acceptor.async_accept(asio::make_strand(ioc), [&](beast::error_code ec, tcp::socket socket) {
+// Connections are spread over the threads' io_contexts in turn (as eshop's server does).
+void accept(tcp::acceptor& acceptor, std::vector<std::unique_ptr<asio::io_context>>& iocs, std::size_t next,
+            const std::string& body) {
+  acceptor.async_accept(*iocs[next % iocs.size()], [&, next](beast::error_code ec, tcp::socket socket) {
     if (!ec) {
       socket.set_option(tcp::no_delay(true));
       std::make_shared<Session>(std::move(socket), body)->start();
     }
-    accept(acceptor, ioc, body);
+    accept(acceptor, iocs, next + 1, body);
   });
 }
 
@@ -73,10 +75,17 @@ int main(int argc, char** argv) {
   int threads = argc > 3 ? std::atoi(argv[3]) : static_cast<int>(std::thread::hardware_concurrency());
   if (threads < 1) threads = 1;
   const std::string body = "{\"pad\":\"" + std::string(size > 10 ? size - 10 : 0, 'x') + "\"}";
-  asio::io_context ioc(threads);
-  tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), port});
-  accept(acceptor, ioc, body);
+  // One io_context per thread: a connection's handlers stay on one thread, with no strand and no
+  // scheduler shared between threads.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  for (int i = 0; i < threads; ++i) {
+    iocs.push_back(std::make_unique<asio::io_context>(1));
+    keep_running.push_back(asio::make_work_guard(*iocs.back()));
+  }
+  tcp::acceptor acceptor(*iocs.front(), {asio::ip::make_address("127.0.0.1"), port});
+  accept(acceptor, iocs, 0, body);
   std::vector<std::thread> pool;
-  for (int i = 0; i < threads - 1; ++i) pool.emplace_back([&] { ioc.run(); });
-  ioc.run();
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&ioc = *iocs[i]] { ioc.run(); });
+  iocs.front()->run();
 }

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <limits>
+#include <list>
 #include <thread>
 #include <vector>
 
@@ -17,14 +19,29 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
+namespace {
+class Session;
+using Steady = std::chrono::steady_clock;
+constexpr auto kNoDeadline = Steady::time_point::max();
+}  // namespace
+
 struct HttpServer::Impl {
   ServerOptions options;
   RequestHandler handler;
   RejectHandler reject;
   InlinePredicate run_inline;
-  asio::io_context ioc;
+  // The connections of each I/O thread, touched only by that thread. Deadlines are checked by a
+  // sweep four times a second instead of a timer per read and write: arming and cancelling a
+  // timer around every socket operation cost more than the rest of a cached GET.
+  std::vector<std::unique_ptr<std::list<Session*>>> sessions;  // outlives iocs: their handlers hold sessions
+  // One io_context per I/O thread, each connection on one of them: a connection's handlers never
+  // run on two threads, so it needs no strand, and the threads share no scheduler queue or lock.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::vector<std::unique_ptr<asio::steady_timer>> sweepers;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  std::size_t next_ioc = 0;  // the acceptor's own handler only
   std::unique_ptr<asio::thread_pool> workers;
-  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
@@ -32,19 +49,43 @@ struct HttpServer::Impl {
   bool started = false;
 
   void accept();
+  void sweep(std::size_t thread);
 };
 
 namespace {
 
 class Session final : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, HttpServer::Impl& server, std::list<Session*>& registry)
+      : stream_(std::move(socket)), server_(server), registry_(registry) {
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string();
   }
+  // Runs on the connection's own thread, like every handler of it, so the registry needs no lock.
+  ~Session() {
+    if (registered_) registry_.erase(position_);
+  }
 
-  void start() { asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
+  // Takes the only reference, so that the last one is always dropped on the connection's thread.
+  static void start(std::shared_ptr<Session> self) {
+    auto executor = self->stream_.get_executor();
+    asio::dispatch(executor, [self = std::move(self)] {
+      self->position_ = self->registry_.insert(self->registry_.end(), self.get());
+      self->registered_ = true;
+      self->read();
+    });
+  }
+
+  // Called by the sweep: closes the connection if its deadline has passed; the pending read or
+  // write then completes with operation_aborted and the session ends.
+  void expire_if_due(Steady::time_point now) {
+    if (deadline_ > now) return;
+    deadline_ = kNoDeadline;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
 
  private:
   void read() {
@@ -54,12 +95,13 @@ class Session final : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.body_limit);
     // One deadline per request: an idle keep-alive connection, or a request that does not
     // arrive whole, is closed when it passes. (Each timer change costs; one per read is enough.)
-    stream_.expires_after(server_.options.idle_timeout);
+    deadline_ = Steady::now() + server_.options.idle_timeout;
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
+    deadline_ = kNoDeadline;  // the handler's time is not the client's
     if (ec) return on_error(ec);
     ++server_.in_flight;
     auto req = parser_->release();
@@ -79,7 +121,10 @@ class Session final : public std::enable_shared_from_this<Session> {
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
                                   head]() mutable {
       http::Response response = self->server_.handler(request);
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive, version, head]() mutable {
+      auto executor = self->stream_.get_executor();
+      // Moved, not copied: the worker must not hold the last reference (see start()).
+      asio::post(executor, [self = std::move(self), response = std::move(response), keep_alive, version,
+                            head]() mutable {
         self->send(std::move(response), keep_alive && !self->server_.stopping, version, head);
       });
     });
@@ -108,7 +153,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     if (head) res->body().clear();
-    stream_.expires_after(server_.options.request_timeout);
+    deadline_ = Steady::now() + server_.options.request_timeout;
     auto on_write = [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
       --self->server_.in_flight;
       if (ec) return self->close();
@@ -127,7 +172,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   void drain_and_close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(2));
+    deadline_ = Steady::now() + std::chrono::seconds(2);
     drain_buffer_ = std::make_shared<std::array<char, 16384>>();
     drain();
   }
@@ -151,18 +196,36 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::shared_ptr<std::array<char, 16384>> drain_buffer_;
   std::string remote_address_;
   HttpServer::Impl& server_;
+  std::list<Session*>& registry_;
+  std::list<Session*>::iterator position_;
+  bool registered_ = false;
+  Steady::time_point deadline_ = kNoDeadline;
 };
 
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+  const auto thread = next_ioc++ % iocs.size();
+  acceptor->async_accept(*iocs[thread], [this, thread](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
-      socket.set_option(tcp::no_delay(true));
-      std::make_shared<Session>(std::move(socket), *this)->start();
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      Session::start(std::make_shared<Session>(std::move(socket), *this, *sessions[thread]));
     }
     accept();
+  });
+}
+
+void HttpServer::Impl::sweep(std::size_t thread) {
+  auto& timer = *sweepers[thread];
+  timer.expires_after(std::chrono::milliseconds(250));
+  timer.async_wait([this, thread](beast::error_code ec) {
+    if (ec) return;
+    const auto now = Steady::now();
+    auto& list = *sessions[thread];
+    for (auto it = list.begin(); it != list.end();) (*it++)->expire_if_due(now);  // closing may not erase yet
+    sweep(thread);
   });
 }
 
@@ -179,16 +242,28 @@ HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
   auto& s = *impl_;
-  const tcp::endpoint endpoint(asio::ip::make_address(s.options.host), s.options.port);
-  s.acceptor.open(endpoint.protocol());
-  s.acceptor.set_option(asio::socket_base::reuse_address(true));
-  s.acceptor.bind(endpoint);
-  s.acceptor.listen(asio::socket_base::max_listen_connections);
-  s.bound_port = s.acceptor.local_endpoint().port();
-  s.accept();
   int n = s.options.threads > 0 ? s.options.threads : static_cast<int>(std::thread::hardware_concurrency());
   if (n < 1) n = 1;
-  for (int i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.ioc.run(); });
+  s.sweepers.clear();
+  s.iocs.clear();
+  s.keep_running.clear();
+  s.sessions.clear();
+  for (int i = 0; i < n; ++i) {
+    s.sessions.push_back(std::make_unique<std::list<Session*>>());
+    s.iocs.push_back(std::make_unique<asio::io_context>(1));
+    s.keep_running.push_back(asio::make_work_guard(*s.iocs.back()));
+    s.sweepers.push_back(std::make_unique<asio::steady_timer>(*s.iocs.back()));
+    s.sweep(static_cast<std::size_t>(i));
+  }
+  const tcp::endpoint endpoint(asio::ip::make_address(s.options.host), s.options.port);
+  s.acceptor = std::make_unique<tcp::acceptor>(*s.iocs.front());
+  s.acceptor->open(endpoint.protocol());
+  s.acceptor->set_option(asio::socket_base::reuse_address(true));
+  s.acceptor->bind(endpoint);
+  s.acceptor->listen(asio::socket_base::max_listen_connections);
+  s.bound_port = s.acceptor->local_endpoint().port();
+  s.accept();
+  for (auto& ioc : s.iocs) s.threads.emplace_back([&ioc = *ioc] { ioc.run(); });
   s.started = true;
 }
 
@@ -199,14 +274,15 @@ void HttpServer::stop() {
   if (!s.started) return;
   s.started = false;
   s.stopping = true;
-  asio::post(s.ioc, [&s] {
+  asio::post(*s.iocs.front(), [&s] {
     beast::error_code ignored;
-    s.acceptor.close(ignored);
+    s.acceptor->close(ignored);
   });
   const auto deadline = std::chrono::steady_clock::now() + s.options.shutdown_grace;
   while (s.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  s.ioc.stop();
+  s.keep_running.clear();
+  for (auto& ioc : s.iocs) ioc->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.workers->join();
