@@ -33,17 +33,19 @@ class LineWriter final {
       return;
     }
     pending_.append(line);
-    if (pending_.size() > kEagerFlush) wake_.notify_one();
+    // Once, when the batch crosses the mark: a wake-up per line until the writer ran cost a
+    // futex call per request.
+    if (pending_.size() > kEagerFlush && pending_.size() - line.size() <= kEagerFlush) wake_.notify_one();
   }
 
   void flush() {
     std::lock_guard write_lock(write_mutex_);
-    std::string batch;
     {
       std::lock_guard lock(mutex_);
-      batch.swap(pending_);
+      batch_.swap(pending_);  // pending_ gets the last batch's buffer, and keeps its capacity
     }
-    write_all(batch);
+    write_all(batch_);
+    batch_.clear();
   }
 
  private:
@@ -85,6 +87,7 @@ class LineWriter final {
   std::mutex write_mutex_;  // keeps batches in order
   std::condition_variable wake_;
   std::string pending_;
+  std::string batch_;  // under write_mutex_
   std::uint64_t dropped_ = 0;
   bool stopping_ = false;
   std::thread thread_;
