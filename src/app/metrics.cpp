@@ -1,6 +1,10 @@
 #include "app/metrics.hpp"
 
+#include <array>
+#include <atomic>
+#include <memory>
 #include <mutex>
+#include <vector>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -52,6 +56,81 @@ struct Metrics::Impl {
   std::shared_mutex mutex;
   std::unordered_map<Key, Series, KeyHash> series;
 
+  // A request's count and duration go first to counters of its own thread (one writer each, no
+  // lock, no cache line shared with the other I/O thread); a scrape adds them into the series.
+  static constexpr std::size_t kBuckets = 14;  // the 13 bounds below, and +Inf
+  struct Shard {
+    Series series;
+    std::atomic<std::uint64_t> count{0};
+    std::array<std::atomic<std::uint64_t>, kBuckets> buckets{};
+    std::atomic<std::uint64_t> nanos{0};
+    // What the last scrape took (the scraper's only, under shards_mutex).
+    std::uint64_t taken_count = 0, taken_nanos = 0;
+    std::array<std::uint64_t, kBuckets> taken_buckets{};
+  };
+  const std::uint64_t id = next_id++;  // thread-local caches key on it: an address may be reused
+  static inline std::atomic<std::uint64_t> next_id{1};
+  std::mutex shards_mutex;
+  std::vector<std::unique_ptr<Shard>> shards;
+
+  Shard& shard(const http::Route* route, int status) {
+    struct LocalKey {
+      std::uint64_t metrics;
+      Key key;
+      bool operator==(const LocalKey&) const = default;
+    };
+    struct LocalHash {
+      std::size_t operator()(const LocalKey& k) const noexcept { return KeyHash{}(k.key) ^ k.metrics; }
+    };
+    thread_local std::unordered_map<LocalKey, Shard*, LocalHash> mine;
+    const LocalKey key{id, {route, status}};
+    if (auto it = mine.find(key); it != mine.end()) return *it->second;
+    auto fresh = std::make_unique<Shard>();
+    fresh->series = find(route, status);
+    Shard* shard = fresh.get();
+    {
+      std::lock_guard lock(shards_mutex);
+      shards.push_back(std::move(fresh));
+    }
+    mine.emplace(key, shard);
+    return *shard;
+  }
+
+  static void bump(std::atomic<std::uint64_t>& n, std::uint64_t by) {
+    n.store(n.load(std::memory_order_relaxed) + by, std::memory_order_release);  // the owning thread only
+  }
+
+  void observe(const http::Route* route, int status, double seconds) {
+    static const double bounds[kBuckets - 1] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                0.1,    0.25,  0.5,    1,     2.5,  5};
+    auto& s = shard(route, status);
+    std::size_t b = 0;
+    while (b < kBuckets - 1 && seconds > bounds[b]) ++b;
+    bump(s.count, 1);
+    bump(s.buckets[b], 1);
+    bump(s.nanos, static_cast<std::uint64_t>(seconds * 1e9));
+  }
+
+  // Adds what every thread counted since the last scrape into the Prometheus series.
+  void collect_shards() {
+    std::lock_guard lock(shards_mutex);
+    for (auto& s : shards) {
+      const auto count = s->count.load(std::memory_order_acquire);
+      if (count == s->taken_count) continue;
+      std::vector<double> buckets(kBuckets);
+      for (std::size_t i = 0; i < kBuckets; ++i) {
+        const auto n = s->buckets[i].load(std::memory_order_acquire);
+        buckets[i] = static_cast<double>(n - s->taken_buckets[i]);
+        s->taken_buckets[i] = n;
+      }
+      const auto nanos = s->nanos.load(std::memory_order_acquire);
+      s->series.count->Increment(static_cast<double>(count - s->taken_count));
+      s->series.duration->ObserveMultiple(buckets, static_cast<double>(nanos - s->taken_nanos) / 1e9);
+      s->taken_count = count;
+      s->taken_nanos = nanos;
+    }
+  }
+
   Series& find(const http::Route* route, int status) {
     const Key key{route, status};
     {
@@ -73,9 +152,7 @@ Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::observe_request(const http::Route* route, int status, double seconds) {
-  auto& s = impl_->find(route, status);
-  s.count->Increment();
-  s.duration->Observe(seconds);
+  impl_->observe(route, status, seconds);
 }
 
 void Metrics::set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source) {
@@ -83,6 +160,7 @@ void Metrics::set_backlog_source(std::function<std::vector<std::pair<std::string
 }
 
 std::string Metrics::render() const {
+  impl_->collect_shards();
   if (impl_->backlog_source)
     for (const auto& [module, n] : impl_->backlog_source())
       impl_->backlog.Add({{"module", module}}).Set(static_cast<double>(n));
