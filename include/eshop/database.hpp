@@ -2,6 +2,7 @@
 // One module's own SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -23,6 +24,36 @@ struct Migration {
   int version;
   std::string_view name;
   std::string_view sql;  // may hold several statements
+};
+
+// A statement prepared once per connection and kept, found by its SQL text: SQLite's prepare
+// costs more than running a short statement, and SOCI prepares anew at every `sql << ...`.
+// Parameters are ?1, ?2, ...; columns count from 0. Get it from Database::statement().
+class CachedStatement final {
+ public:
+  CachedStatement& bind(int index, std::int64_t value);
+  CachedStatement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  CachedStatement& bind(int index, std::string_view value);  // copied
+  CachedStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  CachedStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  CachedStatement& bind(int index, const std::optional<std::string>& value);  // nullopt: NULL
+  // Steps once: true when a row is ready to read.
+  bool next();
+  // Steps to the end; returns the rows it changed.
+  int run();
+  std::int64_t int64(int column) const;
+  std::string text(int column) const;
+  bool is_null(int column) const;
+
+  explicit CachedStatement(void* stmt) : stmt_(stmt) {}
+  ~CachedStatement();
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+
+ private:
+  friend class Database;
+  void reset();
+  void* stmt_;  // sqlite3_stmt
 };
 
 class Database final {
@@ -81,6 +112,9 @@ class Database final {
     if (!slot) slot = std::shared_ptr<void>(new Stmt(*in_use.session), [](void* p) { delete static_cast<Stmt*>(p); });
     return *static_cast<Stmt*>(slot.get());
   }
+  // Inside read() or write() work: the statement for `sql` on the connection in use, prepared at
+  // its first use, reset and unbound. Valid until the work returns.
+  CachedStatement& statement(std::string_view sql);
   // The database whose write() or read() work runs on this thread, or null.
   static Database* current();
 

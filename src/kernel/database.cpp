@@ -131,6 +131,104 @@ Database::Reader& Database::lock_reader() {
   return r;
 }
 
+namespace {
+
+sqlite_api::sqlite3* connection_of(soci::session& session) {
+  return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
+}
+
+struct TextHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+// A connection's cached statements, kept in its prepared-statement map under this type.
+struct StatementCache {
+  std::unordered_map<std::string, std::unique_ptr<CachedStatement>, TextHash, std::equal_to<>> by_text;
+};
+
+sqlite_api::sqlite3_stmt* raw(void* p) { return static_cast<sqlite_api::sqlite3_stmt*>(p); }
+
+void check(int rc, sqlite_api::sqlite3_stmt* st) {
+  if (rc != SQLITE_OK)
+    throw std::runtime_error(fmt::format("sqlite: {}", sqlite_api::sqlite3_errmsg(sqlite_api::sqlite3_db_handle(st))));
+}
+
+}  // namespace
+
+CachedStatement::~CachedStatement() { sqlite_api::sqlite3_finalize(raw(stmt_)); }
+
+void CachedStatement::reset() {
+  sqlite_api::sqlite3_reset(raw(stmt_));
+  sqlite_api::sqlite3_clear_bindings(raw(stmt_));
+}
+
+CachedStatement& CachedStatement::bind(int index, std::int64_t value) {
+  check(sqlite_api::sqlite3_bind_int64(raw(stmt_), index, value), raw(stmt_));
+  return *this;
+}
+CachedStatement& CachedStatement::bind(int index, std::string_view value) {
+  check(sqlite_api::sqlite3_bind_text(raw(stmt_), index, value.data(), static_cast<int>(value.size()),
+                                      reinterpret_cast<sqlite_api::sqlite3_destructor_type>(-1)),  // SQLITE_TRANSIENT
+        raw(stmt_));
+  return *this;
+}
+CachedStatement& CachedStatement::bind(int index, const std::optional<std::string>& value) {
+  if (value) return bind(index, std::string_view(*value));
+  check(sqlite_api::sqlite3_bind_null(raw(stmt_), index), raw(stmt_));
+  return *this;
+}
+
+bool CachedStatement::next() {
+  const int rc = sqlite_api::sqlite3_step(raw(stmt_));
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  const std::string message = sqlite_api::sqlite3_errmsg(sqlite_api::sqlite3_db_handle(raw(stmt_)));
+  sqlite_api::sqlite3_reset(raw(stmt_));
+  throw std::runtime_error("sqlite: " + message);
+}
+
+int CachedStatement::run() {
+  while (next()) {
+  }
+  return sqlite_api::sqlite3_changes(sqlite_api::sqlite3_db_handle(raw(stmt_)));
+}
+
+std::int64_t CachedStatement::int64(int column) const { return sqlite_api::sqlite3_column_int64(raw(stmt_), column); }
+std::string CachedStatement::text(int column) const {
+  const auto* p = sqlite_api::sqlite3_column_text(raw(stmt_), column);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(raw(stmt_), column)))
+           : std::string();
+}
+bool CachedStatement::is_null(int column) const {
+  return sqlite_api::sqlite3_column_type(raw(stmt_), column) == SQLITE_NULL;
+}
+
+CachedStatement& Database::statement(std::string_view sql) {
+  const auto& in_use = connection_in_use();
+  if (in_use.db != this) throw std::logic_error("Database::statement() outside this database's work");
+  auto& slot = (*in_use.prepared)[std::type_index(typeid(StatementCache))];
+  if (!slot) slot = std::make_shared<StatementCache>();
+  auto& cache = static_cast<StatementCache*>(slot.get())->by_text;
+  auto it = cache.find(sql);
+  if (it == cache.end()) {
+    sqlite_api::sqlite3_stmt* st = nullptr;
+    auto* conn = connection_of(*in_use.session);
+    if (sqlite_api::sqlite3_prepare_v3(conn, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                                       nullptr) != SQLITE_OK)
+      throw std::runtime_error(fmt::format("sqlite: {}: {}", sqlite_api::sqlite3_errmsg(conn), sql));
+    it = cache.emplace(std::string(sql), std::make_unique<CachedStatement>(st)).first;
+  }
+  it->second->reset();
+  return *it->second;
+}
+
+void Database::reset_statements(soci::session& session) {
+  auto* conn = connection_of(session);
+  for (auto* st = sqlite_api::sqlite3_next_stmt(conn, nullptr); st; st = sqlite_api::sqlite3_next_stmt(conn, st))
+    if (sqlite_api::sqlite3_stmt_busy(st)) sqlite_api::sqlite3_reset(st);
+}
+
 void Database::run_in_batch(const std::function<void(soci::session&)>& work) {
   Job job{&work, nullptr, false};
   std::unique_lock lock(batch_mutex_);
@@ -160,7 +258,7 @@ void Database::execute(const std::vector<Job*>& batch) {
     std::lock_guard lock(mutex_);
     const Scope scope(this, session_, prepared_);
     try {
-      soci::transaction tx(session_);
+      statement("BEGIN").run();
       if (batch.size() == 1) {  // the common case needs no savepoint
         try {
           (*batch.front()->work)(session_);
@@ -169,34 +267,32 @@ void Database::execute(const std::vector<Job*>& batch) {
         }
       } else {
         for (auto* job : batch) {
-          session_ << "SAVEPOINT job";
+          statement("SAVEPOINT job").run();
           try {
             (*job->work)(session_);
-            session_ << "RELEASE job";
+            statement("RELEASE job").run();
           } catch (...) {
             job->error = std::current_exception();
-            session_ << "ROLLBACK TO job";
-            session_ << "RELEASE job";
+            statement("ROLLBACK TO job").run();
+            statement("RELEASE job").run();
           }
         }
       }
       reset_statements(session_);
       any_committed = std::any_of(batch.begin(), batch.end(), [](const Job* j) { return !j->error; });
-      if (any_committed) tx.commit();
-      else tx.rollback();
+      statement(any_committed ? "COMMIT" : "ROLLBACK").run();
     } catch (...) {  // BEGIN or COMMIT failed: nothing of the batch was written
       any_committed = false;
       for (auto* job : batch)
         if (!job->error) job->error = std::current_exception();
+      try {
+        if (!sqlite_api::sqlite3_get_autocommit(connection_of(session_))) statement("ROLLBACK").run();
+      } catch (...) {
+        // the connection is unusable; the next BEGIN reports it
+      }
     }
   }
   if (any_committed) committed();
-}
-
-void Database::reset_statements(soci::session& session) {
-  auto* conn = static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
-  for (auto* st = sqlite_api::sqlite3_next_stmt(conn, nullptr); st; st = sqlite_api::sqlite3_next_stmt(conn, st))
-    if (sqlite_api::sqlite3_stmt_busy(st)) sqlite_api::sqlite3_reset(st);
 }
 
 void Database::on_commit(std::function<void()> listener) {

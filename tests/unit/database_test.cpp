@@ -1,7 +1,10 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -103,4 +106,27 @@ TEST_CASE("prepared reads left mid-result do not stop the WAL from being checkpo
     CHECK(std::filesystem::file_size(path.string() + "-wal") < 6 * 1024 * 1024);
   }
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+}
+
+TEST_CASE("cached statements bind, step, read columns and are reused", "[kernel][unit]") {
+  auto db = Database::open(":memory:");
+  db->migrate(kMigrations);
+  const char* insert = "INSERT INTO things(name, size) VALUES(?1, ?2)";
+  db->write([&](soci::session&) {
+    CHECK(db->statement(insert).bind(1, "b").bind(2, 7).run() == 1);
+    CHECK(db->statement(insert).bind(1, std::string("c")).bind(2, std::int64_t{9}).run() == 1);
+  });
+  CHECK_THROWS(db->write([&](soci::session&) {
+    db->statement(insert).bind(1, std::optional<std::string>{}).bind(2, 1).run();  // name is NOT NULL
+  }));
+  const auto rows = db->read([&](soci::session&) {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    auto& q = db->statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id");
+    q.bind(1, 1);
+    while (q.next()) out.emplace_back(q.text(0), q.int64(1));
+    CHECK(&q == &db->statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id"));  // the same one
+    return out;
+  });
+  CHECK(rows == std::vector<std::pair<std::string, std::int64_t>>{{"b", 7}, {"c", 9}});
+  CHECK_THROWS_AS(db->statement("SELECT 1"), std::logic_error);  // only inside read() or write() work
 }

@@ -215,3 +215,18 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
   CHECK(refused_rows == 0);
   CHECK(commits <= 360);
 }
+
+TEST_CASE("a relay whose every event keeps failing still stops at once", "[kernel][unit]") {
+  auto options = fast();
+  options.max_attempts = 1000;
+  Relayed r([](int) { return true; }, options);
+  std::vector<Event> events;
+  for (int i = 1; i <= 300; ++i) events.push_back(event(i, "order-" + std::to_string(i)));
+  r.publish(events);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = std::chrono::steady_clock::now();
+  r.relay->stop();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  CHECK(r.relay->backlog() == 300);  // nothing lost, nothing dead-lettered yet
+  CHECK(r.handled().empty());
+}
