@@ -87,22 +87,30 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
                                        const std::string& correlation_id) {
   std::lock_guard lock(write_mutex_);
   const auto current = snapshot();
-  const auto* entry = current->find(id);
-  if (!entry) return fail(Error::not_found("No product has this id."));
+  if (!current->find(id)) return fail(Error::not_found("No product has this id."));
   if (auto errors = validate(fields, *current, false); !errors.empty()) return fail(Error::invalid(std::move(errors)));
-  Product p = entry->product;
-  apply(fields, p);
-  p.updated_at = to_rfc3339(clock_.now());
-  std::vector<Event> events;
-  if (p.price != entry->product.price) {
-    const events::ProductPriceChanged changed{ProductId{p.id}, Money::cents(entry->product.price), Money::cents(p.price)};
-    events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_,
-                               "product:" + std::to_string(p.id)));
-  }
-  events.push_back(product_updated(p, correlation_id, clock_));
-  store_.update(p, events);
-  publish(with_product(*current, p.id, &p));
-  return p;
+  const auto now = to_rfc3339(clock_.now());
+  // Changed on the row as committed, not on the read model: reservations commit without this lock,
+  // and a stock they took must not be written back.
+  auto updated = db_.write([&](soci::session& sql) -> std::optional<Product> {
+    const auto before = stock::find(sql, id);
+    if (!before) return std::nullopt;
+    Product p = *before;
+    apply(fields, p);
+    p.updated_at = now;
+    std::vector<Event> events;
+    if (p.price != before->price) {
+      const events::ProductPriceChanged changed{ProductId{p.id}, Money::cents(before->price), Money::cents(p.price)};
+      events.push_back(new_event(std::string(changed.kType), "catalog", changed, correlation_id, clock_,
+                                 "product:" + std::to_string(p.id)));
+    }
+    events.push_back(product_updated(p, correlation_id, clock_));
+    store_.update(sql, p, events);
+    return p;
+  });
+  if (!updated) return fail(Error::not_found("No product has this id."));
+  publish_committed({id});
+  return *updated;
 }
 
 Result<void> CatalogService::remove(std::int64_t id, const std::string& correlation_id) {
@@ -123,20 +131,23 @@ Result<ProductView> CatalogService::find_product(ProductId id) const {
   return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock};
 }
 
+// Reservations decide on the database's stock inside their own transaction, not on the read
+// model, so they need no lock across the commit and share commits with each other (group
+// commit); the read model is then refreshed from what is committed.
 void CatalogService::reserve_stock(const Event& event) {
   const auto request = event.payload.get<events::StockReservationRequested>();
-  std::lock_guard lock(write_mutex_);
-  const auto current = snapshot();
   const auto now = to_rfc3339(clock_.now());
-  std::vector<Product> changed;
+  std::vector<std::int64_t> changed;
   inbox::handle_once(db_, event, "catalog.reserve_stock", [&](soci::session& sql) {
     changed.clear();
     std::map<std::int64_t, std::int64_t> wanted;  // one line per product
     for (const auto& l : request.lines) wanted[l.product_id.value] += l.quantity;
     std::vector<ProductId> short_products;
+    std::vector<Product> products;
     for (const auto& [id, quantity] : wanted) {
-      const auto* entry = current->find(id);
-      if (!entry || quantity <= 0 || entry->product.available_stock < quantity) short_products.push_back(ProductId{id});
+      auto p = stock::find(sql, id);
+      if (!p || quantity <= 0 || p->available_stock < quantity) short_products.push_back(ProductId{id});
+      else products.push_back(std::move(*p));
     }
     if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
       const events::StockReservationRejected rejected{request.reservation_id, short_products};
@@ -144,40 +155,35 @@ void CatalogService::reserve_stock(const Event& event) {
                                      request.reservation_id));
       return;
     }
-    for (const auto& [id, quantity] : wanted) {
+    for (auto& p : products) {
+      const auto quantity = wanted.at(p.id);
       // The conditional update is the guarantee: stock never goes below zero.
-      if (!stock::take(sql, id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
-      stock::record_reservation(sql, request.reservation_id, id, quantity, now);
-      Product p = current->find(id)->product;
+      if (!stock::take(sql, p.id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
+      stock::record_reservation(sql, request.reservation_id, p.id, quantity, now);
       p.available_stock -= quantity;
       p.updated_at = now;
       outbox::enqueue(sql, product_updated(p, event.correlation_id, clock_));
-      changed.push_back(std::move(p));
+      changed.push_back(p.id);
     }
     const events::StockReserved reserved{request.reservation_id};
     outbox::enqueue(sql, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_,
                                      request.reservation_id));
   });
-  if (!changed.empty()) publish(with_products(*current, changed));
+  refresh(changed);
 }
 
 void CatalogService::release_stock(const Event& event) {
   const auto request = event.payload.get<events::StockReleaseRequested>();
-  std::lock_guard lock(write_mutex_);
-  const auto current = snapshot();
   const auto now = to_rfc3339(clock_.now());
-  std::vector<Product> changed;
+  std::vector<std::int64_t> changed;
   inbox::handle_once(db_, event, "catalog.release_stock", [&](soci::session& sql) {
     changed.clear();
     const auto lines = stock::release(sql, request.reservation_id);
     for (const auto& [id, quantity] : lines) {
       stock::give_back(sql, id, quantity, now);
-      if (const auto* entry = current->find(id)) {  // a deleted product stays deleted
-        Product p = entry->product;
-        p.available_stock += quantity;
-        p.updated_at = now;
-        outbox::enqueue(sql, product_updated(p, event.correlation_id, clock_));
-        changed.push_back(std::move(p));
+      if (auto p = stock::find(sql, id)) {  // a deleted product stays deleted
+        outbox::enqueue(sql, product_updated(*p, event.correlation_id, clock_));
+        changed.push_back(id);
       }
     }
     if (lines.empty()) return;
@@ -185,7 +191,25 @@ void CatalogService::release_stock(const Event& event) {
     outbox::enqueue(sql, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_,
                                      request.reservation_id));
   });
-  if (!changed.empty()) publish(with_products(*current, changed));
+  refresh(changed);
+}
+
+// Publishes the committed state of `ids`: read after the commit and under the writers' lock, so
+// whichever of two concurrent reservations publishes last, the read model shows the later stock.
+void CatalogService::refresh(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return;
+  std::lock_guard lock(write_mutex_);
+  publish_committed(ids);
+}
+
+void CatalogService::publish_committed(const std::vector<std::int64_t>& ids) {
+  auto fresh = db_.read([&](soci::session& sql) {
+    std::vector<Product> out;
+    for (auto id : ids)
+      if (auto p = stock::find(sql, id)) out.push_back(std::move(*p));
+    return out;
+  });
+  publish(with_products(*snapshot(), fresh));
 }
 
 }  // namespace eshop::catalog

@@ -33,12 +33,17 @@ class CatalogService final : public Api {
 
  private:
   void publish(std::shared_ptr<const Snapshot> next);
+  // Publishes the committed rows of `ids` to the read model (taking, or holding, write_mutex_).
+  void refresh(const std::vector<std::int64_t>& ids);
+  void publish_committed(const std::vector<std::int64_t>& ids);
 
   Database& db_;
   CatalogStore store_;
   const Clock& clock_;
   Settings settings_;
-  std::mutex write_mutex_;  // one writer: database order and snapshot order agree
+  // Admin writes, and every publish of the read model. Reservations decide inside their own
+  // transaction and only publish under it: each publish reads what is committed.
+  std::mutex write_mutex_;
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const Snapshot> snapshot_;
 };

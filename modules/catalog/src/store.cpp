@@ -38,38 +38,73 @@ void insert_product(soci::session& sql, Product& p) {
 }  // namespace
 
 namespace stock {
+namespace {
+// The saga's stock statements run for every order: cached per connection, not prepared per call.
+Database& db() {
+  Database* d = Database::current();
+  if (!d) throw std::logic_error("catalog stock used outside a database transaction");
+  return *d;
+}
+}  // namespace
 
-bool take(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
-  const long long id = product_id, q = quantity;
-  soci::statement st = (sql.prepare << "UPDATE products SET available_stock = available_stock - :q, updated_at = :t "
-                                       "WHERE id = :id AND available_stock >= :q2",
-                        soci::use(q), soci::use(now), soci::use(id), soci::use(q));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+std::optional<Product> find(soci::session&, std::int64_t product_id) {
+  auto& q = db().statement(
+      "SELECT id, name, description, price, brand_id, category_id, supplier_id, available_stock, image_url, "
+      "attributes, created_at, updated_at FROM products WHERE id = ?1");
+  q.bind(1, product_id);
+  if (!q.next()) return std::nullopt;
+  Product p;
+  p.id = q.int64(0);
+  p.name = q.text(1);
+  p.description = q.text(2);
+  p.price = q.int64(3);
+  p.brand_id = q.int64(4);
+  p.category_id = q.int64(5);
+  if (!q.is_null(6)) p.supplier_id = q.int64(6);
+  p.available_stock = q.int64(7);
+  p.image_url = q.text(8);
+  p.attributes = parse_attributes(q.text(9));
+  p.created_at = q.text(10);
+  p.updated_at = q.text(11);
+  return p;
 }
 
-void give_back(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
-  const long long id = product_id, q = quantity;
-  sql << "UPDATE products SET available_stock = available_stock + :q, updated_at = :t WHERE id = :id", soci::use(q),
-      soci::use(now), soci::use(id);
+bool take(soci::session&, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  return db()
+             .statement("UPDATE products SET available_stock = available_stock - ?1, updated_at = ?2 "
+                        "WHERE id = ?3 AND available_stock >= ?1")
+             .bind(1, quantity)
+             .bind(2, now)
+             .bind(3, product_id)
+             .run() == 1;
 }
 
-void record_reservation(soci::session& sql, const std::string& reservation_id, std::int64_t product_id,
+void give_back(soci::session&, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  db().statement("UPDATE products SET available_stock = available_stock + ?1, updated_at = ?2 WHERE id = ?3")
+      .bind(1, quantity)
+      .bind(2, now)
+      .bind(3, product_id)
+      .run();
+}
+
+void record_reservation(soci::session&, const std::string& reservation_id, std::int64_t product_id,
                         std::int64_t quantity, const std::string& now) {
-  const long long id = product_id, q = quantity;
-  sql << "INSERT INTO stock_reservations(reservation_id, product_id, quantity, created_at) VALUES(:r, :p, :q, :t)",
-      soci::use(reservation_id), soci::use(id), soci::use(q), soci::use(now);
+  db().statement("INSERT INTO stock_reservations(reservation_id, product_id, quantity, created_at) "
+                 "VALUES(?1, ?2, ?3, ?4)")
+      .bind(1, reservation_id)
+      .bind(2, product_id)
+      .bind(3, quantity)
+      .bind(4, now)
+      .run();
 }
 
-std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session& sql, const std::string& reservation_id) {
+std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session&, const std::string& reservation_id) {
   std::vector<std::pair<std::int64_t, std::int64_t>> lines;
-  long long id = 0, q = 0;
-  soci::statement st = (sql.prepare << "SELECT product_id, quantity FROM stock_reservations "
-                                       "WHERE reservation_id = :r AND released = 0 ORDER BY product_id",
-                        soci::into(id), soci::into(q), soci::use(reservation_id));
-  st.execute();
-  while (st.fetch()) lines.emplace_back(id, q);
-  sql << "UPDATE stock_reservations SET released = 1 WHERE reservation_id = :r", soci::use(reservation_id);
+  auto& q = db().statement("SELECT product_id, quantity FROM stock_reservations "
+                           "WHERE reservation_id = ?1 AND released = 0 ORDER BY product_id");
+  q.bind(1, reservation_id);
+  while (q.next()) lines.emplace_back(q.int64(0), q.int64(1));
+  db().statement("UPDATE stock_reservations SET released = 1 WHERE reservation_id = ?1").bind(1, reservation_id).run();
   return lines;
 }
 
@@ -170,8 +205,8 @@ Product CatalogStore::insert(Product product) {
   return product;
 }
 
-void CatalogStore::update(const Product& p, const std::vector<Event>& events) {
-  db_.write([&](soci::session& sql) {
+void CatalogStore::update(soci::session& sql, const Product& p, const std::vector<Event>& events) {
+  {
     for (const auto& e : events) outbox::enqueue(sql, e);
     const std::string attrs = attributes_text(p.attributes);
     const long long id = p.id, price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
@@ -182,7 +217,7 @@ void CatalogStore::update(const Product& p, const std::vector<Event>& events) {
         soci::use(p.name), soci::use(p.description), soci::use(price), soci::use(brand), soci::use(category),
         soci::use(supplier, supplier_ind), soci::use(stock), soci::use(p.image_url), soci::use(attrs),
         soci::use(p.updated_at), soci::use(id);
-  });
+  }
 }
 
 bool CatalogStore::remove(std::int64_t id, const std::vector<Event>& events) {

@@ -21,6 +21,8 @@ struct CatalogData {
 
 // Stock for sagas; inside the caller's transaction.
 namespace stock {
+// The product as committed (inside this transaction), or nullopt when there is none.
+std::optional<Product> find(soci::session& sql, std::int64_t product_id);
 // Decreases the stock if at least `quantity` is there; false (and no change) otherwise.
 bool take(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
 void give_back(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
@@ -42,7 +44,8 @@ class CatalogStore final {
   // Each write stores `events` in the outbox in the same transaction.
   // Returns the new product with its id.
   Product insert(Product product);
-  void update(const Product& product, const std::vector<Event>& events);
+  // Inside the caller's transaction.
+  void update(soci::session& sql, const Product& product, const std::vector<Event>& events);
   // False (and no events) when there was no such product.
   bool remove(std::int64_t id, const std::vector<Event>& events);
 

@@ -4,34 +4,54 @@
 
 namespace eshop::ordering::store {
 
-bool insert(soci::session& sql, const Order& o) {
-  int exists = 0;
-  sql << "SELECT COUNT(*) FROM orders WHERE id = :id", soci::into(exists), soci::use(o.id);
-  if (exists) return false;
-  const long long count = o.item_count, subtotal = o.subtotal, discount = o.discount, total = o.total;
-  std::string code = o.coupon_code.value_or("");
-  soci::indicator code_ind = o.coupon_code ? soci::i_ok : soci::i_null;
-  sql << "INSERT INTO orders(id, user_id, buyer_email, buyer_name, status, created_at, updated_at, item_count, "
-         "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
-         "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4) VALUES(:id, :u, :e, :n, :s, "
-         ":c, :up, :ic, :sub, :d, :cc, :cd, :t, :cur, :fn, :st, :ci, :pc, :co, :dn, :pt, :cb, :l4)",
-      soci::use(o.id), soci::use(o.user_id), soci::use(o.buyer_email), soci::use(o.buyer_name), soci::use(o.status),
-      soci::use(o.created_at), soci::use(o.updated_at), soci::use(count), soci::use(subtotal), soci::use(discount),
-      soci::use(code, code_ind), soci::use(o.coupon_description), soci::use(total), soci::use(o.currency),
-      soci::use(o.address.full_name), soci::use(o.address.street), soci::use(o.address.city),
-      soci::use(o.address.postal_code), soci::use(o.address.country), soci::use(o.delivery_note),
-      soci::use(o.payment_token), soci::use(o.card_brand), soci::use(o.last4);
-  OrderItem item;
-  long long product = 0, price = 0, quantity = 0, line_total = 0;
-  soci::statement st = (sql.prepare << "INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, "
-                                       "line_total) VALUES(:o, :p, :n, :u, :q, :l)",
-                        soci::use(o.id), soci::use(product), soci::use(item.name), soci::use(price),
-                        soci::use(quantity), soci::use(line_total));
-  for (const auto& i : o.items) {
-    item = i;
-    product = i.product_id, price = i.unit_price, quantity = i.quantity, line_total = i.line_total;
-    st.execute(true);
-  }
+namespace {
+Database& current();
+}  // namespace
+
+bool insert(soci::session&, const Order& o) {
+  auto& db = current();
+  auto& exists = db.statement("SELECT 1 FROM orders WHERE id = ?1");
+  exists.bind(1, o.id);
+  if (exists.next()) return false;
+  db.statement("INSERT INTO orders(id, user_id, buyer_email, buyer_name, status, created_at, updated_at, item_count, "
+               "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, "
+               "ship_city, ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
+               "?22, ?23)")
+      .bind(1, o.id)
+      .bind(2, o.user_id)
+      .bind(3, o.buyer_email)
+      .bind(4, o.buyer_name)
+      .bind(5, o.status)
+      .bind(6, o.created_at)
+      .bind(7, o.updated_at)
+      .bind(8, o.item_count)
+      .bind(9, o.subtotal)
+      .bind(10, o.discount)
+      .bind(11, o.coupon_code)
+      .bind(12, o.coupon_description)
+      .bind(13, o.total)
+      .bind(14, o.currency)
+      .bind(15, o.address.full_name)
+      .bind(16, o.address.street)
+      .bind(17, o.address.city)
+      .bind(18, o.address.postal_code)
+      .bind(19, o.address.country)
+      .bind(20, o.delivery_note)
+      .bind(21, o.payment_token)
+      .bind(22, o.card_brand)
+      .bind(23, o.last4)
+      .run();
+  for (const auto& i : o.items)
+    db.statement("INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, line_total) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(1, o.id)
+        .bind(2, i.product_id)
+        .bind(3, i.name)
+        .bind(4, i.unit_price)
+        .bind(5, i.quantity)
+        .bind(6, i.line_total)
+        .run();
   return true;
 }
 
@@ -175,8 +195,8 @@ bool transition(soci::session&, const std::string& id, const std::string& from, 
   return t.st.get_affected_rows() == 1;
 }
 
-void set_column(soci::session& sql, const std::string& id, const char* column, const std::string& value) {
-  sql << fmt::format("UPDATE orders SET {} = :v WHERE id = :id", column), soci::use(value), soci::use(id);
+void set_column(soci::session&, const std::string& id, const char* column, const std::string& value) {
+  current().statement(fmt::format("UPDATE orders SET {} = ?1 WHERE id = ?2", column)).bind(1, value).bind(2, id).run();
 }
 
 void append(soci::session&, const std::string& id, const std::string& event, const std::string& at) {
@@ -185,11 +205,14 @@ void append(soci::session&, const std::string& id, const std::string& event, con
   a.st.execute(true);
 }
 
-std::string next_invoice_number(soci::session& sql, int year) {
-  sql << "INSERT INTO invoice_counters(year, last) VALUES(:y, 1) ON CONFLICT(year) DO UPDATE SET last = last + 1",
-      soci::use(year);
-  long long last = 0;
-  sql << "SELECT last FROM invoice_counters WHERE year = :y", soci::into(last), soci::use(year);
+std::string next_invoice_number(soci::session&, int year) {
+  auto& db = current();
+  auto& next = db.statement("INSERT INTO invoice_counters(year, last) VALUES(?1, 1) "
+                            "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last");
+  next.bind(1, year);
+  if (!next.next()) throw std::runtime_error("invoice counter not returned");
+  const auto last = next.int64(0);
+  next.run();  // to the end: a write statement still stepping would fail the savepoint's release
   return fmt::format("INV-{}-{:06d}", year, last);
 }
 
