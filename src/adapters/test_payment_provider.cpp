@@ -1,5 +1,7 @@
 #include "adapters/test_payment_provider.hpp"
 
+#include <optional>
+
 #include <eshop/crypto.hpp>
 
 namespace eshop::adapters {
@@ -20,41 +22,44 @@ Result<CardToken> TestPaymentProvider::tokenize(const CardDetails& card) {
   if (!card::luhn_valid(digits)) return fail(Error::invalid_field("payment.cardNumber", "is not a valid card number"));
   CardToken t{"tok_" + crypto::random_token(18), card::brand_of(digits), digits.substr(digits.size() - 4)};
   const int declines = digits == kDeclinedTestCard ? 1 : 0;
-  ledger_.write([&](soci::session& sql) {
-    sql << "INSERT INTO tokens(token, brand, last4, declines) VALUES(:t, :b, :l, :d)", soci::use(t.token),
-        soci::use(t.brand), soci::use(t.last4), soci::use(declines);
+  ledger_.write([&](soci::session&) {
+    ledger_.statement("INSERT INTO tokens(token, brand, last4, declines) VALUES(?1, ?2, ?3, ?4)")
+        .bind(1, t.token)
+        .bind(2, t.brand)
+        .bind(3, t.last4)
+        .bind(4, declines)
+        .run();
   });
   return t;
 }
 
 ChargeResult TestPaymentProvider::charge(const std::string& token, Money amount, const std::string& currency,
                                          const std::string& key) {
-  return ledger_.write([&](soci::session& sql) {
+  return ledger_.write([&](soci::session&) {
     ChargeResult r;
-    std::string charge_id;
-    soci::indicator ind = soci::i_null;
-    int approved = 0;
-    sql << "SELECT charge_id, approved FROM charges WHERE idempotency_key = :k", soci::into(charge_id, ind),
-        soci::into(approved), soci::use(key);
-    if (sql.got_data()) {  // a retry: the same answer, no second charge
-      r.approved = approved == 1;
-      if (r.approved) r.charge_id = charge_id;
+    auto& before = ledger_.statement("SELECT charge_id, approved FROM charges WHERE idempotency_key = ?1");
+    before.bind(1, key);
+    if (before.next()) {  // a retry: the same answer, no second charge
+      r.approved = before.int64(1) == 1;
+      if (r.approved) r.charge_id = before.text(0);
       else r.decline_reason = "card_declined";
       return r;
     }
-    int declines = 1;
-    sql << "SELECT declines FROM tokens WHERE token = :t", soci::into(declines), soci::use(token);
-    const bool known = sql.got_data();
-    r.approved = known && declines == 0;
+    auto& token_row = ledger_.statement("SELECT declines FROM tokens WHERE token = ?1");
+    token_row.bind(1, token);
+    const bool known = token_row.next();
+    r.approved = known && token_row.int64(0) == 0;
     if (r.approved) r.charge_id = "ch_" + crypto::random_token(18);
     else r.decline_reason = known ? "card_declined" : "unknown_token";
-    const long long cents = amount.in_cents();
-    const int ok = r.approved ? 1 : 0;
-    soci::indicator id_ind = r.approved ? soci::i_ok : soci::i_null;
-    sql << "INSERT INTO charges(idempotency_key, charge_id, token, amount, currency, approved) "
-           "VALUES(:k, :c, :t, :a, :cur, :ok)",
-        soci::use(key), soci::use(r.charge_id, id_ind), soci::use(token), soci::use(cents), soci::use(currency),
-        soci::use(ok);
+    ledger_.statement("INSERT INTO charges(idempotency_key, charge_id, token, amount, currency, approved) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+        .bind(1, key)
+        .bind(2, r.approved ? std::optional<std::string>(r.charge_id) : std::nullopt)
+        .bind(3, token)
+        .bind(4, amount.in_cents())
+        .bind(5, currency)
+        .bind(6, r.approved ? 1 : 0)
+        .run();
     return r;
   });
 }

@@ -270,9 +270,11 @@ void Database::execute(const std::vector<Job*>& batch) {
           statement("SAVEPOINT job").run();
           try {
             (*job->work)(session_);
+            reset_statements(session_);  // a statement left stepping would fail the release
             statement("RELEASE job").run();
           } catch (...) {
             job->error = std::current_exception();
+            reset_statements(session_);
             statement("ROLLBACK TO job").run();
             statement("RELEASE job").run();
           }

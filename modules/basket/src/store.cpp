@@ -1,93 +1,107 @@
 #include "store.hpp"
 
+#include <stdexcept>
+
 namespace eshop::basket::store {
-
-std::vector<Line> lines(soci::session& sql, const std::string& user_id) {
-  std::vector<Line> out;
-  long long product = 0, price = 0, quantity = 0, stock = 0;
-  std::string name;
-  soci::statement st = (sql.prepare << "SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock "
-                                       "FROM basket_items i JOIN basket_products p ON p.product_id = i.product_id "
-                                       "WHERE i.user_id = :u ORDER BY i.added_at, i.product_id",
-                        soci::into(product), soci::into(name), soci::into(price), soci::into(quantity),
-                        soci::into(stock), soci::use(user_id));
-  st.execute();
-  while (st.fetch()) out.push_back({ProductId{product}, name, Money::cents(price), quantity, stock});
-  return out;
-}
-
-std::optional<std::string> coupon_code(soci::session& sql, const std::string& user_id) {
-  std::string code;
-  soci::indicator ind = soci::i_null;
-  sql << "SELECT coupon_code FROM baskets WHERE user_id = :u", soci::into(code, ind), soci::use(user_id);
-  if (!sql.got_data() || ind != soci::i_ok) return std::nullopt;
-  return code;
-}
-
-std::int64_t quantity_of(soci::session& sql, const std::string& user_id, ProductId product) {
-  long long q = 0;
-  const long long id = product.value;
-  sql << "SELECT quantity FROM basket_items WHERE user_id = :u AND product_id = :p", soci::into(q),
-      soci::use(user_id), soci::use(id);
-  return sql.got_data() ? q : 0;
-}
-
 namespace {
 
-void touch(soci::session& sql, const std::string& user_id, const std::string& now) {
-  sql << "INSERT INTO baskets(user_id, updated_at) VALUES(:u, :t) "
-         "ON CONFLICT(user_id) DO UPDATE SET updated_at = excluded.updated_at",
-      soci::use(user_id), soci::use(now);
+// Every basket request runs several of these: statements cached per connection, not prepared
+// per call (see Database::statement).
+Database& db() {
+  Database* d = Database::current();
+  if (!d) throw std::logic_error("basket store used outside a database transaction");
+  return *d;
+}
+
+void touch(const std::string& user_id, const std::string& now) {
+  db().statement("INSERT INTO baskets(user_id, updated_at) VALUES(?1, ?2) "
+                 "ON CONFLICT(user_id) DO UPDATE SET updated_at = excluded.updated_at")
+      .bind(1, user_id)
+      .bind(2, now)
+      .run();
 }
 
 }  // namespace
 
-void upsert_line(soci::session& sql, const std::string& user_id, const Line& l, const std::string& now) {
-  touch(sql, user_id, now);
-  const long long id = l.product_id.value, price = l.unit_price.in_cents(), quantity = l.quantity,
-                  stock = l.available_stock;
-  sql << "INSERT INTO basket_products(product_id, name, unit_price, available_stock) VALUES(:p, :n, :price, :s) "
-         "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
-         "available_stock = excluded.available_stock",
-      soci::use(id), soci::use(l.name), soci::use(price), soci::use(stock);
-  sql << "INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(:u, :p, :q, :t) "
-         "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = excluded.quantity",
-      soci::use(user_id), soci::use(id), soci::use(quantity), soci::use(now);
+std::vector<Line> lines(soci::session&, const std::string& user_id) {
+  std::vector<Line> out;
+  auto& q = db().statement("SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock "
+                           "FROM basket_items i JOIN basket_products p ON p.product_id = i.product_id "
+                           "WHERE i.user_id = ?1 ORDER BY i.added_at, i.product_id");
+  q.bind(1, user_id);
+  while (q.next()) out.push_back({ProductId{q.int64(0)}, q.text(1), Money::cents(q.int64(2)), q.int64(3), q.int64(4)});
+  return out;
 }
 
-void remove_line(soci::session& sql, const std::string& user_id, ProductId product) {
-  const long long id = product.value;
-  sql << "DELETE FROM basket_items WHERE user_id = :u AND product_id = :p", soci::use(user_id), soci::use(id);
+std::optional<std::string> coupon_code(soci::session&, const std::string& user_id) {
+  auto& q = db().statement("SELECT coupon_code FROM baskets WHERE user_id = ?1");
+  q.bind(1, user_id);
+  if (!q.next() || q.is_null(0)) return std::nullopt;
+  return q.text(0);
 }
 
-void set_coupon(soci::session& sql, const std::string& user_id, const std::optional<std::string>& code,
+std::int64_t quantity_of(soci::session&, const std::string& user_id, ProductId product) {
+  auto& q = db().statement("SELECT quantity FROM basket_items WHERE user_id = ?1 AND product_id = ?2");
+  q.bind(1, user_id).bind(2, product.value);
+  return q.next() ? q.int64(0) : 0;
+}
+
+void upsert_line(soci::session&, const std::string& user_id, const Line& l, const std::string& now) {
+  touch(user_id, now);
+  db().statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock) VALUES(?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
+                 "available_stock = excluded.available_stock")
+      .bind(1, l.product_id.value)
+      .bind(2, l.name)
+      .bind(3, l.unit_price.in_cents())
+      .bind(4, l.available_stock)
+      .run();
+  db().statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = excluded.quantity")
+      .bind(1, user_id)
+      .bind(2, l.product_id.value)
+      .bind(3, l.quantity)
+      .bind(4, now)
+      .run();
+}
+
+void remove_line(soci::session&, const std::string& user_id, ProductId product) {
+  db().statement("DELETE FROM basket_items WHERE user_id = ?1 AND product_id = ?2")
+      .bind(1, user_id)
+      .bind(2, product.value)
+      .run();
+}
+
+void set_coupon(soci::session&, const std::string& user_id, const std::optional<std::string>& code,
                 const std::string& now) {
-  touch(sql, user_id, now);
-  std::string value = code.value_or("");
-  soci::indicator ind = code ? soci::i_ok : soci::i_null;
-  sql << "UPDATE baskets SET coupon_code = :c WHERE user_id = :u", soci::use(value, ind), soci::use(user_id);
+  touch(user_id, now);
+  db().statement("UPDATE baskets SET coupon_code = ?1 WHERE user_id = ?2").bind(1, code).bind(2, user_id).run();
 }
 
-void clear(soci::session& sql, const std::string& user_id) {
-  sql << "DELETE FROM basket_items WHERE user_id = :u", soci::use(user_id);
-  sql << "DELETE FROM baskets WHERE user_id = :u", soci::use(user_id);
+void clear(soci::session&, const std::string& user_id) {
+  db().statement("DELETE FROM basket_items WHERE user_id = ?1").bind(1, user_id).run();
+  db().statement("DELETE FROM baskets WHERE user_id = ?1").bind(1, user_id).run();
 }
 
-void update_price(soci::session& sql, ProductId product, Money price) {
-  const long long id = product.value, cents = price.in_cents();
-  sql << "UPDATE basket_products SET unit_price = :p WHERE product_id = :id", soci::use(cents), soci::use(id);
+void update_price(soci::session&, ProductId product, Money price) {
+  db().statement("UPDATE basket_products SET unit_price = ?1 WHERE product_id = ?2")
+      .bind(1, price.in_cents())
+      .bind(2, product.value)
+      .run();
 }
 
-void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock) {
-  const long long id = product.value, cents = price.in_cents(), s = stock;
-  sql << "UPDATE basket_products SET name = :n, unit_price = :p, available_stock = :s WHERE product_id = :id",
-      soci::use(name), soci::use(cents), soci::use(s), soci::use(id);
+void update_product(soci::session&, ProductId product, const std::string& name, Money price, std::int64_t stock) {
+  db().statement("UPDATE basket_products SET name = ?1, unit_price = ?2, available_stock = ?3 WHERE product_id = ?4")
+      .bind(1, name)
+      .bind(2, price.in_cents())
+      .bind(3, stock)
+      .bind(4, product.value)
+      .run();
 }
 
-void remove_product(soci::session& sql, ProductId product) {
-  const long long id = product.value;
-  sql << "DELETE FROM basket_items WHERE product_id = :id", soci::use(id);
-  sql << "DELETE FROM basket_products WHERE product_id = :id", soci::use(id);
+void remove_product(soci::session&, ProductId product) {
+  db().statement("DELETE FROM basket_items WHERE product_id = ?1").bind(1, product.value).run();
+  db().statement("DELETE FROM basket_products WHERE product_id = ?1").bind(1, product.value).run();
 }
 
 }  // namespace eshop::basket::store
