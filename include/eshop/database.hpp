@@ -83,8 +83,11 @@ class Database final {
       return std::move(*result);
     }
   }
-  // `listener` runs after every commit of write(), outside the lock (the outbox relay's wake-up).
+  // `listener` runs after each commit of write() whose work called signal_commit(), outside the
+  // lock: the outbox relay's wake-up, asked for by outbox::enqueue. Other commits wake no one.
   void on_commit(std::function<void()> listener);
+  // Inside write() work: the on_commit listeners run once this transaction has committed.
+  void signal_commit() { signal_commit_ = true; }
   // Runs `work` outside an explicit transaction on one of the read-only connections: in WAL mode
   // a reader sees the last commit and neither waits for a writer (nor its fsync) nor holds one up.
   // An in-memory database has one connection, so there reads are serialized with writes.
@@ -172,6 +175,7 @@ class Database final {
   std::vector<Job*> queue_;
   bool leading_ = false;
   Statements prepared_;  // under mutex_
+  bool signal_commit_ = false;  // under mutex_
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};
   std::mutex listeners_mutex_;

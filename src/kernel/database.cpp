@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -253,7 +254,7 @@ void Database::run_in_batch(const std::function<void(soci::session&)>& work) {
 }
 
 void Database::execute(const std::vector<Job*>& batch) {
-  bool any_committed = false;
+  bool any_committed = false, signal = false;
   {
     std::lock_guard lock(mutex_);
     const Scope scope(this, session_, prepared_);
@@ -283,8 +284,10 @@ void Database::execute(const std::vector<Job*>& batch) {
       reset_statements(session_);
       any_committed = std::any_of(batch.begin(), batch.end(), [](const Job* j) { return !j->error; });
       statement(any_committed ? "COMMIT" : "ROLLBACK").run();
+      signal = std::exchange(signal_commit_, false);
     } catch (...) {  // BEGIN or COMMIT failed: nothing of the batch was written
       any_committed = false;
+      signal_commit_ = false;
       for (auto* job : batch)
         if (!job->error) job->error = std::current_exception();
       try {
@@ -294,7 +297,7 @@ void Database::execute(const std::vector<Job*>& batch) {
       }
     }
   }
-  if (any_committed) committed();
+  if (any_committed && signal) committed();
 }
 
 void Database::on_commit(std::function<void()> listener) {

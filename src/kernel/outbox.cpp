@@ -78,6 +78,7 @@ void enqueue(soci::session& sql, const Event& e) {
   insert.payload = e.payload.dump();
   insert.key = e.key;
   insert.st.execute(true);
+  db->signal_commit();  // the relay wakes once this commits
 }
 
 std::int64_t backlog(Database& db) {

@@ -197,6 +197,7 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
         try {
           db->write([&](soci::session& sql) {
             sql << "INSERT INTO t(n) VALUES(:n)", soci::use(n);
+            db->signal_commit();
             if (i % 10 == 9) throw std::runtime_error("refused");  // undoes only this writer's insert
           });
         } catch (const std::runtime_error&) {
