@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -52,7 +53,12 @@ class LineWriter final {
   static constexpr std::size_t kMaxPending = 8 << 20;
   static constexpr std::size_t kEagerFlush = 64 << 10;
 
-  LineWriter() { thread_ = std::thread([this] { run(); }); }
+  LineWriter() {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "log-writer");
+      run();
+    });
+  }
   ~LineWriter() { stop(); }
 
   void stop() {

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 namespace eshop {
@@ -186,7 +188,11 @@ const std::string& key_of(const Event& e) { return e.key.empty() ? e.id : e.key;
 // other keys.
 class OutboxRelay::Lane {
  public:
-  explicit Lane(OutboxRelay& relay) : relay_(relay), thread_([this] { loop(); }) {}
+  Lane(OutboxRelay& relay, int number)
+      : relay_(relay), thread_([this, name = "lane-" + relay.module_.substr(0, 6) + "-" + std::to_string(number)] {
+          pthread_setname_np(pthread_self(), name.c_str());  // at most 15 characters
+          loop();
+        }) {}
   ~Lane() {
     {
       std::lock_guard lock(mutex_);
@@ -389,13 +395,15 @@ bool OutboxRelay::deliver(Row& row) {
 // The dispatcher: reads committed rows after the last one it handed out, gives each to the lane
 // of its key, and deletes what the lanes delivered. Lanes run on without waiting for each other.
 void OutboxRelay::run() {
-  std::vector<std::unique_ptr<Lane>> lanes;
-  for (int i = 0; i < options_.lanes; ++i) lanes.push_back(std::make_unique<Lane>(*this));
+  pthread_setname_np(pthread_self(), ("relay-" + module_.substr(0, 9)).c_str());
+  // A lane's thread starts with its first event: a quiet module's relay keeps few threads.
+  std::vector<std::unique_ptr<Lane>> lanes(static_cast<std::size_t>(options_.lanes));
   long long cursor = 0;  // every row up to here is with a lane, delivered or dead
   in_flight_ = 0;
   auto clean_up = [&] {
     std::vector<long long> done;
-    for (auto& lane : lanes) lane->take_delivered(done);
+    for (auto& lane : lanes)
+      if (lane) lane->take_delivered(done);
     remove_delivered(db_, done);
   };
   auto& s = *signal_;
@@ -416,8 +424,11 @@ void OutboxRelay::run() {
           std::vector<std::vector<Row>> by_lane(lanes.size());
           for (auto& row : rows)
             by_lane[std::hash<std::string>{}(key_of(row.event)) % lanes.size()].push_back(std::move(row));
-          for (std::size_t i = 0; i < lanes.size(); ++i)
-            if (!by_lane[i].empty()) lanes[i]->push(std::move(by_lane[i]));
+          for (std::size_t i = 0; i < lanes.size(); ++i) {
+            if (by_lane[i].empty()) continue;
+            if (!lanes[i]) lanes[i] = std::make_unique<Lane>(*this, static_cast<int>(i));
+            lanes[i]->push(std::move(by_lane[i]));
+          }
           if (static_cast<int>(rows.size()) == options_.batch_size) s.notify();  // there may be more
         }
       }

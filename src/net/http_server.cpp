@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include <pthread.h>
+
 #include <boost/asio.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
@@ -275,7 +277,11 @@ void HttpServer::start() {
   s.acceptor->listen(asio::socket_base::max_listen_connections);
   s.bound_port = s.acceptor->local_endpoint().port();
   s.accept();
-  for (auto& ioc : s.iocs) s.threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+  for (auto& ioc : s.iocs)
+    s.threads.emplace_back([&ioc = *ioc] {
+      pthread_setname_np(pthread_self(), "http-io");
+      ioc.run();
+    });
   s.started = true;
 }
 
