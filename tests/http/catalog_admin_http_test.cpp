@@ -108,3 +108,18 @@ TEST_CASE("a deleted product is gone from detail, list and counts", "[catalog][h
   CHECK(body_of(c.get("/api/v1/catalog/brands"))[2].at("productCount") == 8);
   CHECK(c.del("/api/v1/catalog/products/1", admin).status == 404);
 }
+
+TEST_CASE("a list answered before a write shows the write at once, on every connection", "[catalog][http]") {
+  test::TestServer server;
+  const auto admin = server.admin_token();
+  auto first = server.client(), second = server.client();  // connections go to the I/O threads in turn
+  const std::string list = "/api/v1/catalog/products?q=trailblazer";
+  for (auto* c : {&first, &second})
+    CHECK(body_of(c->get(list)).at("items")[0].at("price") != 12345);
+  REQUIRE(first.put("/api/v1/catalog/products/1", R"({"price":12345})", admin).status == 200);
+  for (auto* c : {&first, &second}) {
+    const auto page = body_of(c->get(list));
+    CHECK(page.at("items")[0].at("id") == 1);
+    CHECK(page.at("items")[0].at("price") == 12345);
+  }
+}

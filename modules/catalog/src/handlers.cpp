@@ -47,25 +47,34 @@ class Handlers final {
   explicit Handlers(CatalogService& service) : service_(service) {}
 
   http::Response list(http::Request& req) const {
-    const auto snapshot = service_.snapshot();
-    // Fast path: this exact query string was answered before (raw keys start with '?').
+    auto& view = service_.thread_view();
+    // Fastest path: this thread served this exact query string from this snapshot before.
+    const auto query_string = req.query_string();
+    if (const auto it = view.pages.find(query_string); it != view.pages.end())
+      return http::conditional_json(req, it->second->body, it->second->etag);
+    const auto& snapshot = view.snapshot;
+    // Fast path: another thread did (raw keys start with '?').
     std::string raw_key = "?";
-    raw_key += req.query_string();
-    if (const auto page = snapshot->cached(raw_key)) return http::conditional_json(req, page->body, page->etag);
-    auto query = parse_list_query(req);
-    if (!query) return http::problem(query.error());
-    const auto page = snapshot->page(query->cache_key(), [&] {
-      auto body = page_json(run_query(*snapshot, *query), *query);
-      auto etag = make_etag(body);
-      return CachedPage{std::move(body), std::move(etag)};
-    });
-    snapshot->remember(raw_key, page);
+    raw_key += query_string;
+    auto page = snapshot->cached(raw_key);
+    if (!page) {
+      auto query = parse_list_query(req);
+      if (!query) return http::problem(query.error());
+      page = snapshot->page(query->cache_key(), [&] {
+        auto body = page_json(run_query(*snapshot, *query), *query);
+        auto etag = make_etag(body);
+        return CachedPage{std::move(body), std::move(etag)};
+      });
+      snapshot->remember(raw_key, page);
+    }
+    if (view.pages.size() >= 1024) view.pages.clear();
+    view.pages.emplace(std::string(query_string), page);
     return http::conditional_json(req, page->body, page->etag);
   }
 
   http::Response detail(http::Request& req) const {
     const auto id = req.id_param("id");
-    const auto snapshot = service_.snapshot();
+    const auto& snapshot = service_.thread_view().snapshot;
     const auto* entry = id ? snapshot->find(*id) : nullptr;
     if (!entry) return no_such_product();
     return http::conditional_json(req, entry->detail_json, entry->detail_etag);

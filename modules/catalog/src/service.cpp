@@ -69,6 +69,25 @@ std::shared_ptr<const Snapshot> CatalogService::snapshot() const {
 void CatalogService::publish(std::shared_ptr<const Snapshot> next) {
   std::lock_guard lock(snapshot_mutex_);
   snapshot_ = std::move(next);
+  version_.fetch_add(1, std::memory_order_release);
+}
+
+CatalogService::ThreadView& CatalogService::thread_view() const {
+  thread_local std::vector<ThreadView> views;  // one per service this thread serves (tests run several)
+  ThreadView* view = nullptr;
+  for (auto& v : views)
+    if (v.service == id_) view = &v;
+  if (!view) {
+    views.push_back(ThreadView{id_, 0, nullptr, {}});
+    view = &views.back();
+  }
+  if (view->version != version_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(snapshot_mutex_);
+    view->snapshot = snapshot_;
+    view->version = version_.load(std::memory_order_relaxed);
+    view->pages.clear();
+  }
+  return *view;
 }
 
 Result<Product> CatalogService::create(const ProductFields& fields) {

@@ -1,7 +1,11 @@
 #pragma once
 // catalog's use cases. Writes go to the database first, then to the read model.
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include <catalog/api.hpp>
 #include <catalog/module.hpp>
@@ -19,6 +23,21 @@ class CatalogService final : public Api {
   CatalogService(Database& db, const Clock& clock, Settings settings);
 
   std::shared_ptr<const Snapshot> snapshot() const;
+  // The read model as the calling thread last saw it, refreshed when a write published a new one,
+  // with the pages this thread served from it by raw query string. No lock and no reference count
+  // while nothing changed: both I/O threads serve every catalog read. Valid until this thread's
+  // next call.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  struct ThreadView {
+    std::uint64_t service = 0;
+    std::uint64_t version = 0;
+    std::shared_ptr<const Snapshot> snapshot;
+    std::unordered_map<std::string, std::shared_ptr<const CachedPage>, TextHash, std::equal_to<>> pages;
+  };
+  ThreadView& thread_view() const;
   Result<Product> create(const ProductFields& fields);
   // Publishes ProductUpdated, and ProductPriceChanged when the price changed, through the outbox.
   Result<Product> update(std::int64_t id, const ProductFields& fields, const std::string& correlation_id);
@@ -46,6 +65,9 @@ class CatalogService final : public Api {
   std::mutex write_mutex_;
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const Snapshot> snapshot_;
+  std::atomic<std::uint64_t> version_{1};  // bumped by every publish
+  const std::uint64_t id_ = next_id_++;    // thread views key on it: an address may be reused
+  static inline std::atomic<std::uint64_t> next_id_{1};
 };
 
 // Field errors for a create (all required fields present) or an update (only those sent).
