@@ -328,3 +328,44 @@ TEST_CASE("the request id travels with the request, through the gateway to which
   CHECK(res.status == 200);
   CHECK(res.headers.get("X-Request-Id") == "trace-orders-42");
 }
+
+TEST_CASE("reservations and admin edits of the same product at once lose no stock", "[ordering][http]") {
+  TestServer server;
+  const auto admin_token = server.admin_token();
+  auto admin = server.client();
+  REQUIRE(admin.put("/api/v1/catalog/products/2", R"({"availableStock":500})", admin_token).status == 200);
+  constexpr int kShoppers = 4, kOrdersEach = 8;
+  std::vector<std::future<std::vector<std::string>>> shoppers;
+  for (int s = 0; s < kShoppers; ++s)
+    shoppers.push_back(std::async(std::launch::async, [&server, s] {
+      Shopper shopper(server, "racer" + std::to_string(s) + "@example.com");
+      std::vector<std::string> ids;
+      for (int i = 0; i < kOrdersEach; ++i) {
+        shopper.add(2, 2);
+        ids.push_back(shopper.place());
+      }
+      return ids;
+    }));
+  // Meanwhile an admin edits the product's name and price, never its stock.
+  for (int i = 0; i < 30; ++i) {
+    const auto body = nlohmann::json{{"name", "Renamed " + std::to_string(i)}, {"price", 5000 + i}}.dump();
+    REQUIRE(admin.put("/api/v1/catalog/products/2", body, admin_token).status == 200);
+  }
+  std::vector<std::string> ids;
+  for (auto& f : shoppers)
+    for (auto& id : f.get()) ids.push_back(id);
+  REQUIRE(ids.size() == kShoppers * kOrdersEach);
+  auto c = server.client();
+  const int reserved = kShoppers * kOrdersEach * 2;
+  // Every order completes, and both the database and the read model hold exactly what is left.
+  CHECK(eventually([&] {
+    return sqlite_count(server.data_dir() / "ordering.db", "SELECT COUNT(*) FROM orders WHERE status = 'completed'") ==
+           kShoppers * kOrdersEach;
+  }));
+  CHECK(sqlite_count(server.data_dir() / "catalog.db", "SELECT available_stock FROM products WHERE id = 2") ==
+        500 - reserved);
+  CHECK(stock_of(server, 2) == 500 - reserved);
+  const auto product = body_of(c.get("/api/v1/catalog/products/2"));
+  CHECK(product.at("name") == "Renamed 29");
+  CHECK(product.at("price") == 5029);
+}
