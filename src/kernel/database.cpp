@@ -42,6 +42,9 @@ Database::Database(std::string path) : path_(std::move(path)) {
           reader->session << "PRAGMA foreign_keys = ON";
           reader->session << "PRAGMA temp_store = MEMORY";
           reader->session << "PRAGMA query_only = 1";  // every write goes through write()
+          // 1 MiB of page cache each (the writer keeps SQLite's 2 MiB): the hot pages are shared
+          // through the OS's cache anyway, and memory stays bounded as the files grow.
+          reader->session << "PRAGMA cache_size = -1024";
           readers_.push_back(std::move(reader));
         }
       }
