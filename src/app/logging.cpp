@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 
@@ -19,12 +20,19 @@ namespace {
 
 // Every log line goes through one buffer that a background thread writes to stdout in
 // batches: a request pays for a short copy under a mutex, never for a system call. If stdout
-// stalls, lines beyond kMaxPending are dropped (and counted) rather than blocking requests.
+// stalls, lines beyond kMaxPending are dropped (and counted) rather than blocking requests, and
+// waiting for the log (flush_logs, exit) gives up after two seconds: only the writer thread
+// ever blocks on stdout, so a process whose output nobody reads still stops.
 class LineWriter final {
  public:
   static LineWriter& instance() {
-    static LineWriter writer;
-    return writer;
+    // Never destroyed: a writer thread stuck on a stalled stdout must not outlive its object.
+    static LineWriter* writer = [] {
+      auto* w = new LineWriter;
+      std::atexit([] { instance().shutdown(); });
+      return w;
+    }();
+    return *writer;
   }
 
   void append(std::string_view line) {
@@ -34,24 +42,34 @@ class LineWriter final {
       return;
     }
     pending_.append(line);
+    appended_ += line.size();
     // Once, when the batch crosses the mark: a wake-up per line until the writer ran cost a
     // futex call per request.
     if (pending_.size() > kEagerFlush && pending_.size() - line.size() <= kEagerFlush) wake_.notify_one();
   }
 
-  void flush() {
-    std::lock_guard write_lock(write_mutex_);
+  // Asks the writer to write what is pending now, without waiting for it.
+  void request_flush() {
     {
       std::lock_guard lock(mutex_);
-      batch_.swap(pending_);  // pending_ gets the last batch's buffer, and keeps its capacity
+      flush_requested_ = true;
     }
-    write_all(batch_);
-    batch_.clear();
+    wake_.notify_one();
+  }
+
+  // Waits until what was appended so far is written, or `timeout` passed.
+  void flush_for(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    const auto target = appended_;
+    flush_requested_ = true;
+    wake_.notify_one();
+    written_cv_.wait_for(lock, timeout, [&] { return written_ >= target || exited_; });
   }
 
  private:
   static constexpr std::size_t kMaxPending = 8 << 20;
   static constexpr std::size_t kEagerFlush = 64 << 10;
+  static constexpr std::chrono::milliseconds kPatience{2000};
 
   LineWriter() {
     thread_ = std::thread([this] {
@@ -59,26 +77,37 @@ class LineWriter final {
       run();
     });
   }
-  ~LineWriter() { stop(); }
 
-  void stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
+  // At exit: the writer writes what is left and ends, or is left behind after two seconds.
+  void shutdown() {
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
     wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
-    flush();
+    const bool ended = written_cv_.wait_for(lock, kPatience, [&] { return exited_; });
+    lock.unlock();
+    if (ended) thread_.join();
+    else thread_.detach();  // blocked on stdout: the process exits around it
   }
 
   void run() {
     std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, std::chrono::milliseconds(100));
+    for (;;) {
+      wake_.wait_for(lock, std::chrono::milliseconds(100),
+                     [&] { return stopping_ || flush_requested_ || pending_.size() > kEagerFlush; });
+      const bool last = stopping_;
+      flush_requested_ = false;
+      batch_.swap(pending_);  // pending_ gets the last batch's buffer, and keeps its capacity
+      const auto upto = appended_;
       lock.unlock();
-      flush();
+      write_all(batch_);
+      batch_.clear();
       lock.lock();
+      written_ = upto;
+      written_cv_.notify_all();
+      if (last && pending_.empty()) break;
     }
+    exited_ = true;
+    written_cv_.notify_all();
   }
 
   static void write_all(std::string_view data) {
@@ -90,12 +119,11 @@ class LineWriter final {
   }
 
   std::mutex mutex_;
-  std::mutex write_mutex_;  // keeps batches in order
-  std::condition_variable wake_;
-  std::string pending_;
-  std::string batch_;  // under write_mutex_
-  std::uint64_t dropped_ = 0;
-  bool stopping_ = false;
+  std::condition_variable wake_, written_cv_;
+  std::string pending_;       // under mutex_
+  std::string batch_;         // the writer thread's
+  std::uint64_t appended_ = 0, written_ = 0, dropped_ = 0;  // under mutex_
+  bool flush_requested_ = false, stopping_ = false, exited_ = false;  // under mutex_
   std::thread thread_;
 };
 
@@ -106,9 +134,9 @@ class BufferedSink final : public spdlog::sinks::base_sink<std::mutex> {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     LineWriter::instance().append({formatted.data(), formatted.size()});
-    if (msg.level >= spdlog::level::warn) LineWriter::instance().flush();
+    if (msg.level >= spdlog::level::warn) LineWriter::instance().request_flush();
   }
-  void flush_() override { LineWriter::instance().flush(); }
+  void flush_() override { LineWriter::instance().flush_for(std::chrono::seconds(2)); }
 };
 
 // "2026-11-24T10:00:00.123Z", formatting the seconds only when they change.
@@ -140,7 +168,7 @@ void init_logging(const std::string& level) {
   spdlog::set_level(spdlog::level::from_str(level));
 }
 
-void flush_logs() { LineWriter::instance().flush(); }
+void flush_logs() { LineWriter::instance().flush_for(std::chrono::seconds(2)); }
 
 std::string json_quote(std::string_view text) {
   std::string out = "\"";

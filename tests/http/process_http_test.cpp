@@ -46,6 +46,20 @@ TEST_CASE("eshop serve starts, serves, and exits 0 on SIGTERM", "[process][http]
   CHECK(std::filesystem::exists(dir.path() / "identity.db"));
 }
 
+TEST_CASE("eshop exits on SIGTERM even when nothing reads its output", "[process][http]") {
+  test::TempDir dir;
+  test::Child child({ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir.path().string()});
+  const auto line = child.wait_for_line("\"msg\":\"listening\"");
+  REQUIRE_FALSE(line.empty());
+  http::Client c("127.0.0.1", nlohmann::json::parse(line).at("port").get<std::uint16_t>());
+  // About 1 MB of access log into a pipe that holds 64 KiB and that this test stops reading.
+  for (int i = 0; i < 5000; ++i) REQUIRE(c.get("/health/live").status == 200);
+  const auto start = std::chrono::steady_clock::now();
+  kill(child.pid(), SIGTERM);
+  CHECK(child.wait_exit(std::chrono::seconds(10)) == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(8));
+}
+
 TEST_CASE("eshop refuses a bad flag with exit code 2 and explains itself with --help", "[process][http]") {
   test::Child bad({ESHOP_BINARY, "serve", "--port", "99999"});
   CHECK_FALSE(bad.wait_for_line("port must be a whole number from 0 to 65535").empty());
