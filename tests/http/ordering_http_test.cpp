@@ -123,9 +123,12 @@ TEST_CASE("two shoppers race for the last unit: one completes, one is refunded",
   Shopper bob(server, "bob@example.com");
   ann.add(product, 1);
   bob.add(product, 1);
-  auto a = std::async(std::launch::async, [&] { return ann.place(); });
-  auto b = std::async(std::launch::async, [&] { return bob.place(); });
-  const auto ann_id = a.get(), bob_id = b.get();
+  auto a = std::async(std::launch::async, [&] { return ann.checkout(); });  // no assertions off this thread
+  auto b = std::async(std::launch::async, [&] { return bob.checkout(); });
+  const auto ann_res = a.get(), bob_res = b.get();
+  REQUIRE(ann_res.status == 202);
+  REQUIRE(bob_res.status == 202);
+  const std::string ann_id = body_of(ann_res).at("orderId"), bob_id = body_of(bob_res).at("orderId");
   const auto is_final = [](const nlohmann::json& o) {
     return o.at("status") == "completed" || (o.at("status") == "cancelled" &&
                                              timeline_of(o).back() == "payment_refunded");
@@ -335,16 +338,19 @@ TEST_CASE("reservations and admin edits of the same product at once lose no stoc
   auto admin = server.client();
   REQUIRE(admin.put("/api/v1/catalog/products/2", R"({"availableStock":500})", admin_token).status == 200);
   constexpr int kShoppers = 4, kOrdersEach = 8;
-  std::vector<std::future<std::vector<std::string>>> shoppers;
+  std::vector<std::unique_ptr<Shopper>> racers;
   for (int s = 0; s < kShoppers; ++s)
-    shoppers.push_back(std::async(std::launch::async, [&server, s] {
-      Shopper shopper(server, "racer" + std::to_string(s) + "@example.com");
-      std::vector<std::string> ids;
+    racers.push_back(std::make_unique<Shopper>(server, "racer" + std::to_string(s) + "@example.com"));
+  // The shoppers' threads assert nothing (Catch's assertions are for this thread): they return answers.
+  std::vector<std::future<std::vector<http::Response>>> shoppers;
+  for (auto& racer : racers)
+    shoppers.push_back(std::async(std::launch::async, [&shopper = *racer] {
+      std::vector<http::Response> answers;
       for (int i = 0; i < kOrdersEach; ++i) {
-        shopper.add(2, 2);
-        ids.push_back(shopper.place());
+        answers.push_back(shopper.try_add(2, 2));
+        answers.push_back(shopper.checkout());
       }
-      return ids;
+      return answers;
     }));
   // Meanwhile an admin edits the product's name and price, never its stock.
   for (int i = 0; i < 30; ++i) {
@@ -352,8 +358,15 @@ TEST_CASE("reservations and admin edits of the same product at once lose no stoc
     REQUIRE(admin.put("/api/v1/catalog/products/2", body, admin_token).status == 200);
   }
   std::vector<std::string> ids;
-  for (auto& f : shoppers)
-    for (auto& id : f.get()) ids.push_back(id);
+  for (auto& f : shoppers) {
+    const auto answers = f.get();
+    for (std::size_t i = 0; i < answers.size(); i += 2) {
+      INFO(answers[i].body << answers[i + 1].body);
+      REQUIRE(answers[i].status == 200);
+      REQUIRE(answers[i + 1].status == 202);
+      ids.push_back(body_of(answers[i + 1]).at("orderId"));
+    }
+  }
   REQUIRE(ids.size() == kShoppers * kOrdersEach);
   auto c = server.client();
   const int reserved = kShoppers * kOrdersEach * 2;

@@ -41,7 +41,8 @@ std::vector<std::int64_t> ids(const std::string& query) {
   const auto q = parse_list_query(request(query));
   REQUIRE(q);
   std::vector<std::int64_t> out;
-  for (const auto* e : run_query(*sample(), *q).items) out.push_back(e->product.id);
+  const auto snapshot = sample();  // outlives the loop: the result points into it
+  for (const auto* e : run_query(*snapshot, *q).items) out.push_back(e->product.id);
   return out;
 }
 
@@ -93,7 +94,8 @@ TEST_CASE("pages are counted from 1 and the last may be short", "[catalog][unit]
   CHECK(ids("pageSize=3&page=3").empty());
   CHECK(ids("pageSize=3&page=9223372036854775807").empty());
   const auto q = parse_list_query(request("pageSize=3&page=2"));
-  const auto r = run_query(*sample(), *q);
+  const auto snapshot = sample();
+  const auto r = run_query(*snapshot, *q);
   CHECK(r.total_items == 4);
   CHECK(r.total_pages == 2);
   CHECK(page_json(r, *q).ends_with(R"(],"page":2,"pageSize":3,"totalItems":4,"totalPages":2})"));
