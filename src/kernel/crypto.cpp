@@ -3,7 +3,6 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <stdexcept>
 
 #include <sodium.h>
@@ -19,18 +18,28 @@ void ensure_sodium() {
   (void)ready;
 }
 
+// Sets the version and the RFC 9562 variant bits of `b`, and formats it 8-4-4-4-12 in lower-case hex.
+std::string uuid_text(std::array<unsigned char, 16> b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+    out[pos++] = kHex[b[i] >> 4];
+    out[pos++] = kHex[b[i] & 0xf];
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string new_uuid() {
   ensure_sodium();
   std::array<unsigned char, 16> b{};
   randombytes_buf(b.data(), b.size());
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return out;
+  return uuid_text(b, 4);
 }
 
 std::string new_uuid_v7() {
@@ -41,12 +50,7 @@ std::string new_uuid_v7() {
                                                  std::chrono::system_clock::now().time_since_epoch())
                                                  .count());
   for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));  // big-endian unix ms
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x70);  // version 7
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
-  char out[37];
-  std::snprintf(out, sizeof out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-  return out;
+  return uuid_text(b, 7);
 }
 
 std::string fast_uuid() {
@@ -75,17 +79,7 @@ std::string fast_uuid() {
     b[i] = static_cast<unsigned char>(hi >> (8 * i));
     b[8 + i] = static_cast<unsigned char>(lo >> (8 * i));
   }
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
-  std::size_t pos = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-    out[pos++] = kHex[b[i] >> 4];
-    out[pos++] = kHex[b[i] & 0xf];
-  }
-  return out;
+  return uuid_text(b, 4);
 }
 
 std::string random_token(std::size_t bytes) {
