@@ -262,7 +262,10 @@ void Database::execute(const std::vector<Job*>& batch) {
     std::lock_guard lock(mutex_);
     const Scope scope(this, session_, prepared_);
     try {
-      statement("BEGIN").run();
+      // IMMEDIATE: the write lock is taken (waiting out another process's writer, up to the busy
+      // timeout) before anything is read; a deferred BEGIN that read first fails at once with
+      // SQLITE_BUSY when another process wrote in between (a shared ledger in the split topology).
+      statement("BEGIN IMMEDIATE").run();
       if (batch.size() == 1) {  // the common case needs no savepoint
         try {
           (*batch.front()->work)(session_);
