@@ -118,8 +118,9 @@ class Database final {
   // Inside read() or write() work: the statement for `sql` on the connection in use, prepared at
   // its first use, reset and unbound. Valid until the work returns.
   CachedStatement& statement(std::string_view sql);
-  // The database whose write() or read() work runs on this thread, or null.
-  static Database* current();
+  // The database whose write() or read() work runs on this thread; throws std::logic_error
+  // outside such work.
+  static Database& current();
 
   // A trivial query: is the database usable?
   bool ping();

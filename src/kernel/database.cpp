@@ -1,5 +1,6 @@
 #include <eshop/database.hpp>
 #include <eshop/module.hpp>
+#include <eshop/text_hash.hpp>
 
 #include <algorithm>
 #include <stdexcept>
@@ -115,11 +116,11 @@ Database::Scope::Scope(Database* db, soci::session& session, Statements& prepare
   slot = {db, &session, &prepared};
 }
 Database::Scope::~Scope() { *static_cast<InUse*>(in_use_slot) = previous; }
-Database* Database::current() { return in_use_slot ? static_cast<InUse*>(in_use_slot)->db : nullptr; }
+Database& Database::current() { return *connection_in_use().db; }
 
 const Database::InUse& Database::connection_in_use() {
   auto* in_use = static_cast<InUse*>(in_use_slot);
-  if (!in_use || !in_use->db) throw std::logic_error("Database::prepared() outside read() or write() work");
+  if (!in_use || !in_use->db) throw std::logic_error("a database statement used outside read() or write() work");
   return *in_use;
 }
 
@@ -141,10 +142,6 @@ sqlite_api::sqlite3* connection_of(soci::session& session) {
   return static_cast<soci::sqlite3_session_backend*>(session.get_backend())->conn_;
 }
 
-struct TextHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-};
 // A connection's cached statements, kept in its prepared-statement map under this type.
 struct StatementCache {
   std::unordered_map<std::string, std::unique_ptr<CachedStatement>, TextHash, std::equal_to<>> by_text;

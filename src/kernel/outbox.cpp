@@ -68,9 +68,8 @@ void install(Database& db) {
 
 
 void enqueue(soci::session& sql, const Event& e) {
-  Database* db = Database::current();
-  if (!db) throw std::logic_error("outbox::enqueue outside Database::write");
-  auto& insert = db->prepared<InsertEvent>();
+  Database& db = Database::current();  // inside the caller's write()
+  auto& insert = db.prepared<InsertEvent>();
   (void)sql;
   insert.id = e.id;
   insert.type = e.type;
@@ -80,7 +79,7 @@ void enqueue(soci::session& sql, const Event& e) {
   insert.payload = e.payload.dump();
   insert.key = e.key;
   insert.st.execute(true);
-  db->signal_commit();  // the relay wakes once this commits
+  db.signal_commit();  // the relay wakes once this commits
 }
 
 std::int64_t backlog(Database& db) {

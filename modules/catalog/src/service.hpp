@@ -11,6 +11,7 @@
 #include <catalog/module.hpp>
 #include <eshop/clock.hpp>
 #include <eshop/event_bus.hpp>
+#include <eshop/text_hash.hpp>
 
 #include "model.hpp"
 #include "read_model.hpp"
@@ -27,10 +28,6 @@ class CatalogService final : public Api {
   // with the pages this thread served from it by raw query string. No lock and no reference count
   // while nothing changed: both I/O threads serve every catalog read. Valid until this thread's
   // next call.
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-  };
   struct ThreadView {
     std::uint64_t service = 0;
     std::uint64_t version = 0;

@@ -38,13 +38,9 @@ void insert_product(soci::session& sql, Product& p) {
 }  // namespace
 
 namespace stock {
-namespace {
 // The saga's stock statements run for every order: cached per connection, not prepared per call.
-Database& db() {
-  Database* d = Database::current();
-  if (!d) throw std::logic_error("catalog stock used outside a database transaction");
-  return *d;
-}
+namespace {
+Database& db() { return Database::current(); }
 }  // namespace
 
 std::optional<Product> find(soci::session&, std::int64_t product_id) {

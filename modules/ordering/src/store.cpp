@@ -4,12 +4,8 @@
 
 namespace eshop::ordering::store {
 
-namespace {
-Database& current();
-}  // namespace
-
 bool insert(soci::session&, const Order& o) {
-  auto& db = current();
+  auto& db = Database::current();
   auto& exists = db.statement("SELECT 1 FROM orders WHERE id = ?1");
   exists.bind(1, o.id);
   if (exists.next()) return false;
@@ -126,16 +122,10 @@ struct Append {
             soci::use(at), soci::use(event))) {}
 };
 
-Database& current() {
-  Database* db = Database::current();
-  if (!db) throw std::logic_error("ordering store used outside a database transaction");
-  return *db;
-}
-
 }  // namespace
 
 std::optional<Order> find(soci::session&, const std::string& id) {
-  auto& db = current();
+  auto& db = Database::current();
   auto& q = db.prepared<FindOrder>();
   q.id = id;
   q.st.execute(true);
@@ -187,7 +177,7 @@ std::int64_t count(soci::session& sql, const std::string& user_id) {
 
 bool transition(soci::session&, const std::string& id, const std::string& from, const std::string& to,
                 const std::optional<std::string>& reason, const std::string& now) {
-  auto& t = current().prepared<Transition>();
+  auto& t = Database::current().prepared<Transition>();
   t.id = id, t.from = from, t.to = to, t.now = now;
   t.reason = reason.value_or("");
   t.reason_ind = reason ? soci::i_ok : soci::i_null;
@@ -196,17 +186,21 @@ bool transition(soci::session&, const std::string& id, const std::string& from, 
 }
 
 void set_column(soci::session&, const std::string& id, const char* column, const std::string& value) {
-  current().statement(fmt::format("UPDATE orders SET {} = ?1 WHERE id = ?2", column)).bind(1, value).bind(2, id).run();
+  Database::current()
+      .statement(fmt::format("UPDATE orders SET {} = ?1 WHERE id = ?2", column))
+      .bind(1, value)
+      .bind(2, id)
+      .run();
 }
 
 void append(soci::session&, const std::string& id, const std::string& event, const std::string& at) {
-  auto& a = current().prepared<Append>();
+  auto& a = Database::current().prepared<Append>();
   a.id = id, a.at = at, a.event = event;
   a.st.execute(true);
 }
 
 std::string next_invoice_number(soci::session&, int year) {
-  auto& db = current();
+  auto& db = Database::current();
   auto& next = db.statement("INSERT INTO invoice_counters(year, last) VALUES(?1, 1) "
                             "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last");
   next.bind(1, year);
