@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeindex>
 #include <unordered_map>
 #include <vector>
@@ -32,7 +33,11 @@ struct Migration {
 class CachedStatement final {
  public:
   CachedStatement& bind(int index, std::int64_t value);
-  CachedStatement& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  template <class Integer>
+    requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
+  CachedStatement& bind(int index, Integer value) {  // int, long long, ...
+    return bind(index, static_cast<std::int64_t>(value));
+  }
   CachedStatement& bind(int index, std::string_view value);  // copied
   CachedStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   CachedStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
@@ -43,6 +48,7 @@ class CachedStatement final {
   int run();
   std::int64_t int64(int column) const;
   std::string text(int column) const;
+  std::optional<std::string> text_or_null(int column) const;
   bool is_null(int column) const;
 
   explicit CachedStatement(void* stmt) : stmt_(stmt) {}
@@ -104,16 +110,6 @@ class Database final {
     const Scope scope(this, reader.session, reader.prepared);
     const Settle settle{reader.session};
     return work(reader.session);
-  }
-  // A statement prepared once for this database and reused (SQLite's prepare is a large part of
-  // a short transaction). `Stmt` is built from the session and owns the variables it binds.
-  // Only inside write() or read() work, on the thread running it.
-  template <class Stmt>
-  Stmt& prepared() {
-    const auto& in_use = connection_in_use();
-    auto& slot = (*in_use.prepared)[std::type_index(typeid(Stmt))];
-    if (!slot) slot = std::shared_ptr<void>(new Stmt(*in_use.session), [](void* p) { delete static_cast<Stmt*>(p); });
-    return *static_cast<Stmt*>(slot.get());
   }
   // Inside read() or write() work: the statement for `sql` on the connection in use, prepared at
   // its first use, reset and unbound. Valid until the work returns.

@@ -201,6 +201,10 @@ std::string CachedStatement::text(int column) const {
                          static_cast<std::size_t>(sqlite_api::sqlite3_column_bytes(raw(stmt_), column)))
            : std::string();
 }
+std::optional<std::string> CachedStatement::text_or_null(int column) const {
+  if (is_null(column)) return std::nullopt;
+  return text(column);
+}
 bool CachedStatement::is_null(int column) const {
   return sqlite_api::sqlite3_column_type(raw(stmt_), column) == SQLITE_NULL;
 }

@@ -12,43 +12,6 @@
 
 namespace eshop {
 
-namespace {
-
-struct InsertEvent {
-  std::string id, type, source, time, correlation_id, payload, key;
-  soci::statement st;
-  explicit InsertEvent(soci::session& sql)
-      : st((sql.prepare << "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
-                           "VALUES(:id, :type, :source, :time, :corr, :payload, :key)",
-            soci::use(id), soci::use(type), soci::use(source), soci::use(time), soci::use(correlation_id),
-            soci::use(payload), soci::use(key))) {}
-};
-
-struct RecordHandled {
-  std::string event_id, handler, at;
-  soci::statement st;
-  explicit RecordHandled(soci::session& sql)
-      : st((sql.prepare << "INSERT OR IGNORE INTO inbox(event_id, handler, handled_at) VALUES(:e, :h, :t)",
-            soci::use(event_id), soci::use(handler), soci::use(at))) {}
-};
-
-struct WasHandled {
-  std::string event_id, handler;
-  int count = 0;
-  soci::statement st;
-  explicit WasHandled(soci::session& sql)
-      : st((sql.prepare << "SELECT COUNT(*) FROM inbox WHERE event_id = :e AND handler = :h", soci::into(count),
-            soci::use(event_id), soci::use(handler))) {}
-};
-
-struct DeleteDelivered {
-  long long seq = 0;
-  soci::statement st;
-  explicit DeleteDelivered(soci::session& sql) : st((sql.prepare << "DELETE FROM outbox WHERE seq = :s", soci::use(seq))) {}
-};
-
-}  // namespace
-
 namespace outbox {
 
 void install(Database& db) {
@@ -66,19 +29,18 @@ void install(Database& db) {
   });
 }
 
-
-void enqueue(soci::session& sql, const Event& e) {
+void enqueue(soci::session&, const Event& e) {
   Database& db = Database::current();  // inside the caller's write()
-  auto& insert = db.prepared<InsertEvent>();
-  (void)sql;
-  insert.id = e.id;
-  insert.type = e.type;
-  insert.source = e.source;
-  insert.time = to_rfc3339(e.time);
-  insert.correlation_id = e.correlation_id;
-  insert.payload = e.payload.dump();
-  insert.key = e.key;
-  insert.st.execute(true);
+  db.statement("INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, e.id)
+      .bind(2, e.type)
+      .bind(3, e.source)
+      .bind(4, to_rfc3339(e.time))
+      .bind(5, e.correlation_id)
+      .bind(6, e.payload.dump())
+      .bind(7, e.key)
+      .run();
   db.signal_commit();  // the relay wakes once this commits
 }
 
@@ -99,12 +61,12 @@ bool handle_once(Database& db, const Event& event, std::string_view handler,
   const std::string name(handler);
   const std::string now = to_rfc3339(std::chrono::system_clock::now());
   return db.write([&](soci::session& sql) {
-    auto& record = db.prepared<RecordHandled>();
-    record.event_id = event.id;
-    record.handler = name;
-    record.at = now;
-    record.st.execute(true);
-    if (record.st.get_affected_rows() == 0) return false;
+    const int recorded = db.statement("INSERT OR IGNORE INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3)")
+                             .bind(1, event.id)
+                             .bind(2, name)
+                             .bind(3, now)
+                             .run();
+    if (recorded == 0) return false;
     effect(sql);
     return true;
   });
@@ -112,11 +74,9 @@ bool handle_once(Database& db, const Event& event, std::string_view handler,
 
 bool seen(Database& db, const Event& event, std::string_view handler) {
   return db.read([&](soci::session&) {
-    auto& q = db.prepared<WasHandled>();
-    q.event_id = event.id;
-    q.handler = std::string(handler);
-    q.st.execute(true);
-    return q.count > 0;
+    auto& q = db.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
+    q.bind(1, event.id).bind(2, handler);
+    return q.next();
   });
 }
 
@@ -136,32 +96,24 @@ struct OutboxRelay::Row {
 namespace {
 
 // The next committed rows after `after`, in outbox order.
-struct PendingRows {
-  OutboxRelay::Row row;
-  std::string time, payload;
-  long long after = 0;
-  int limit = 0;
-  soci::statement st;
-  explicit PendingRows(soci::session& sql)
-      : st((sql.prepare << "SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, partition_key "
-                           "FROM outbox WHERE seq > :after AND dead_at IS NULL ORDER BY seq LIMIT :n",
-            soci::into(row.seq), soci::into(row.attempts), soci::into(row.event.id), soci::into(row.event.type),
-            soci::into(row.event.source), soci::into(time), soci::into(row.event.correlation_id), soci::into(payload),
-            soci::into(row.event.key), soci::use(after), soci::use(limit))) {}
-};
-
 std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int limit) {
   return db.read([&](soci::session&) {
-    auto& q = db.prepared<PendingRows>();
-    q.after = after;
-    q.limit = limit;
+    auto& q = db.statement("SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, partition_key "
+                           "FROM outbox WHERE seq > ?1 AND dead_at IS NULL ORDER BY seq LIMIT ?2");
+    q.bind(1, after).bind(2, limit);
     std::vector<OutboxRelay::Row> rows;
-    q.st.execute();
-    while (q.st.fetch()) {
-      q.row.event.time = parse_rfc3339(q.time).value_or(TimePoint{});
-      q.row.event.payload = nlohmann::json::parse(q.payload);
-      rows.push_back(std::move(q.row));
-      q.row = {};
+    while (q.next()) {
+      OutboxRelay::Row r;
+      r.seq = q.int64(0);
+      r.attempts = static_cast<int>(q.int64(1));
+      r.event.id = q.text(2);
+      r.event.type = q.text(3);
+      r.event.source = q.text(4);
+      r.event.time = parse_rfc3339(q.text(5)).value_or(TimePoint{});
+      r.event.correlation_id = q.text(6);
+      r.event.payload = nlohmann::json::parse(q.text(7));
+      r.event.key = q.text(8);
+      rows.push_back(std::move(r));
     }
     return rows;
   });
@@ -170,11 +122,7 @@ std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int li
 void remove_delivered(Database& db, const std::vector<long long>& seqs) {
   if (seqs.empty()) return;
   db.write([&](soci::session&) {
-    auto& remove = db.prepared<DeleteDelivered>();
-    for (auto s : seqs) {
-      remove.seq = s;
-      remove.st.execute(true);
-    }
+    for (auto s : seqs) db.statement("DELETE FROM outbox WHERE seq = ?1").bind(1, s).run();
   });
 }
 

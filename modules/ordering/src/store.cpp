@@ -51,103 +51,52 @@ bool insert(soci::session&, const Order& o) {
   return true;
 }
 
-namespace {
-
-std::optional<std::string> opt(const std::string& value, soci::indicator ind) {
-  return ind == soci::i_ok ? std::optional<std::string>(value) : std::nullopt;
-}
-
-// The saga reads an order at almost every step: its statements are prepared once per database.
-struct FindOrder {
-  std::string id;
-  Order o;
-  long long count = 0, subtotal = 0, discount = 0, total = 0;
-  int refunded = 0;
-  std::string reason, code, charge, tracking, invoice;
-  soci::indicator reason_ind{}, code_ind{}, charge_ind{}, tracking_ind{}, invoice_ind{};
-  soci::statement st;
-  explicit FindOrder(soci::session& sql)
-      : st((sql.prepare << "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, "
-                           "item_count, subtotal, discount, coupon_code, coupon_description, total, currency, "
-                           "ship_full_name, ship_street, ship_city, ship_postal_code, ship_country, delivery_note, "
-                           "payment_token, card_brand, last4, charge_id, refunded, tracking_number, invoice_number "
-                           "FROM orders WHERE id = :id",
-            soci::into(o.id), soci::into(o.user_id), soci::into(o.buyer_email), soci::into(o.buyer_name),
-            soci::into(o.status), soci::into(reason, reason_ind), soci::into(o.created_at), soci::into(o.updated_at),
-            soci::into(count), soci::into(subtotal), soci::into(discount), soci::into(code, code_ind),
-            soci::into(o.coupon_description), soci::into(total), soci::into(o.currency),
-            soci::into(o.address.full_name), soci::into(o.address.street), soci::into(o.address.city),
-            soci::into(o.address.postal_code), soci::into(o.address.country), soci::into(o.delivery_note),
-            soci::into(o.payment_token), soci::into(o.card_brand), soci::into(o.last4), soci::into(charge, charge_ind),
-            soci::into(refunded), soci::into(tracking, tracking_ind), soci::into(invoice, invoice_ind),
-            soci::use(id))) {}
-};
-
-struct FindItems {
-  std::string id;
-  OrderItem item;
-  long long product = 0, price = 0, quantity = 0, line_total = 0;
-  soci::statement st;
-  explicit FindItems(soci::session& sql)
-      : st((sql.prepare << "SELECT product_id, name, unit_price, quantity, line_total FROM order_items "
-                           "WHERE order_id = :id ORDER BY rowid",
-            soci::into(product), soci::into(item.name), soci::into(price), soci::into(quantity),
-            soci::into(line_total), soci::use(id))) {}
-};
-
-struct FindTimeline {
-  std::string id;
-  TimelineEntry entry;
-  soci::statement st;
-  explicit FindTimeline(soci::session& sql)
-      : st((sql.prepare << "SELECT at, event FROM order_timeline WHERE order_id = :id ORDER BY seq",
-            soci::into(entry.at), soci::into(entry.event), soci::use(id))) {}
-};
-
-struct Transition {
-  std::string id, from, to, reason, now;
-  soci::indicator reason_ind{};
-  soci::statement st;
-  explicit Transition(soci::session& sql)
-      : st((sql.prepare << "UPDATE orders SET status = :to, status_reason = :r, updated_at = :t "
-                           "WHERE id = :id AND status = :from",
-            soci::use(to), soci::use(reason, reason_ind), soci::use(now), soci::use(id), soci::use(from))) {}
-};
-
-struct Append {
-  std::string id, at, event;
-  soci::statement st;
-  explicit Append(soci::session& sql)
-      : st((sql.prepare << "INSERT INTO order_timeline(order_id, at, event) VALUES(:o, :a, :e)", soci::use(id),
-            soci::use(at), soci::use(event))) {}
-};
-
-}  // namespace
-
 std::optional<Order> find(soci::session&, const std::string& id) {
+  // The saga reads an order at almost every step: cached statements.
   auto& db = Database::current();
-  auto& q = db.prepared<FindOrder>();
-  q.id = id;
-  q.st.execute(true);
-  if (!q.st.got_data()) return std::nullopt;
-  Order o = q.o;
-  o.item_count = q.count, o.subtotal = q.subtotal, o.discount = q.discount, o.total = q.total;
-  o.refunded = q.refunded != 0;
-  o.status_reason = opt(q.reason, q.reason_ind);
-  o.coupon_code = opt(q.code, q.code_ind);
-  o.charge_id = opt(q.charge, q.charge_ind);
-  o.tracking_number = opt(q.tracking, q.tracking_ind);
-  o.invoice_number = opt(q.invoice, q.invoice_ind);
-  auto& items = db.prepared<FindItems>();
-  items.id = id;
-  if (items.st.execute(true)) do {
-      o.items.push_back({items.product, items.item.name, items.price, items.quantity, items.line_total});
-    } while (items.st.fetch());
-  auto& timeline = db.prepared<FindTimeline>();
-  timeline.id = id;
-  if (timeline.st.execute(true)) do {
-      o.timeline.push_back(timeline.entry);
-    } while (timeline.st.fetch());
+  auto& q = db.statement(
+      "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, item_count, "
+      "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
+      "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4, charge_id, refunded, "
+      "tracking_number, invoice_number FROM orders WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.next()) return std::nullopt;
+  Order o;
+  o.id = q.text(0);
+  o.user_id = q.text(1);
+  o.buyer_email = q.text(2);
+  o.buyer_name = q.text(3);
+  o.status = q.text(4);
+  o.status_reason = q.text_or_null(5);
+  o.created_at = q.text(6);
+  o.updated_at = q.text(7);
+  o.item_count = q.int64(8);
+  o.subtotal = q.int64(9);
+  o.discount = q.int64(10);
+  o.coupon_code = q.text_or_null(11);
+  o.coupon_description = q.text(12);
+  o.total = q.int64(13);
+  o.currency = q.text(14);
+  o.address.full_name = q.text(15);
+  o.address.street = q.text(16);
+  o.address.city = q.text(17);
+  o.address.postal_code = q.text(18);
+  o.address.country = q.text(19);
+  o.delivery_note = q.text(20);
+  o.payment_token = q.text(21);
+  o.card_brand = q.text(22);
+  o.last4 = q.text(23);
+  o.charge_id = q.text_or_null(24);
+  o.refunded = q.int64(25) != 0;
+  o.tracking_number = q.text_or_null(26);
+  o.invoice_number = q.text_or_null(27);
+  auto& items = db.statement(
+      "SELECT product_id, name, unit_price, quantity, line_total FROM order_items WHERE order_id = ?1 ORDER BY rowid");
+  items.bind(1, id);
+  while (items.next()) o.items.push_back({items.int64(0), items.text(1), items.int64(2), items.int64(3), items.int64(4)});
+  auto& timeline = db.statement("SELECT at, event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
+  timeline.bind(1, id);
+  while (timeline.next()) o.timeline.push_back({timeline.text(0), timeline.text(1)});
   return o;
 }
 
@@ -177,12 +126,14 @@ std::int64_t count(soci::session& sql, const std::string& user_id) {
 
 bool transition(soci::session&, const std::string& id, const std::string& from, const std::string& to,
                 const std::optional<std::string>& reason, const std::string& now) {
-  auto& t = Database::current().prepared<Transition>();
-  t.id = id, t.from = from, t.to = to, t.now = now;
-  t.reason = reason.value_or("");
-  t.reason_ind = reason ? soci::i_ok : soci::i_null;
-  t.st.execute(true);
-  return t.st.get_affected_rows() == 1;
+  return Database::current()
+             .statement("UPDATE orders SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5")
+             .bind(1, to)
+             .bind(2, reason)
+             .bind(3, now)
+             .bind(4, id)
+             .bind(5, from)
+             .run() == 1;
 }
 
 void set_column(soci::session&, const std::string& id, const char* column, const std::string& value) {
@@ -194,9 +145,12 @@ void set_column(soci::session&, const std::string& id, const char* column, const
 }
 
 void append(soci::session&, const std::string& id, const std::string& event, const std::string& at) {
-  auto& a = Database::current().prepared<Append>();
-  a.id = id, a.at = at, a.event = event;
-  a.st.execute(true);
+  Database::current()
+      .statement("INSERT INTO order_timeline(order_id, at, event) VALUES(?1, ?2, ?3)")
+      .bind(1, id)
+      .bind(2, at)
+      .bind(3, event)
+      .run();
 }
 
 std::string next_invoice_number(soci::session&, int year) {
