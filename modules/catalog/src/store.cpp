@@ -20,6 +20,28 @@ std::map<std::string, std::string> parse_attributes(const std::string& text) {
 
 std::string attributes_text(const std::map<std::string, std::string>& a) { return nlohmann::json(a).dump(); }
 
+// The columns of a product row, in the order product_from() reads them.
+constexpr const char* kProductColumns =
+    "SELECT id, name, description, price, brand_id, category_id, supplier_id, available_stock, image_url, "
+    "attributes, created_at, updated_at FROM products";
+
+Product product_from(const CachedStatement& q) {
+  Product p;
+  p.id = q.int64(0);
+  p.name = q.text(1);
+  p.description = q.text(2);
+  p.price = q.int64(3);
+  p.brand_id = q.int64(4);
+  p.category_id = q.int64(5);
+  if (!q.is_null(6)) p.supplier_id = q.int64(6);
+  p.available_stock = q.int64(7);
+  p.image_url = q.text(8);
+  p.attributes = parse_attributes(q.text(9));
+  p.created_at = q.text(10);
+  p.updated_at = q.text(11);
+  return p;
+}
+
 void insert_product(soci::session& sql, Product& p) {
   const std::string attrs = attributes_text(p.attributes);
   const long long price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
@@ -44,25 +66,11 @@ Database& db() { return Database::current(); }
 }  // namespace
 
 std::optional<Product> find(soci::session&, std::int64_t product_id) {
-  auto& q = db().statement(
-      "SELECT id, name, description, price, brand_id, category_id, supplier_id, available_stock, image_url, "
-      "attributes, created_at, updated_at FROM products WHERE id = ?1");
+  static const std::string by_id = std::string(kProductColumns) + " WHERE id = ?1";
+  auto& q = db().statement(by_id);
   q.bind(1, product_id);
   if (!q.next()) return std::nullopt;
-  Product p;
-  p.id = q.int64(0);
-  p.name = q.text(1);
-  p.description = q.text(2);
-  p.price = q.int64(3);
-  p.brand_id = q.int64(4);
-  p.category_id = q.int64(5);
-  if (!q.is_null(6)) p.supplier_id = q.int64(6);
-  p.available_stock = q.int64(7);
-  p.image_url = q.text(8);
-  p.attributes = parse_attributes(q.text(9));
-  p.created_at = q.text(10);
-  p.updated_at = q.text(11);
-  return p;
+  return product_from(q);
 }
 
 bool take(soci::session&, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
@@ -107,7 +115,7 @@ std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session&, const
 }  // namespace stock
 
 CatalogData CatalogStore::load_all() {
-  return db_.read([](soci::session& sql) {
+  return db_.read([this](soci::session& sql) {
     CatalogData d;
     {
       long long id = 0;
@@ -123,27 +131,8 @@ CatalogData CatalogStore::load_all() {
       ss.execute();
       while (ss.fetch()) d.suppliers[id] = {id, name, country};
     }
-    Product p;
-    long long id = 0, price = 0, brand = 0, category = 0, supplier = 0, stock = 0;
-    soci::indicator supplier_ind = soci::i_ok;
-    std::string attrs;
-    soci::statement st = (sql.prepare << "SELECT id, name, description, price, brand_id, category_id, supplier_id, "
-                                         "available_stock, image_url, attributes, created_at, updated_at FROM products",
-                          soci::into(id), soci::into(p.name), soci::into(p.description), soci::into(price),
-                          soci::into(brand), soci::into(category), soci::into(supplier, supplier_ind),
-                          soci::into(stock), soci::into(p.image_url), soci::into(attrs), soci::into(p.created_at),
-                          soci::into(p.updated_at));
-    st.execute();
-    while (st.fetch()) {
-      p.id = id;
-      p.price = price;
-      p.brand_id = brand;
-      p.category_id = category;
-      p.supplier_id = supplier_ind == soci::i_ok ? std::optional<std::int64_t>(supplier) : std::nullopt;
-      p.available_stock = stock;
-      p.attributes = parse_attributes(attrs);
-      d.products.push_back(p);
-    }
+    auto& q = db_.statement(kProductColumns);
+    while (q.next()) d.products.push_back(product_from(q));
     return d;
   });
 }
