@@ -1,9 +1,12 @@
 #pragma once
 // Expected refusals are values: every module answers tl::expected<T, Error>.
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
 #include <tl/expected.hpp>
 
 namespace eshop {
@@ -19,8 +22,9 @@ enum class ErrorCode {
   payload_too_large,       // (413)
   unsupported_media_type,  // (415)
   headers_too_large,       // (431)
-  too_many_requests,       // (429)
-  unavailable,             // a dependency is down (503)
+  too_many_requests,       // (429), with Retry-After
+  unavailable,             // a dependency is down (503), with Retry-After
+  not_implemented,         // e.g. an unsupported transfer coding (501)
   internal,                // (500), detail never shown to clients
 };
 
@@ -30,10 +34,19 @@ struct Error {
   ErrorCode code = ErrorCode::internal;
   std::string detail;
   FieldErrors fields;
+  int retry_after = 0;  // seconds, for too_many_requests and unavailable (Retry-After; at least 1 for 503)
+  // More members of the problem object (RFC 9457 §3.2), e.g. the lines short of stock; an object.
+  std::shared_ptr<const nlohmann::ordered_json> extensions;
 
-  static Error make(ErrorCode code, std::string detail) { return {code, std::move(detail), {}}; }
+  static Error make(ErrorCode code, std::string detail) { return {code, std::move(detail), {}, 0, nullptr}; }
+  static Error too_many(std::string detail, std::int64_t retry_after) {
+    return {ErrorCode::too_many_requests, std::move(detail), {}, static_cast<int>(retry_after), nullptr};
+  }
+  static Error unavailable(std::string detail, int retry_after = 1) {
+    return {ErrorCode::unavailable, std::move(detail), {}, retry_after, nullptr};
+  }
   static Error invalid(FieldErrors fields, std::string detail = "The request has invalid fields.") {
-    return {ErrorCode::validation, std::move(detail), std::move(fields)};
+    return {ErrorCode::validation, std::move(detail), std::move(fields), 0, nullptr};
   }
   static Error invalid_field(const std::string& field, std::string message) {
     return invalid({{field, {std::move(message)}}});

@@ -37,6 +37,7 @@ struct Request {
 
   // Filled by the edge before a handler runs.
   std::string remote_address;  // the peer's IP address
+  std::string client_address;  // the client's: the peer's, or a trusted proxy's word for it
   std::string request_id;
   std::optional<Principal> user;
   std::vector<std::pair<std::string, std::string>> path_params;
@@ -81,6 +82,9 @@ Response conditional_json(const Request& request, const std::string& body, const
 // The token of an "Authorization: Bearer <token>" header (scheme case-insensitive), or empty.
 std::string_view bearer_token(const Request& request);
 std::string percent_decode(std::string_view s, bool plus_is_space);
+// A request target in origin form ("/path?query") as it is; in absolute form ("http://host/path?q")
+// reduced to origin form; nullopt for anything else (a bare "path", "*", "host:port").
+std::optional<std::string> origin_form(std::string_view target);
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 std::string_view reason_phrase(int status);
 

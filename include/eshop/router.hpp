@@ -9,11 +9,17 @@
 
 namespace eshop::http {
 
+// The throttle bucket a route draws from (the edge keeps one per client and group). `standard`
+// means reads for GET and HEAD, writes for the rest; `login` is for routes that take a password or
+// create an account, which a guesser or a flood would hit.
+enum class Throttle { standard, login };
+
 struct Route {
   std::string method;
   std::string pattern;  // as documented in the OpenAPI document
   std::string module;   // the owning module, for metrics, logs and topology
   Access access = Access::anyone;
+  Throttle throttle = Throttle::standard;
   Handler handler;
   std::vector<std::string> segments;  // pattern split on '/'; "{x}" marks a parameter
 };
@@ -30,11 +36,14 @@ class Router final {
   class Scope {
    public:
     Scope(Router& router, std::string module) : router_(router), module_(std::move(module)) {}
-    void add(std::string method, std::string pattern, Access access, Handler handler) {
-      router_.add(std::move(method), std::move(pattern), module_, access, std::move(handler));
+    void add(std::string method, std::string pattern, Access access, Handler handler,
+             Throttle throttle = Throttle::standard) {
+      router_.add(std::move(method), std::move(pattern), module_, access, std::move(handler), throttle);
     }
     void get(std::string p, Access a, Handler h) { add("GET", std::move(p), a, std::move(h)); }
-    void post(std::string p, Access a, Handler h) { add("POST", std::move(p), a, std::move(h)); }
+    void post(std::string p, Access a, Handler h, Throttle t = Throttle::standard) {
+      add("POST", std::move(p), a, std::move(h), t);
+    }
     void put(std::string p, Access a, Handler h) { add("PUT", std::move(p), a, std::move(h)); }
     void del(std::string p, Access a, Handler h) { add("DELETE", std::move(p), a, std::move(h)); }
 
@@ -44,7 +53,8 @@ class Router final {
   };
 
   Scope scope(std::string module) { return Scope(*this, std::move(module)); }
-  void add(std::string method, std::string pattern, std::string module, Access access, Handler handler);
+  void add(std::string method, std::string pattern, std::string module, Access access, Handler handler,
+           Throttle throttle = Throttle::standard);
   // Fills `request.path_params` on a match.
   RouteMatch match(Request& request) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }

@@ -1,10 +1,13 @@
 #include "adapters/file_mail_sender.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <sodium.h>
 
 #include <eshop/clock.hpp>
 
@@ -28,7 +31,39 @@ std::string one_line(std::string s) {
   return s;
 }
 
+bool is_atext_or_space(unsigned char c) {
+  return std::isalnum(c) || c == ' ' || std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
+                                            std::string_view::npos;
+}
+
+// UTF-8 text as RFC 2047 encoded words of at most 75 characters, never splitting a character.
+std::string encoded_words(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::size_t n = std::min<std::size_t>(45, text.size());  // 45 bytes: 60 of base64, 72 in all
+    while (n < text.size() && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    if (n == 0) n = std::min<std::size_t>(45, text.size());
+    std::string b64(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL), '\0');
+    sodium_bin2base64(b64.data(), b64.size(), reinterpret_cast<const unsigned char*>(text.data()), n,
+                      sodium_base64_VARIANT_ORIGINAL);
+    b64.resize(std::strlen(b64.c_str()));
+    out += (out.empty() ? "" : " ") + ("=?UTF-8?B?" + b64 + "?=");
+    text.remove_prefix(n);
+  }
+  return out;
+}
+
 }  // namespace
+
+// A display name goes out as plain words when it is only letters, digits, spaces and the other
+// characters an atom may hold; anything else (quotes, angle brackets, commas, non-ASCII) is
+// RFC 2047-encoded, so no name can close a quoted string or add an address.
+std::string display_name(std::string_view name) {
+  const auto clean = one_line(std::string(name));
+  if (std::all_of(clean.begin(), clean.end(), [](char c) { return is_atext_or_space(static_cast<unsigned char>(c)); }))
+    return clean;
+  return encoded_words(clean);
+}
 
 std::string to_rfc5322(const MailMessage& m, const std::string& from, TimePoint date) {
   std::string body;
@@ -36,7 +71,11 @@ std::string to_rfc5322(const MailMessage& m, const std::string& from, TimePoint 
     if (m.text[i] == '\n' && (i == 0 || m.text[i - 1] != '\r')) body += '\r';
     body += m.text[i];
   }
-  const auto to = m.to_name.empty() ? one_line(m.to) : fmt::format("\"{}\" <{}>", one_line(m.to_name), one_line(m.to));
+  // The address itself was checked at registration; a header must still never carry a second one.
+  if (m.to.empty() || m.to.find_first_of("<>,;:\"()[]\\ \t\r\n") != std::string::npos)
+    throw std::invalid_argument("not a single mail address: " + m.to.substr(0, 64));
+  const auto name = display_name(m.to_name);
+  const auto to = name.find_first_not_of(' ') == std::string::npos ? m.to : fmt::format("{} <{}>", name, m.to);
   return fmt::format(
       "From: {}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMessage-ID: <{}@eshop.local>\r\nMIME-Version: 1.0\r\n"
       "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n",

@@ -2,6 +2,8 @@
 // The default mail adapter: each message becomes an RFC 5322 file <dir>/<id>.eml, written to a
 // temporary name and renamed, so a reader never sees half a message and a resend is a no-op.
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 #include <eshop/clock.hpp>
 #include <eshop/mail.hpp>
@@ -18,7 +20,11 @@ class FileMailSender final : public MailSender {
   std::string from_;
 };
 
-// The message as RFC 5322 text with CRLF line ends.
+// A display name safe in an address header: plain words, or RFC 2047 encoded words.
+std::string display_name(std::string_view name);
+// The message as RFC 5322 text with CRLF line ends; throws std::invalid_argument when `to` is not
+// one plain address.
+
 std::string to_rfc5322(const MailMessage& message, const std::string& from, TimePoint date);
 
 }  // namespace eshop::adapters

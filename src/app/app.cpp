@@ -71,6 +71,7 @@ identity::Settings identity_settings(const Config& c) {
   s.password_mem_limit = c.password_mem_kib * 1024;
   s.admin_email = c.admin_email;
   s.admin_password = c.admin_password;
+  s.admin_promote_existing = c.admin_promote_existing;
   return s;
 }
 
@@ -93,8 +94,9 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   }
   if (!p.ports.shipping) p.ports.shipping = &p.default_shipping;
   if (!p.ports.mail) {
-    p.default_mail = std::make_unique<adapters::FileMailSender>(std::filesystem::path(c.data_dir) / "mail",
-                                                                "eshop <orders@eshop.local>");
+    const auto mail_dir = std::filesystem::path(c.data_dir) / "mail";
+    std::filesystem::create_directories(mail_dir);  // now, with the process's modes, not at the first order
+    p.default_mail = std::make_unique<adapters::FileMailSender>(mail_dir, "eshop <orders@eshop.local>");
     p.ports.mail = p.default_mail.get();
   }
 
@@ -143,12 +145,13 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   std::vector<RemoteRoute> remote_routes;
   for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url});
   p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes,
-                                        c.rate_limits);
+                                        c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header));
   net::ServerOptions options;
   options.host = p.config.host;
   options.port = p.config.port;
   options.threads = p.config.threads;
   options.idle_timeout = std::chrono::seconds(p.config.idle_timeout_seconds);
+  options.max_connections = p.config.max_connections;
   const Gateway& gateway = *p.gateway;
   // Catalog reads, liveness and the OpenAPI document come from memory: the I/O threads answer
   // them at once. Everything else may wait on a database and runs on the worker pool.
@@ -159,7 +162,11 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   };
   p.server = std::make_unique<net::HttpServer>(
       options, [&gateway](http::Request& r) { return gateway.handle(r); },
-      [&gateway](int status, std::string detail) { return gateway.reject(status, std::move(detail)); }, from_memory);
+      [&gateway](int status, std::string detail, const std::string& peer) {
+        return gateway.reject(status, std::move(detail), peer);
+      },
+      from_memory);
+  p.metrics.set_connection_source([server = p.server.get()] { return server->connections(); });
 }
 
 App::~App() { stop(); }
@@ -179,6 +186,7 @@ void App::start() {
 }
 
 std::uint16_t App::port() const { return parts_->server->port(); }
+net::ConnectionStats App::connections() const { return parts_->server->connections(); }
 
 void App::stop() {
   auto& p = *parts_;

@@ -6,6 +6,7 @@
 #include <eshop/router.hpp>
 
 #include "app/config.hpp"
+#include "net/http_server.hpp"
 
 namespace eshop {
 class PaymentProvider;
@@ -34,6 +35,7 @@ class App final {
   // Starts the event bus and the HTTP server.
   void start();
   std::uint16_t port() const;
+  net::ConnectionStats connections() const;
   // Graceful: stops accepting, finishes in-flight requests, drains the bus.
   void stop();
   void run_until_signal();

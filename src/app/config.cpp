@@ -11,6 +11,8 @@
 
 #include <eshop/remote.hpp>
 
+#include "app/client_address.hpp"
+
 namespace eshop::app {
 
 bool Config::hosts(const std::string& module) const {
@@ -71,7 +73,8 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
-                                                 "paymentsLedger", "rateLimits"};
+                                                 "paymentsLedger", "rateLimits", "maxConnections",
+                                                 "trustedProxies", "forwardedHeader"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -99,6 +102,9 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "demoData", c.demo_data);
   read(doc, "tokenTtlHours", c.token_ttl_hours);
   read(doc, "idleTimeoutSeconds", c.idle_timeout_seconds);
+  read(doc, "maxConnections", c.max_connections);
+  read(doc, "trustedProxies", c.trusted_proxies);
+  read(doc, "forwardedHeader", c.forwarded_header);
   if (doc.contains("passwordHash")) {
     read(doc.at("passwordHash"), "opsLimit", c.password_ops_limit);
     read(doc.at("passwordHash"), "memoryKiB", c.password_mem_kib);
@@ -134,6 +140,13 @@ void validate(const Config& c) {
   if (c.token_ttl_hours < 1) throw std::invalid_argument("tokenTtlHours must be at least 1");
   if (c.idle_timeout_seconds < 1) throw std::invalid_argument("idleTimeoutSeconds must be at least 1");
   if (c.password_ops_limit < 1 || c.password_mem_kib < 8) throw std::invalid_argument("passwordHash is too weak");
+  if (c.max_connections < 0 || c.max_connections > 1000000)
+    throw std::invalid_argument("maxConnections must be 0 (from the fd limit) to 1000000");
+  for (const auto& proxy : c.trusted_proxies)
+    if (!parse_network(proxy))
+      throw std::invalid_argument("trustedProxies: '" + proxy + "' is not an IP address or a CIDR network");
+  if (c.forwarded_header != "X-Forwarded-For" && c.forwarded_header != "Forwarded")
+    throw std::invalid_argument("forwardedHeader must be X-Forwarded-For or Forwarded");
 }
 
 EnvLookup process_environment() {
@@ -151,15 +164,17 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "Options of serve (details: eshop serve --help):\n"
       "  --config FILE  --host ADDR  --port N  --data-dir DIR  --modules a,b  --remote module=URL\n"
       "  --bus inproc|amqp://...  --bus-namespace NAME  --threads N  --log-level L  --currency XXX\n"
-      "  --demo-data true|false\n"
+      "  --demo-data true|false  --max-connections N  --trusted-proxies a,b\n"
       "Each also from an ESHOP_* variable (ESHOP_PORT, ESHOP_DATA_DIR, ...) or the config file.\n"
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.");
   auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
   serve->footer(
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.\n"
-      "ESHOP_ADMIN_EMAIL and ESHOP_ADMIN_PASSWORD create an admin account at start-up.");
+      "ESHOP_ADMIN_EMAIL and ESHOP_ADMIN_PASSWORD create an admin account at start-up; an account that\n"
+      "registered that address itself is made admin only with ESHOP_ADMIN_PROMOTE_EXISTING=true.");
 
-  std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data;
+  std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data,
+      max_connections, trusted_proxies;
   std::vector<std::string> remotes;
   struct Flag {
     const char* name;
@@ -179,6 +194,10 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       {"--log-level", &log_level, "ESHOP_LOG_LEVEL", "trace, debug, info, warn, error or off (default info)"},
       {"--currency", &currency, "ESHOP_CURRENCY", "ISO 4217 currency of all prices (default USD)"},
       {"--demo-data", &demo_data, "ESHOP_DEMO_DATA", "true or false: load the demo catalog on first start"},
+      {"--max-connections", &max_connections, "ESHOP_MAX_CONNECTIONS",
+       "open connections at most, more are closed at once (default 0: the fd limit less 128)"},
+      {"--trusted-proxies", &trusted_proxies, "ESHOP_TRUSTED_PROXIES",
+       "comma-separated addresses or CIDR networks whose X-Forwarded-For is believed (default: none)"},
   };
   std::vector<std::pair<CLI::Option*, const Flag*>> options;
   for (const auto& f : flags) options.emplace_back(serve->add_option(f.name, *f.holder, f.help), &f);
@@ -211,6 +230,9 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (given(threads)) c.threads = static_cast<int>(parse_int(threads, "threads", 0, 256));
     if (given(log_level)) c.log_level = log_level;
     if (given(currency)) c.currency = currency;
+    if (given(max_connections))
+      c.max_connections = static_cast<int>(parse_int(max_connections, "max-connections", 0, 1000000));
+    if (given(trusted_proxies)) c.trusted_proxies = split_list(trusted_proxies);
     if (given(demo_data)) {
       if (demo_data != "true" && demo_data != "false") throw std::invalid_argument("--demo-data takes true or false");
       c.demo_data = demo_data == "true";
@@ -221,6 +243,11 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     }
     c.admin_email = env("ESHOP_ADMIN_EMAIL").value_or("");
     c.admin_password = env("ESHOP_ADMIN_PASSWORD").value_or("");
+    if (const auto promote = env("ESHOP_ADMIN_PROMOTE_EXISTING")) {
+      if (*promote != "true" && *promote != "false")
+        throw std::invalid_argument("ESHOP_ADMIN_PROMOTE_EXISTING takes true or false");
+      c.admin_promote_existing = *promote == "true";
+    }
     validate(c);
     return c;
   } catch (const std::exception& e) {

@@ -38,6 +38,14 @@ struct Config {
   std::size_t password_mem_kib = 19 * 1024;
   std::string admin_email;     // ESHOP_ADMIN_EMAIL only
   std::string admin_password;  // ESHOP_ADMIN_PASSWORD only: never a flag, never a file
+  // ESHOP_ADMIN_PROMOTE_EXISTING=true only: make an account that registered itself under
+  // admin_email the admin (refused, with a log line, without it).
+  bool admin_promote_existing = false;
+  // Open connections at most; more are closed at once and counted. 0: the fd limit less a reserve.
+  int max_connections = 0;
+  // Peers whose Forwarded / X-Forwarded-For header is believed: addresses or CIDR networks.
+  std::vector<std::string> trusted_proxies;
+  std::string forwarded_header = "X-Forwarded-For";  // or "Forwarded" (RFC 7239): the one the proxy sets
 
   bool hosts(const std::string& module) const;
 };

@@ -31,9 +31,9 @@ std::string_view path_prefix(std::string_view module) {
 }
 
 Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-                 std::vector<RemoteRoute> remotes, RateLimits limits)
+                 std::vector<RemoteRoute> remotes, RateLimits limits, ClientAddress clients)
     : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log),
-      remotes_(std::move(remotes)), limiter_(limits) {}
+      remotes_(std::move(remotes)), limiter_(limits), clients_(std::move(clients)) {}
 
 const RemoteRoute* Gateway::remote_for(std::string_view path) const {
   for (const auto& r : remotes_) {
@@ -52,13 +52,26 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
     for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return std::find(hop_by_hop.begin(), hop_by_hop.end(), lower) != hop_by_hop.end();
   };
+  auto is_forwarded_for = [](std::string_view name) {
+    constexpr std::string_view xff = "x-forwarded-for";
+    return name.size() == xff.size() && std::equal(name.begin(), name.end(), xff.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
   const auto endpoint = remote::parse_base_url(remote.base_url);
   http::Request forward;
   forward.method = request.method;
   forward.target = request.target;
   forward.body = request.body;
-  for (const auto& [name, value] : request.headers.fields())
-    if (!is_hop(name)) forward.headers.add(name, value);
+  // This process is now a proxy: it adds its peer to the X-Forwarded-For chain, for the module's
+  // process to believe if it trusts this one (--trusted-proxies).
+  std::string chain;
+  for (const auto& [name, value] : request.headers.fields()) {
+    if (is_hop(name)) continue;
+    if (is_forwarded_for(name)) chain += value + ", ";
+    else forward.headers.add(name, value);
+  }
+  forward.headers.add("X-Forwarded-For", chain + request.remote_address);
   forward.headers.set("X-Request-Id", request.request_id);  // the same id in both processes' logs and events
   try {
     http::Client client(endpoint->host, endpoint->port, std::chrono::seconds(10));
@@ -89,19 +102,19 @@ std::optional<http::Response> Gateway::authorize(http::Request& request, const h
   return std::nullopt;
 }
 
-http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
+std::optional<http::Response> Gateway::throttle(const http::Request& request, const http::Route* route) const {
   const auto path = request.path();
-  if (!path.starts_with("/health/") && path != "/metrics") {  // probes are never throttled
-    if (auto wait = limiter_.take(request.remote_address, RateLimiter::group_of(request.method, path))) {
-      auto res = http::problem(Error::make(ErrorCode::too_many_requests,
-                                           "Too many requests from this client; retry after " + std::to_string(*wait) +
-                                               " s."));
-      res.headers.add("Retry-After", std::to_string(*wait));
-      return res;
-    }
-  }
+  if (path.starts_with("/health/") || path == "/metrics") return std::nullopt;  // probes are never throttled
+  const auto wait = limiter_.take(request.client_address, RateLimiter::group_of(request.method, route));
+  if (!wait) return std::nullopt;
+  return http::problem(
+      Error::too_many("Too many requests from this client; retry after " + std::to_string(*wait) + " s.", *wait));
+}
+
+http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
   const auto match = router_.match(request);
   route = match.route;
+  if (auto refused = throttle(request, route)) return *refused;
   if (!route) {
     if (const auto* remote = remote_for(request.path())) {
       // Authentication at the edge: a token this process can check is checked before the request
@@ -125,6 +138,7 @@ http::Response Gateway::dispatch(http::Request& request, const http::Route*& rou
 http::Response Gateway::handle(http::Request& request) const {
   const auto start = std::chrono::steady_clock::now();
   request.request_id = request_id_for(request.header("X-Request-Id"));
+  request.client_address = clients_.of(request.remote_address, request.headers);
   const http::Route* route = nullptr;
   http::Response response;
   try {
@@ -142,16 +156,18 @@ http::Response Gateway::handle(http::Request& request) const {
   const std::string_view module = route ? std::string_view(route->module) : "none";
   const std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";
   metrics_.observe_request(route, response.status, seconds);
-  if (access_log_) log_request(request.request_id, request.method, pattern, module, response.status, seconds * 1000);
+  if (access_log_)
+    log_request(request.request_id, request.client_address, request.method, pattern, module, response.status,
+                seconds * 1000);
   return response;
 }
 
-http::Response Gateway::reject(int status, std::string detail) const {
+http::Response Gateway::reject(int status, std::string detail, const std::string& peer) const {
   auto response = http::problem(status, std::move(detail));
   const auto id = crypto::fast_uuid();
   response.headers.set("X-Request-Id", id);
   metrics_.observe_request(nullptr, status, 0);
-  if (access_log_) log_request(id, "", "unmatched", "none", status, 0);
+  if (access_log_) log_request(id, peer, "", "unmatched", "none", status, 0);
   return response;
 }
 

@@ -7,6 +7,7 @@
 #include <eshop/auth.hpp>
 #include <eshop/router.hpp>
 
+#include "app/client_address.hpp"
 #include "app/metrics.hpp"
 #include "app/rate_limiter.hpp"
 
@@ -22,15 +23,17 @@ class Gateway final {
  public:
   // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
   Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {});
+          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {}, ClientAddress clients = {{}, "X-Forwarded-For"});
 
   http::Response handle(http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
-  http::Response reject(int status, std::string detail) const;
+  http::Response reject(int status, std::string detail, const std::string& peer) const;
 
  private:
   http::Response dispatch(http::Request& request, const http::Route*& route) const;
   std::optional<http::Response> authorize(http::Request& request, const http::Route& route) const;
+  // 429 when the client has used up its bucket for the route's group.
+  std::optional<http::Response> throttle(const http::Request& request, const http::Route* route) const;
   // The remote module whose routes start this path, if any.
   const RemoteRoute* remote_for(std::string_view path) const;
   http::Response proxy(const RemoteRoute& remote, const http::Request& request) const;
@@ -41,6 +44,7 @@ class Gateway final {
   bool access_log_;
   std::vector<RemoteRoute> remotes_;
   mutable RateLimiter limiter_;
+  ClientAddress clients_;
 };
 
 // The path prefix of a module's routes: "/api/v1/orders" for ordering.

@@ -188,8 +188,8 @@ std::string json_quote(std::string_view text) {
   return out;
 }
 
-void log_request(std::string_view request_id, std::string_view method, std::string_view route,
-                 std::string_view module, int status, double duration_ms) {
+void log_request(std::string_view request_id, std::string_view client, std::string_view method,
+                 std::string_view route, std::string_view module, int status, double duration_ms) {
   if (!spdlog::should_log(spdlog::level::info)) return;
   // The hot path: appended piece by piece, no format strings to parse, no allocation.
   thread_local fmt::memory_buffer line;
@@ -203,6 +203,8 @@ void log_request(std::string_view request_id, std::string_view method, std::stri
   append_time(line);
   put("\",\"level\":\"info\",\"msg\":\"request\",\"requestId\":\"");
   put(request_id);  // sanitized at the edge: [A-Za-z0-9._:-]
+  put("\",\"client\":\"");
+  put(client);  // an IP address: the peer's, or one a trusted proxy named and parse_address accepted
   put("\",\"method\":");
   // An HTTP method is a token and cannot hold a quote or a backslash; escape it all the same.
   if (method.find_first_of("\"\\") == std::string_view::npos) {

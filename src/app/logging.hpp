@@ -10,7 +10,7 @@ void init_logging(const std::string& level);
 void flush_logs();
 // A JSON string literal, quotes included.
 std::string json_quote(std::string_view text);
-void log_request(std::string_view request_id, std::string_view method, std::string_view route,
-                 std::string_view module, int status, double duration_ms);
+void log_request(std::string_view request_id, std::string_view client, std::string_view method,
+                 std::string_view route, std::string_view module, int status, double duration_ms);
 
 }  // namespace eshop::app

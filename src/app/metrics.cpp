@@ -33,6 +33,14 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& backlog =
       prometheus::BuildGauge().Name("eshop_outbox_backlog").Help("Events waiting in a module's outbox").Register(registry);
   std::function<std::vector<std::pair<std::string, std::int64_t>>()> backlog_source;
+  prometheus::Family<prometheus::Gauge>& connections =
+      prometheus::BuildGauge().Name("eshop_http_connections").Help("HTTP connections: open, and the limit").Register(registry);
+  prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
+                                                         .Name("eshop_http_connections_refused_total")
+                                                         .Help("Connections closed at once: over the limit, or no file descriptor left")
+                                                         .Register(registry);
+  std::function<net::ConnectionStats()> connection_source;
+  net::ConnectionStats connections_seen;  // what the counters already hold
 
   void count_event(const char* outcome, const char* role, std::string_view module, std::string_view type) {
     events.Add({{"outcome", outcome}, {role, std::string(module)}, {"type", std::string(type)}}).Increment();
@@ -159,8 +167,21 @@ void Metrics::set_backlog_source(std::function<std::vector<std::pair<std::string
   impl_->backlog_source = std::move(source);
 }
 
+void Metrics::set_connection_source(std::function<net::ConnectionStats()> source) {
+  impl_->connection_source = std::move(source);
+}
+
 std::string Metrics::render() const {
   impl_->collect_shards();
+  if (impl_->connection_source) {
+    const auto now = impl_->connection_source();
+    auto& seen = impl_->connections_seen;
+    impl_->connections.Add({{"state", "open"}}).Set(static_cast<double>(now.open));
+    impl_->connections.Add({{"state", "limit"}}).Set(static_cast<double>(now.limit));
+    impl_->refused.Add({{"reason", "limit"}}).Increment(static_cast<double>(now.refused_over_limit - seen.refused_over_limit));
+    impl_->refused.Add({{"reason", "no_file_descriptors"}}).Increment(static_cast<double>(now.refused_no_fds - seen.refused_no_fds));
+    seen = now;
+  }
   if (impl_->backlog_source)
     for (const auto& [module, n] : impl_->backlog_source())
       impl_->backlog.Add({{"module", module}}).Set(static_cast<double>(n));

@@ -11,6 +11,8 @@
 #include <eshop/router.hpp>
 #include <eshop/telemetry.hpp>
 
+#include "net/http_server.hpp"
+
 namespace eshop::app {
 
 // Also the event machinery's telemetry: events published, failed, dead-lettered, handled.
@@ -22,6 +24,8 @@ class Metrics final : public EventTelemetry {
   void observe_request(const http::Route* route, int status, double seconds);
   // Asked at every scrape: each module's outbox backlog.
   void set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source);
+  // Asked at every scrape: the server's connections.
+  void set_connection_source(std::function<net::ConnectionStats()> source);
   // The Prometheus text exposition format, version 0.0.4.
   std::string render() const;
 

@@ -4,9 +4,9 @@
 
 namespace eshop::app {
 
-RateLimiter::Group RateLimiter::group_of(std::string_view method, std::string_view path) {
+RateLimiter::Group RateLimiter::group_of(std::string_view method, const http::Route* route) {
+  if (route && route->throttle == http::Throttle::login) return Group::login;
   if (method == "GET" || method == "HEAD") return Group::reads;
-  if (path == "/api/v1/identity/login" || path == "/api/v1/identity/register") return Group::login;
   return Group::writes;
 }
 

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <eshop/router.hpp>
+
 namespace eshop::app {
 
 struct RateLimit {
@@ -27,7 +29,9 @@ class RateLimiter final {
   explicit RateLimiter(RateLimits limits) : limits_(limits) {}
 
   enum class Group { login, writes, reads };
-  static Group group_of(std::string_view method, std::string_view path);
+  // From the route that matched (never from the raw target, which can be spelled many ways); a
+  // request that matched no route here (proxied, or 404) counts as a read or a write by its method.
+  static Group group_of(std::string_view method, const http::Route* route);
 
   // Takes a token for `client` in `group`; when none is left, the seconds until one is.
   std::optional<std::int64_t> take(const std::string& client, Group group);

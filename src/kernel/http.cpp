@@ -179,6 +179,19 @@ Response Response::no_content() {
   return r;
 }
 
+std::optional<std::string> origin_form(std::string_view target) {
+  if (!target.empty() && target.front() == '/') return std::string(target);
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() < scheme.size() || !iequals(target.substr(0, scheme.size()), scheme)) continue;
+    const auto rest = target.substr(scheme.size());
+    const auto path = rest.find_first_of("/?");
+    if (path == 0 || rest.substr(0, path).find_first_of("#@ ") != std::string_view::npos) return std::nullopt;
+    if (path == std::string_view::npos) return std::string("/");
+    return rest[path] == '/' ? std::string(rest.substr(path)) : "/" + std::string(rest.substr(path));
+  }
+  return std::nullopt;
+}
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 200: return "OK";
@@ -199,6 +212,7 @@ std::string_view reason_phrase(int status) {
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";

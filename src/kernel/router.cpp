@@ -24,7 +24,8 @@ bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{
 
 }  // namespace
 
-void Router::add(std::string method, std::string pattern, std::string module, Access access, Handler handler) {
+void Router::add(std::string method, std::string pattern, std::string module, Access access, Handler handler,
+                 Throttle throttle) {
   auto route = std::make_unique<Route>();
   std::array<std::string_view, kMaxSegments> segments;
   std::size_t count = 0;
@@ -36,6 +37,7 @@ void Router::add(std::string method, std::string pattern, std::string module, Ac
   route->pattern = std::move(pattern);
   route->module = std::move(module);
   route->access = access;
+  route->throttle = throttle;
   route->handler = std::move(handler);
   routes_.push_back(std::move(route));
 }

@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <limits>
@@ -8,12 +9,19 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "net/request_framing.hpp"
 
 namespace eshop::net {
 
@@ -60,7 +68,19 @@ struct HttpServer::Impl {
   std::uint16_t bound_port = 0;
   bool started = false;
 
+  // Connection accounting. When the process runs out of file descriptors, accept() fails with the
+  // connection still queued, and a loop that retries at once burns a core: it backs off instead,
+  // and sheds what waits with the help of one descriptor held in reserve.
+  int max_connections = 0;
+  std::atomic<std::int64_t> open_connections{0};
+  std::atomic<std::uint64_t> refused_over_limit{0};
+  std::atomic<std::uint64_t> refused_no_fds{0};
+  int reserve_fd = -1;
+  std::unique_ptr<asio::steady_timer> accept_backoff;
+
   void accept();
+  void on_no_descriptors();
+  void shed_waiting_connections();
   void sweep(std::size_t thread);
 };
 
@@ -71,6 +91,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, HttpServer::Impl& server, std::size_t thread)
       : stream_(std::move(socket)), server_(server), registry_(*server.sessions[thread]),
         in_flight_(server.in_flight[thread % server.in_flight.size()].n) {
+    ++server_.open_connections;
     beast::error_code ec;
     const auto peer = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string();
@@ -78,6 +99,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   // Runs on the connection's own thread, like every handler of it, so the registry needs no lock.
   ~Session() {
     if (registered_) registry_.erase(position_);
+    --server_.open_connections;
   }
 
   // Takes the only reference, so that the last one is always dropped on the connection's thread.
@@ -118,15 +140,13 @@ class Session final : public std::enable_shared_from_this<Session> {
     if (ec) return on_error(ec);
     ++in_flight_;
     auto req = parser_->release();
-    http::Request request;
-    request.method = std::string(req.method_string());
-    request.target = std::string(req.target());
-    for (const auto& field : req) request.headers.add(std::string(field.name_string()), std::string(field.value()));
-    request.body = std::move(req.body());
-    request.remote_address = remote_address_;
+    if (auto refused = framing_refusal(req)) return reject(refused->status, std::move(refused->detail));
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     const bool head = req.method() == bhttp::verb::head;
+    http::Request request;
+    if (auto refused = to_request(std::move(req), request)) return reject(refused->status, std::move(refused->detail));
+    request.remote_address = remote_address_;
     if (server_.run_inline(request)) {
       http::Response response = server_.handler(request);
       return send(std::move(response), keep_alive && !server_.stopping, version, head);
@@ -155,7 +175,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   }
 
   void reject(int status, std::string detail) {
-    send(server_.reject(status, std::move(detail)), false, 11, false);
+    send(server_.reject(status, std::move(detail), remote_address_), false, 11, false);
   }
 
   void send(http::Response response, bool keep_alive, unsigned version, bool head) {
@@ -222,13 +242,45 @@ void HttpServer::Impl::accept() {
   const auto thread = next_ioc++ % iocs.size();
   acceptor->async_accept(*iocs[thread], [this, thread](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec == asio::error::no_descriptors || ec.value() == ENFILE || ec == asio::error::no_buffer_space ||
+        ec == asio::error::no_memory)
+      return on_no_descriptors();
     if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      Session::start(std::make_shared<Session>(std::move(socket), *this, thread));
+      if (open_connections.load(std::memory_order_relaxed) >= max_connections) {
+        ++refused_over_limit;  // closed at once: the client learns now, not after a timeout
+        beast::error_code ignored;
+        socket.close(ignored);
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        Session::start(std::make_shared<Session>(std::move(socket), *this, thread));
+      }
     }
     accept();
   });
+}
+
+void HttpServer::Impl::on_no_descriptors() {
+  shed_waiting_connections();
+  accept_backoff->expires_after(std::chrono::milliseconds(50));
+  accept_backoff->async_wait([this](beast::error_code ec) {
+    if (!ec && acceptor->is_open()) accept();
+  });
+}
+
+// Frees the reserve descriptor, accepts and closes the connections that wait, takes the reserve back.
+void HttpServer::Impl::shed_waiting_connections() {
+  if (reserve_fd >= 0) ::close(reserve_fd);
+  const int listener = acceptor->native_handle();
+  for (int i = 0; i < 64; ++i) {
+    pollfd ready{listener, POLLIN, 0};
+    if (::poll(&ready, 1, 0) != 1) break;
+    const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break;
+    ::close(fd);
+    ++refused_no_fds;
+  }
+  reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 void HttpServer::Impl::sweep(std::size_t thread) {
@@ -271,6 +323,15 @@ void HttpServer::start() {
   }
   const tcp::endpoint endpoint(asio::ip::make_address(s.options.host), s.options.port);
   s.acceptor = std::make_unique<tcp::acceptor>(*s.iocs.front());
+  s.accept_backoff = std::make_unique<asio::steady_timer>(*s.iocs.front());
+  if (s.reserve_fd < 0) s.reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  s.max_connections = s.options.max_connections;
+  if (s.max_connections <= 0) {
+    rlimit files{};
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    const auto fds = files.rlim_cur == RLIM_INFINITY ? rlim_t{1} << 20 : files.rlim_cur;
+    s.max_connections = static_cast<int>(std::clamp<rlim_t>(fds > kFdReserve ? fds - kFdReserve : 0, 16, 1u << 20));
+  }
   s.acceptor->open(endpoint.protocol());
   s.acceptor->set_option(asio::socket_base::reuse_address(true));
   s.acceptor->bind(endpoint);
@@ -286,6 +347,11 @@ void HttpServer::start() {
 }
 
 std::uint16_t HttpServer::port() const { return impl_->bound_port; }
+
+ConnectionStats HttpServer::connections() const {
+  return {impl_->open_connections.load(), impl_->max_connections, impl_->refused_over_limit.load(),
+          impl_->refused_no_fds.load()};
+}
 
 void HttpServer::stop() {
   auto& s = *impl_;
@@ -304,6 +370,8 @@ void HttpServer::stop() {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.workers->join();
+  if (s.reserve_fd >= 0) ::close(s.reserve_fd);
+  s.reserve_fd = -1;
 }
 
 void HttpServer::run_until_signal() {
@@ -316,6 +384,17 @@ void HttpServer::run_until_signal() {
   int signal = 0;
   sigwait(&set, &signal);
   stop();
+}
+
+long raise_fd_limit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0) return -1;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    ::getrlimit(RLIMIT_NOFILE, &files);
+  }
+  return files.rlim_cur == RLIM_INFINITY ? -1 : static_cast<long>(files.rlim_cur);
 }
 
 void block_stop_signals() {

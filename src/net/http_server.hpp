@@ -22,14 +22,28 @@ struct ServerOptions {
   // Requests that may block (on a database, a provider) run on a pool of their own so the I/O
   // threads keep serving, and so that many concurrent writes can share one commit.
   int worker_threads = 32;
+  // Open connections at most: one more is accepted and closed at once, and counted. 0: the process's
+  // file descriptor limit less kFdReserve (for databases, the broker, outgoing calls).
+  int max_connections = 0;
+};
+
+inline constexpr int kFdReserve = 128;
+
+// Connections, as /metrics shows them.
+struct ConnectionStats {
+  std::int64_t open = 0;
+  std::int64_t limit = 0;
+  std::uint64_t refused_over_limit = 0;  // closed at once: max_connections were open
+  std::uint64_t refused_no_fds = 0;      // shed while the process had no file descriptor left
 };
 
 // Answers a whole request; runs on an I/O thread. Must not throw.
 using RequestHandler = std::function<http::Response(http::Request&)>;
 // True for requests answered from memory, run inline on the I/O thread; the rest go to the workers.
 using InlinePredicate = std::function<bool(const http::Request&)>;
-// Builds the answer to a request the transport refused (400, 413, 431) as problem details.
-using RejectHandler = std::function<http::Response(int status, std::string detail)>;
+// Builds the answer to a request the transport refused (400, 413, 431, 501) as problem details;
+// `peer` is the connection's remote address, for the log.
+using RejectHandler = std::function<http::Response(int status, std::string detail, const std::string& peer)>;
 
 class HttpServer final {
  public:
@@ -41,6 +55,7 @@ class HttpServer final {
   // Binds and starts the I/O threads; throws if the address cannot be bound.
   void start();
   std::uint16_t port() const;
+  ConnectionStats connections() const;
   // Stops accepting, lets in-flight requests finish (up to the grace period), joins threads.
   void stop();
   // Blocks until SIGINT or SIGTERM, then stop(). Needs block_stop_signals() first.
@@ -54,5 +69,8 @@ class HttpServer final {
 
 // Blocks SIGINT and SIGTERM in this thread and every thread it starts later.
 void block_stop_signals();
+
+// Raises the soft limit on open files to the hard limit; returns the soft limit now in force.
+long raise_fd_limit();
 
 }  // namespace eshop::net

@@ -83,6 +83,7 @@ TEST_CASE("the topology is admin-only and shows where modules run", "[operations
     {"name":"ordering","location":"local"}],
     "eventBus":{"transport":"inproc","subscriptions":[
       {"subscriber":"ordering","eventType":"basket.checked_out.v1"},
+      {"subscriber":"basket","eventType":"basket.restore_requested.v1"},
       {"subscriber":"basket","eventType":"catalog.product_deleted.v1"},
       {"subscriber":"basket","eventType":"catalog.product_price_changed.v1"},
       {"subscriber":"basket","eventType":"catalog.product_updated.v1"},

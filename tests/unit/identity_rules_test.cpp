@@ -123,13 +123,97 @@ TEST_CASE("an email is registered once, whatever its case", "[identity][unit]") 
   CHECK(again.error().code == ErrorCode::conflict);
 }
 
-TEST_CASE("the configured admin gets the admin role and the configured password", "[identity][unit]") {
+TEST_CASE("the configured admin account is created with the admin role", "[identity][unit]") {
+  Fixture f;
+  CHECK(f.service->ensure_admin("Boss@example.com", "boss-password", false) == AdminOutcome::created);
+  const auto login = f.service->login("boss@example.com", "boss-password");
+  REQUIRE(login);
+  CHECK(login->user.roles == std::vector<std::string>{"admin", "customer"});
+  CHECK(f.service->ensure_admin("boss@example.com", "boss-password", false) == AdminOutcome::unchanged);
+  CHECK(f.service->authenticate(login->token));  // nothing changed, nothing revoked
+}
+
+TEST_CASE("an account that registered the admin address is not promoted without confirmation", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("boss@example.com", "squatter-pw", "Squatter"));
+  const auto squatter = f.service->login("boss@example.com", "squatter-pw");
+  REQUIRE(squatter);
+  CHECK(f.service->ensure_admin("boss@example.com", "boss-password", false) == AdminOutcome::refused);
+  const auto still = f.service->authenticate(squatter->token);
+  REQUIRE(still);
+  CHECK(still->roles == std::vector<std::string>{"customer"});
+  CHECK_FALSE(f.service->login("boss@example.com", "boss-password"));
+}
+
+TEST_CASE("a confirmed promotion sets the configured password and revokes the account's sessions",
+          "[identity][unit]") {
   Fixture f;
   REQUIRE(f.service->register_user("boss@example.com", "old-password", "Boss"));
-  f.service->ensure_admin("boss@example.com", "new-password");
+  const auto before = f.service->login("boss@example.com", "old-password");
+  REQUIRE(before);
+  CHECK(f.service->ensure_admin("boss@example.com", "new-password", true) == AdminOutcome::promoted);
+  CHECK_FALSE(f.service->authenticate(before->token));
+  CHECK_FALSE(f.service->login("boss@example.com", "old-password"));
   const auto login = f.service->login("boss@example.com", "new-password");
   REQUIRE(login);
   CHECK(login->user.roles == std::vector<std::string>{"customer", "admin"});
+  // From now on the account is the setting's own: later starts need no confirmation.
+  CHECK(f.service->ensure_admin("boss@example.com", "new-password", false) == AdminOutcome::unchanged);
+}
+
+TEST_CASE("rotating the admin password revokes the admin's sessions", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->ensure_admin("boss@example.com", "first-password", false) == AdminOutcome::created);
+  const auto old_session = f.service->login("boss@example.com", "first-password");
+  REQUIRE(old_session);
+  CHECK(f.service->ensure_admin("boss@example.com", "second-password", false) == AdminOutcome::password_changed);
+  CHECK_FALSE(f.service->authenticate(old_session->token));
+  CHECK_FALSE(f.service->login("boss@example.com", "first-password"));
+  CHECK(f.service->login("boss@example.com", "second-password"));
+}
+
+TEST_CASE("failed logins of one account wait progressively longer, whoever sends them", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("ann@example.com", "password-1", "Ann"));
+  for (int i = 0; i < 5; ++i) REQUIRE(f.service->login("ann@example.com", "wrong-guess").error().code ==
+                                      ErrorCode::unauthorized);
+  // The fifth failure costs a second; during it even the right password is not tried.
+  auto refused = f.service->login("ann@example.com", "password-1");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::too_many_requests);
+  CHECK(refused.error().retry_after == 1);
+  CHECK(refused.error().detail == "Too many failed logins for this account; retry after 1 s.");
+  // Another account is not affected.
+  CHECK(f.service->login("bob@example.com", "x").error().code == ErrorCode::unauthorized);
+  // Each further failure doubles the wait: 2, 4, 8, 16, 32, then 60 s at most.
+  const std::vector<int> waits = {2, 4, 8, 16, 32, 60, 60};
+  f.clock.advance(std::chrono::seconds(1));
+  for (const int wait : waits) {
+    REQUIRE(f.service->login("ann@example.com", "wrong-guess").error().code == ErrorCode::unauthorized);
+    const auto during = f.service->login("ann@example.com", "password-1");
+    REQUIRE_FALSE(during);
+    CHECK(during.error().retry_after == wait);
+    f.clock.advance(std::chrono::seconds(wait - 1));
+    CHECK(f.service->login("ann@example.com", "password-1").error().retry_after == 1);
+    f.clock.advance(std::chrono::seconds(1));
+  }
+  // The real user gets in after the wait, and a success forgets the failures.
+  REQUIRE(f.service->login("ann@example.com", "password-1"));
+  for (int i = 0; i < 4; ++i) REQUIRE(f.service->login("ann@example.com", "wrong-guess").error().code ==
+                                      ErrorCode::unauthorized);
+  CHECK(f.service->login("ann@example.com", "password-1"));
+}
+
+TEST_CASE("failed logins are forgotten 15 minutes after the last one", "[identity][unit]") {
+  Fixture f;
+  REQUIRE(f.service->register_user("ann@example.com", "password-1", "Ann"));
+  for (int i = 0; i < 4; ++i) REQUIRE(f.service->login("ann@example.com", "wrong").error().code ==
+                                      ErrorCode::unauthorized);
+  f.clock.advance(std::chrono::minutes(15));
+  // Counting starts again: four more failures are still free.
+  for (int i = 0; i < 4; ++i) REQUIRE(f.service->login("ann@example.com", "wrong").error().code ==
+                                      ErrorCode::unauthorized);
+  CHECK(f.service->login("ann@example.com", "password-1"));
 }
 
 TEST_CASE("fast UUIDs are well-formed version 4 and distinct", "[kernel][unit]") {

@@ -1,5 +1,6 @@
 #include <basket/module.hpp>
 
+#include <basket/events.hpp>
 #include <catalog/events.hpp>
 #include <eshop/outbox.hpp>
 
@@ -17,6 +18,7 @@ class BasketModule final : public Module {
  public:
   explicit BasketModule(Deps deps)
       : db_(deps.db),
+        clock_(deps.clock),
         currency_(deps.settings.currency),
         service_(deps.db, deps.clock, deps.catalog, deps.discount, deps.payments, deps.settings.currency) {
     db_.migrate(migrations());
@@ -37,6 +39,16 @@ class BasketModule final : public Module {
     on<ev::ProductDeleted>(bus, "basket.product_deleted", [](soci::session& sql, const ev::ProductDeleted& e) {
       store::remove_product(sql, e.product_id);
     });
+    // The saga's compensation: a checkout that failed through no choice of the customer's gives the
+    // lines back, added to what the basket holds by then (never past a line's maximum).
+    on<events::BasketRestoreRequested>(
+        bus, "basket.restore", [this](soci::session& sql, const events::BasketRestoreRequested& e) {
+          const auto now = to_rfc3339(clock_.now());
+          for (const auto& l : e.lines)
+            store::add_quantity(sql, e.user_id.value, l.product_id, l.quantity, kMaxLineQuantity, now);
+          if (e.coupon_code && !store::coupon_code(sql, e.user_id.value))
+            store::set_coupon(sql, e.user_id.value, e.coupon_code, now);
+        });
   }
 
   HealthCheck check_health() const override { return database_health(db_); }
@@ -51,6 +63,7 @@ class BasketModule final : public Module {
   }
 
   Database& db_;
+  const Clock& clock_;
   std::string currency_;
   BasketService service_;
 };
@@ -62,7 +75,7 @@ std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<BasketM
 std::vector<std::string> subscriptions() {
   namespace ev = catalog::events;
   return {std::string(ev::ProductPriceChanged::kType), std::string(ev::ProductUpdated::kType),
-          std::string(ev::ProductDeleted::kType)};
+          std::string(ev::ProductDeleted::kType), std::string(events::BasketRestoreRequested::kType)};
 }
 
 }  // namespace eshop::basket

@@ -9,17 +9,33 @@
 #include "store.hpp"
 
 namespace eshop::basket {
+namespace {
 
-PricedBasket BasketService::priced(std::vector<Line> lines, const std::optional<std::string>& code) const {
-  std::optional<discount::CouponTerms> terms;
-  if (code) {
-    // The coupon's current terms, every time: an admin's change shows at once.
-    if (auto found = discount_.find_coupon(*code)) terms = std::move(*found);
-  }
-  return price(std::move(lines), terms, clock_.now());
+Error too_many_on_a_line() {
+  return Error::invalid_field("quantity", "a line holds at most " + std::to_string(kMaxLineQuantity));
 }
 
-PricedBasket BasketService::get(const UserId& user) {
+}  // namespace
+
+Result<std::optional<discount::CouponTerms>> BasketService::coupon_terms(const std::optional<std::string>& code) const {
+  if (!code) return std::nullopt;
+  // The coupon's current terms, every time: an admin's change shows at once. A coupon that is gone
+  // no longer applies; a discount module that does not answer is no reason to drop a coupon the
+  // customer saw applied, so that is a 503 to retry, never a silently higher price.
+  auto found = discount_.find_coupon(*code);
+  if (found) return std::optional<discount::CouponTerms>(std::move(*found));
+  if (found.error().code == ErrorCode::not_found) return std::nullopt;
+  return fail(Error::unavailable("The basket's coupon cannot be checked now: the discount module is unavailable. "
+                                 "Retry shortly."));
+}
+
+Result<PricedBasket> BasketService::priced(std::vector<Line> lines, const std::optional<std::string>& code) const {
+  auto terms = coupon_terms(code);
+  if (!terms) return fail(terms.error());
+  return price(std::move(lines), *terms, clock_.now());
+}
+
+Result<PricedBasket> BasketService::get(const UserId& user) {
   auto [lines, code] = db_.read([&](soci::session& sql) {
     return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
   });
@@ -27,17 +43,20 @@ PricedBasket BasketService::get(const UserId& user) {
 }
 
 Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add) {
+  // Checked before any arithmetic: a line and a quantity of at most kMaxLineQuantity each add up
+  // far below any integer's limit.
+  if (quantity > kMaxLineQuantity) return fail(too_many_on_a_line());
   const auto facts = catalog_.find_product(product);
   if (!facts) return fail(facts.error());
   const auto now = to_rfc3339(clock_.now());
   std::optional<Error> refused;
   auto [lines, code] = db_.write([&](soci::session& sql) {
     const auto wanted = add ? store::quantity_of(sql, user.value, product) + quantity : quantity;
-    if (wanted > facts->available_stock) {
+    if (wanted > kMaxLineQuantity) {
+      refused = too_many_on_a_line();
+    } else if (wanted > facts->available_stock) {
       refused = Error::conflict("Only " + std::to_string(facts->available_stock) + " of this product " +
                                 (facts->available_stock == 1 ? "is" : "are") + " available.");
-    } else if (wanted > kMaxLineQuantity) {
-      refused = Error::invalid_field("quantity", "a line holds at most 10000");
     } else {
       store::upsert_line(sql, user.value, {product, facts->name, facts->price, wanted, facts->available_stock}, now);
     }
@@ -56,7 +75,7 @@ Result<PricedBasket> BasketService::set(const UserId& user, ProductId product, s
   return put_line(user, product, quantity, false);
 }
 
-PricedBasket BasketService::remove(const UserId& user, ProductId product) {
+Result<PricedBasket> BasketService::remove(const UserId& user, ProductId product) {
   auto [lines, code] = db_.write([&](soci::session& sql) {
     store::remove_line(sql, user.value, product);
     return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
@@ -131,6 +150,23 @@ events::BasketCheckedOut checked_out(const PricedBasket& b, const Principal& buy
 
 Error empty_basket() { return Error::invalid_field("items", "the basket is empty"); }
 
+// 409 before any charge when a line wants more than the stock basket knows of, with every such line.
+std::optional<Error> short_of_stock(const std::vector<Line>& lines) {
+  auto short_lines = nlohmann::ordered_json::array();
+  std::string names;
+  for (const auto& l : lines) {
+    if (l.quantity <= l.available_stock) continue;
+    short_lines.push_back({{"productId", l.product_id.value}, {"name", l.name}, {"quantity", l.quantity},
+                           {"availableStock", l.available_stock}});
+    names += (names.empty() ? "" : "; ") + l.name + ": " + std::to_string(l.quantity) + " wanted, " +
+             std::to_string(l.available_stock) + " available";
+  }
+  if (short_lines.empty()) return std::nullopt;
+  auto error = Error::conflict("Not enough stock for " + names + ".");
+  error.extensions = std::make_shared<const nlohmann::ordered_json>(nlohmann::ordered_json{{"lines", short_lines}});
+  return error;
+}
+
 }  // namespace
 
 Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const CheckoutRequest& request,
@@ -142,9 +178,10 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
   });
   if (twin) return *twin;
   if (lines.empty()) return fail(empty_basket());
-  std::optional<discount::CouponTerms> terms;
-  if (code)
-    if (auto found = discount_.find_coupon(*code)) terms = std::move(*found);
+  if (auto refused = short_of_stock(lines)) return fail(*refused);
+  auto coupon = coupon_terms(code);
+  if (!coupon) return fail(coupon.error());
+  const auto& terms = *coupon;
   auto token = payments_.tokenize(request.card);  // the raw card goes no further than this
   if (!token) return fail(token.error());
 
@@ -153,6 +190,7 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
     if (auto earlier = replay(sql, buyer.id, key, request.fingerprint)) return *earlier;  // a concurrent twin won
     auto current = store::lines(sql, buyer.id.value);
     if (current.empty()) return fail(empty_basket());
+    if (auto refused = short_of_stock(current)) return fail(*refused);
     const auto current_code = store::coupon_code(sql, buyer.id.value);
     const bool same_coupon = terms && current_code && terms->code == *current_code;
     const auto priced = price(std::move(current), same_coupon ? terms : std::nullopt, now);

@@ -20,12 +20,13 @@ class BasketService final {
       : db_(db), clock_(clock), catalog_(catalog), discount_(discount), payments_(payments),
         currency_(std::move(currency)) {}
 
-  PricedBasket get(const UserId& user);
+  // 503 (Retry-After) whenever the basket holds a coupon and the discount module cannot be asked.
+  Result<PricedBasket> get(const UserId& user);
   // Adds `quantity` to the product's line: 404 unknown product, 409 beyond the stock.
   Result<PricedBasket> add(const UserId& user, ProductId product, std::int64_t quantity);
   // Sets the line's quantity; 0 removes it.
   Result<PricedBasket> set(const UserId& user, ProductId product, std::int64_t quantity);
-  PricedBasket remove(const UserId& user, ProductId product);
+  Result<PricedBasket> remove(const UserId& user, ProductId product);
   // 422 when the code is unknown or the coupon does not apply to this basket now.
   Result<PricedBasket> apply_coupon(const UserId& user, const std::string& code);
   PricedBasket remove_coupon(const UserId& user);
@@ -37,7 +38,10 @@ class BasketService final {
 
  private:
   Result<PricedBasket> put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add);
-  PricedBasket priced(std::vector<Line> lines, const std::optional<std::string>& code) const;
+  Result<PricedBasket> priced(std::vector<Line> lines, const std::optional<std::string>& code) const;
+  // The current terms of the basket's coupon; none when there is none or it is gone; 503 when the
+  // discount module cannot say.
+  Result<std::optional<discount::CouponTerms>> coupon_terms(const std::optional<std::string>& code) const;
 
   Database& db_;
   const Clock& clock_;

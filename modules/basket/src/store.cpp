@@ -59,6 +59,23 @@ void upsert_line(soci::session&, const std::string& user_id, const Line& l, cons
       .run();
 }
 
+bool add_quantity(soci::session&, const std::string& user_id, ProductId product, std::int64_t quantity,
+                  std::int64_t max, const std::string& now) {
+  auto& known = db().statement("SELECT 1 FROM basket_products WHERE product_id = ?1");
+  known.bind(1, product.value);
+  if (!known.next()) return false;
+  touch(user_id, now);
+  db().statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, MIN(?3, ?5), ?4) "
+                 "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = MIN(quantity + excluded.quantity, ?5)")
+      .bind(1, user_id)
+      .bind(2, product.value)
+      .bind(3, quantity)
+      .bind(4, now)
+      .bind(5, max)
+      .run();
+  return true;
+}
+
 void remove_line(soci::session&, const std::string& user_id, ProductId product) {
   db().statement("DELETE FROM basket_items WHERE user_id = ?1 AND product_id = ?2")
       .bind(1, user_id)

@@ -15,6 +15,10 @@ std::optional<std::string> coupon_code(soci::session& sql, const std::string& us
 std::int64_t quantity_of(soci::session& sql, const std::string& user_id, ProductId product);
 
 void upsert_line(soci::session& sql, const std::string& user_id, const Line& line, const std::string& now);
+// Adds `quantity` to the user's line of a product the view knows, at most `max` in all; false when
+// the view does not know the product (deleted since).
+bool add_quantity(soci::session& sql, const std::string& user_id, ProductId product, std::int64_t quantity,
+                  std::int64_t max, const std::string& now);
 void remove_line(soci::session& sql, const std::string& user_id, ProductId product);
 void set_coupon(soci::session& sql, const std::string& user_id, const std::optional<std::string>& code,
                 const std::string& now);

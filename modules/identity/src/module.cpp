@@ -3,6 +3,8 @@
 #include <eshop/json_body.hpp>
 #include <eshop/problem.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "service.hpp"
 
 namespace eshop::identity {
@@ -63,13 +65,41 @@ class Handlers final {
   IdentityService& service_;
 };
 
+void log_admin_outcome(const std::string& email, AdminOutcome outcome) {
+  const auto who = nlohmann::json(email).dump();
+  switch (outcome) {
+    case AdminOutcome::created:
+      spdlog::info("\"msg\":\"admin account created\",\"email\":{}", who);
+      break;
+    case AdminOutcome::unchanged: break;
+    case AdminOutcome::promoted:
+      spdlog::warn("\"msg\":\"existing account promoted to admin as confirmed by ESHOP_ADMIN_PROMOTE_EXISTING; its "
+                   "password is now ESHOP_ADMIN_PASSWORD and its sessions are revoked\",\"email\":{}",
+                   who);
+      break;
+    case AdminOutcome::password_changed:
+      spdlog::info("\"msg\":\"admin password changed to ESHOP_ADMIN_PASSWORD; the admin's sessions are revoked\","
+                   "\"email\":{}",
+                   who);
+      break;
+    case AdminOutcome::refused:
+      spdlog::error("\"msg\":\"NOT making ESHOP_ADMIN_EMAIL an admin: that account was registered through the API, "
+                    "not created by this setting. If it is yours, restart with ESHOP_ADMIN_PROMOTE_EXISTING=true "
+                    "(its password becomes ESHOP_ADMIN_PASSWORD and its sessions are revoked)\",\"email\":{}",
+                    who);
+      break;
+  }
+}
+
 class IdentityModuleImpl final : public IdentityModule {
  public:
   explicit IdentityModuleImpl(Deps deps) : db_(deps.db) {
     db_.migrate(migrations());
     service_ = std::make_unique<IdentityService>(deps.db, deps.clock, deps.settings);
     if (!deps.settings.admin_email.empty() && !deps.settings.admin_password.empty())
-      service_->ensure_admin(deps.settings.admin_email, deps.settings.admin_password);
+      log_admin_outcome(deps.settings.admin_email,
+                        service_->ensure_admin(deps.settings.admin_email, deps.settings.admin_password,
+                                               deps.settings.admin_promote_existing));
     handlers_ = std::make_unique<Handlers>(*service_);
   }
 
@@ -79,8 +109,10 @@ class IdentityModuleImpl final : public IdentityModule {
   void register_routes(http::Router& router) override {
     auto r = router.scope("identity");
     const Handlers& h = *handlers_;
-    r.post("/api/v1/identity/register", http::Access::anyone, [&h](http::Request& q) { return h.register_user(q); });
-    r.post("/api/v1/identity/login", http::Access::anyone, [&h](http::Request& q) { return h.login(q); });
+    r.post("/api/v1/identity/register", http::Access::anyone, [&h](http::Request& q) { return h.register_user(q); },
+           http::Throttle::login);
+    r.post("/api/v1/identity/login", http::Access::anyone, [&h](http::Request& q) { return h.login(q); },
+           http::Throttle::login);
     r.post("/api/v1/identity/logout", http::Access::user, [&h](http::Request& q) { return h.logout(q); });
     r.get("/api/v1/identity/me", http::Access::user, [&h](http::Request& q) { return h.me(q); });
   }

@@ -40,12 +40,21 @@ Result<UserView> IdentityService::register_user(const std::string& raw_email, co
 
 Result<LoginResult> IdentityService::login(const std::string& raw_email, const std::string& password) {
   const auto email = normalize_email(raw_email);
+  // Checked before the password: during the wait even the right password is not tried.
+  if (const auto wait = guard_.wait_for(email); wait > 0)
+    return fail(Error::too_many("Too many failed logins for this account; retry after " + std::to_string(wait) + " s.",
+                                wait));
   const auto user = password.size() <= kMaxPasswordBytes ? store_.find_by_email(email) : std::nullopt;
   if (!user) {
     hasher_.verify_dummy(password);
+    guard_.failed(email);
     return fail(Error::make(ErrorCode::unauthorized, kBadCredentials));
   }
-  if (!hasher_.verify(user->password_hash, password)) return fail(Error::make(ErrorCode::unauthorized, kBadCredentials));
+  if (!hasher_.verify(user->password_hash, password)) {
+    guard_.failed(email);
+    return fail(Error::make(ErrorCode::unauthorized, kBadCredentials));
+  }
+  guard_.succeeded(email);
 
   const auto now = clock_.now();
   const auto expires = now + settings_.token_ttl;
@@ -66,26 +75,38 @@ void IdentityService::logout(std::string_view bearer_token) {
   sessions_.erase(hash);
 }
 
-void IdentityService::ensure_admin(const std::string& raw_email, const std::string& password) {
+AdminOutcome IdentityService::ensure_admin(const std::string& raw_email, const std::string& password,
+                                           bool promote_existing) {
   const auto email = normalize_email(raw_email);
-  if (auto user = store_.find_by_email(email)) {
-    bool changed = false;
-    if (std::find(user->roles.begin(), user->roles.end(), kAdminRole) == user->roles.end()) {
-      user->roles.emplace_back(kAdminRole);
-      changed = true;
-    }
-    if (!hasher_.verify(user->password_hash, password)) {
-      user->password_hash = hasher_.hash(password);
-      changed = true;
-    }
-    if (changed) store_.update(*user);
-    std::unique_lock lock(mutex_);
-    users_.erase(user->id);
-    return;
+  auto user = store_.find_by_email(email);
+  if (!user) {
+    UserRecord admin{crypto::new_uuid(), email, "Administrator", hasher_.hash(password),
+                     {std::string(kAdminRole), std::string(kCustomerRole)}, to_rfc3339(clock_.now()),
+                     std::string(kAdminSettingOrigin)};
+    store_.insert(admin);
+    return AdminOutcome::created;
   }
-  UserRecord admin{crypto::new_uuid(), email, "Administrator", hasher_.hash(password),
-                   {std::string(kAdminRole), std::string(kCustomerRole)}, to_rfc3339(clock_.now())};
-  store_.insert(admin);
+  const bool is_admin = std::find(user->roles.begin(), user->roles.end(), kAdminRole) != user->roles.end();
+  // Whoever registered this address before the setting named it must not become admin by a
+  // restart: only an operator's explicit confirmation promotes an account someone else created.
+  if (user->origin != kAdminSettingOrigin && !promote_existing) return AdminOutcome::refused;
+  AdminOutcome outcome = AdminOutcome::unchanged;
+  if (!is_admin) {
+    user->roles.emplace_back(kAdminRole);
+    outcome = AdminOutcome::promoted;
+  }
+  if (!hasher_.verify(user->password_hash, password)) {
+    user->password_hash = hasher_.hash(password);
+    if (outcome == AdminOutcome::unchanged) outcome = AdminOutcome::password_changed;
+  }
+  if (outcome == AdminOutcome::unchanged) return outcome;
+  user->origin = std::string(kAdminSettingOrigin);
+  // New rights or a new password: every session opened before is revoked, with the change.
+  store_.update_and_revoke_sessions(*user);
+  std::unique_lock lock(mutex_);
+  std::erase_if(sessions_, [&](const auto& s) { return s.second.user_id == user->id; });
+  users_.erase(user->id);
+  return outcome;
 }
 
 std::optional<UserView> IdentityService::cached_user(const std::string& id) const {

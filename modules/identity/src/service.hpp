@@ -8,10 +8,13 @@
 #include <identity/api.hpp>
 #include <identity/module.hpp>
 
+#include "login_guard.hpp"
 #include "password.hpp"
 #include "store.hpp"
 
 namespace eshop::identity {
+
+enum class AdminOutcome { created, unchanged, promoted, password_changed, refused };
 
 struct LoginResult {
   std::string token;
@@ -26,8 +29,10 @@ class IdentityService final : public Api {
   Result<UserView> register_user(const std::string& email, const std::string& password, const std::string& name);
   Result<LoginResult> login(const std::string& email, const std::string& password);
   void logout(std::string_view bearer_token);
-  // Creates the configured admin account, or makes sure it has the admin role and password.
-  void ensure_admin(const std::string& email, const std::string& password);
+  // Creates the configured admin account, or makes sure it has the admin role and password. An
+  // account that registered itself is promoted only with `promote_existing`; a promotion or a new
+  // password revokes all of the account's sessions.
+  AdminOutcome ensure_admin(const std::string& email, const std::string& password, bool promote_existing);
 
   std::optional<Principal> authenticate(std::string_view bearer_token) const override;
   Result<UserView> find_user(const UserId& id) const override;
@@ -43,6 +48,7 @@ class IdentityService final : public Api {
   const Clock& clock_;
   Settings settings_;
   PasswordHasher hasher_;
+  LoginGuard guard_{clock_};
   // Live sessions by token hash, and the users they belong to: token checks never touch the disk.
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, LiveSession> sessions_;

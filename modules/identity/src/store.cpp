@@ -27,9 +27,9 @@ std::optional<UserRecord> find_where(Database& db, const char* column, const std
     UserRecord u;
     std::string roles;
     soci::indicator ind;
-    sql << "SELECT id, email, name, password_hash, roles, created_at FROM users WHERE " << column << " = :v",
+    sql << "SELECT id, email, name, password_hash, roles, created_at, origin FROM users WHERE " << column << " = :v",
         soci::into(u.id, ind), soci::into(u.email), soci::into(u.name), soci::into(u.password_hash),
-        soci::into(roles), soci::into(u.created_at), soci::use(value);
+        soci::into(roles), soci::into(u.created_at), soci::into(u.origin), soci::use(value);
     if (!sql.got_data()) return std::nullopt;
     u.roles = split_roles(roles);
     return u;
@@ -47,18 +47,20 @@ bool UserStore::insert(const UserRecord& u) {
     sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::into(taken), soci::use(u.email);
     if (taken > 0) return false;
     const std::string roles = join_roles(u.roles);
-    sql << "INSERT INTO users(id, email, name, password_hash, roles, created_at) VALUES(:id, :e, :n, :h, :r, :c)",
+    sql << "INSERT INTO users(id, email, name, password_hash, roles, created_at, origin) "
+           "VALUES(:id, :e, :n, :h, :r, :c, :o)",
         soci::use(u.id), soci::use(u.email), soci::use(u.name), soci::use(u.password_hash), soci::use(roles),
-        soci::use(u.created_at);
+        soci::use(u.created_at), soci::use(u.origin);
     return true;
   });
 }
 
-void UserStore::update(const UserRecord& u) {
+void UserStore::update_and_revoke_sessions(const UserRecord& u) {
   db_.write([&](soci::session& sql) {
     const std::string roles = join_roles(u.roles);
-    sql << "UPDATE users SET name = :n, password_hash = :h, roles = :r WHERE id = :id", soci::use(u.name),
-        soci::use(u.password_hash), soci::use(roles), soci::use(u.id);
+    sql << "UPDATE users SET name = :n, password_hash = :h, roles = :r, origin = :o WHERE id = :id", soci::use(u.name),
+        soci::use(u.password_hash), soci::use(roles), soci::use(u.origin), soci::use(u.id);
+    sql << "DELETE FROM sessions WHERE user_id = :u", soci::use(u.id);
   });
 }
 

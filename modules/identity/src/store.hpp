@@ -16,7 +16,10 @@ struct UserRecord {
   std::string password_hash;
   std::vector<std::string> roles;
   std::string created_at;
+  std::string origin = "registration";  // or kAdminSettingOrigin: created by ESHOP_ADMIN_EMAIL
 };
+
+inline constexpr std::string_view kAdminSettingOrigin = "admin-setting";
 
 struct SessionRecord {
   std::string token_hash;
@@ -32,7 +35,8 @@ class UserStore final {
   std::optional<UserRecord> find_by_id(const std::string& id);
   // False when the email is taken.
   bool insert(const UserRecord& user);
-  void update(const UserRecord& user);
+  // Saves the account and revokes every session it has, in one transaction.
+  void update_and_revoke_sessions(const UserRecord& user);
 
   void insert_session(const SessionRecord& session, const std::string& created_at);
   void delete_session(const std::string& token_hash);

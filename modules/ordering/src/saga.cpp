@@ -22,6 +22,14 @@ void emit_to_catalog(soci::session& sql, const E& e, const std::string& correlat
   outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", e, correlation_id, clock, e.reservation_id));
 }
 
+// Gives the customer the basket back: the order failed through no choice of theirs.
+void restore_basket(soci::session& sql, const Order& o, const std::string& reason, const std::string& correlation_id,
+                    const Clock& clock) {
+  basket::events::BasketRestoreRequested restore{OrderId{o.id}, UserId{o.user_id}, reason, {}, o.coupon_code};
+  for (const auto& i : o.items) restore.lines.push_back({ProductId{i.product_id}, i.quantity});
+  outbox::enqueue(sql, new_event(std::string(restore.kType), "ordering", restore, correlation_id, clock, o.user_id));
+}
+
 std::string order_id_of(const Event& e) { return e.payload.at("orderId").get<std::string>(); }
 
 std::string money(std::int64_t cents) { return fmt::format("{}.{:02d}", cents / 100, cents % 100); }
@@ -127,8 +135,10 @@ void Saga::pay(const Event& e) {
     if (!charge) return;
     const auto& id = order->id;
     if (!charge->approved) {
-      if (store::transition(sql, id, kSubmitted, kCancelled, "payment_declined", now))
+      if (store::transition(sql, id, kSubmitted, kCancelled, "payment_declined", now)) {
         store::append(sql, id, "payment_declined", now);
+        restore_basket(sql, *order, "payment_declined", e.correlation_id, clock_);
+      }
       return;
     }
     store::set_column(sql, id, "charge_id", charge->charge_id);
@@ -160,6 +170,7 @@ void Saga::stock_rejected(const Event& e) {
     if (!store::transition(sql, id, kPaid, kCancelled, "out_of_stock", now)) return;
     store::append(sql, id, "out_of_stock", now);
     emit<events::RefundRequested>(sql, id, e.correlation_id, clock_);
+    if (const auto order = store::find(sql, id)) restore_basket(sql, *order, "out_of_stock", e.correlation_id, clock_);
   });
 }
 

@@ -106,4 +106,39 @@ inline void from_json(const nlohmann::json& j, BasketCheckedOut& e) {
   e.checked_out_at = j.at("checkedOutAt").get<std::string>();
 }
 
+// The compensation basket offers the saga (as catalog offers its stock contract): a checkout that
+// did not become an order through no choice of the customer's (payment_declined, out_of_stock)
+// gives the customer the lines back. Basket puts them back in the user's basket, added to whatever
+// the basket holds by then, and the coupon too when the basket has none; once per order.
+struct BasketRestoreRequested {
+  static constexpr std::string_view kType = "basket.restore_requested.v1";
+  struct Line {
+    ProductId product_id;
+    std::int64_t quantity = 0;
+  };
+  OrderId order_id;
+  UserId user_id;
+  std::string reason;  // the order's statusReason
+  std::vector<Line> lines;
+  std::optional<std::string> coupon_code;
+};
+
+inline void to_json(nlohmann::json& j, const BasketRestoreRequested& e) {
+  auto lines = nlohmann::json::array();
+  for (const auto& l : e.lines) lines.push_back({{"productId", l.product_id.value}, {"quantity", l.quantity}});
+  j = {{"orderId", e.order_id.value}, {"userId", e.user_id.value}, {"reason", e.reason}, {"lines", lines},
+       {"couponCode", e.coupon_code ? nlohmann::json(*e.coupon_code) : nlohmann::json(nullptr)}};
+}
+
+inline void from_json(const nlohmann::json& j, BasketRestoreRequested& e) {
+  e.order_id = OrderId{j.at("orderId").get<std::string>()};
+  e.user_id = UserId{j.at("userId").get<std::string>()};
+  e.reason = j.at("reason").get<std::string>();
+  e.lines.clear();
+  for (const auto& l : j.at("lines"))
+    e.lines.push_back({ProductId{l.at("productId").get<std::int64_t>()}, l.at("quantity").get<std::int64_t>()});
+  e.coupon_code.reset();
+  if (const auto& c = j.at("couponCode"); !c.is_null()) e.coupon_code = c.get<std::string>();
+}
+
 }  // namespace eshop::basket::events

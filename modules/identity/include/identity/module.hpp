@@ -5,7 +5,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-#include <string>
 
 #include <eshop/clock.hpp>
 #include <eshop/database.hpp>
@@ -22,6 +21,8 @@ struct Settings {
   // When both are set, this account exists at start-up with the admin role.
   std::string admin_email;
   std::string admin_password;
+  // An account that registered admin_email itself is promoted only when this is set.
+  bool admin_promote_existing = false;
 };
 
 struct Deps {
