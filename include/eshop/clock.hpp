@@ -36,7 +36,10 @@ class ManualClock final : public Clock {
 std::string to_rfc3339(TimePoint t);
 // RFC 3339 UTC with milliseconds: "2026-11-24T10:00:00.123Z" (a saga's steps share a second).
 std::string to_rfc3339_ms(TimePoint t);
-// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)"; nullopt for anything else.
+// Accepts "YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)" with a year from kMinYear to kMaxYear;
+// nullopt for anything else.
+inline constexpr int kMinYear = 1900;
+inline constexpr int kMaxYear = 2200;
 std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
 }  // namespace eshop

@@ -50,6 +50,9 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
       !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
     return std::nullopt;
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  // Years a TimePoint (nanoseconds since 1970 in 64 bits: 1678 to 2262) holds with room to spare;
+  // year 9999 used to overflow (found by fuzzing).
+  if (y < kMinYear || y > kMaxYear) return std::nullopt;
   if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return std::nullopt;
   std::size_t pos = 19;
   if (pos < s.size() && s[pos] == '.') {

@@ -1,5 +1,7 @@
 #include <eshop/json_body.hpp>
 
+#include <cmath>
+
 #include <charconv>
 #include <cstdint>
 
@@ -82,8 +84,8 @@ std::optional<std::int64_t> FieldReader::integer(const std::string& name, bool r
   if (v->is_number_integer()) return v->get<std::int64_t>();
   if (v->is_number_float()) {
     const double d = v->get<double>();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9e15 && d < 9e15)
-      return static_cast<std::int64_t>(d);
+    // In range before the cast: converting a double beyond int64 is undefined (found by fuzzing).
+    if (d > -9e15 && d < 9e15 && d == std::trunc(d)) return static_cast<std::int64_t>(d);
   }
   error(name, "must be a whole number");
   return std::nullopt;

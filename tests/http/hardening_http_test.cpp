@@ -477,3 +477,48 @@ TEST_CASE("with the discount module unreachable, a basket with a coupon is 503, 
   REQUIRE(c.put("/api/v1/basket/coupon", R"({"code":"WELCOME10"})", token).status == 200);
   CHECK(body_of(c.get("/api/v1/basket", token)).at("coupon").at("code") == "WELCOME10");
 }
+
+// --- bad input is a 4xx problem on every route, never a 5xx ---------------------------------------
+
+TEST_CASE("every route answers malformed input with a 4xx problem and never a 5xx", "[hardening][http]") {
+  test::TempDir dir;
+  test::TestServer shop(test::test_config(dir.path()));
+  const auto admin = shop.admin_token();
+  const auto customer = shop.customer_token("bad-input@example.com");
+  const std::vector<std::string> params = {"abc", "-1", "0", "99999999999999999999", "%00", "%2F..%2F", "1.5",
+                                           "%E2%82%AC", std::string(300, 'x')};
+  const std::vector<std::string> bodies = {
+      "", "null", "[]", "\"text\"", "{", "{}", R"({"a":1}{"b":2})", "{\"x\":\"\\ud800\"}",
+      R"({"productId":"1","quantity":"2","code":5,"email":[],"password":{},"name":null,"price":1e400})",
+      R"({"productId":1e30,"quantity":-9223372036854775808,"price":-1,"brandId":9223372036854775807,"availableStock":1.5})",
+      R"({"shippingAddress":[],"payment":"card","deliveryNote":7})",
+      R"({"shippingAddress":{"fullName":1},"payment":{"cardNumber":"4242","expiry":"13/99","cvv":"1"}})",
+      R"({"code":"X","type":"percent","value":1000,"validFrom":"9999-12-31T00:00:00Z","validUntil":"x","productId":-5})",
+      R"({"name":"")" + std::string(5000, 'n') + R"(","attributes":{"k":[1,2,{"d":null}]},"supplierId":"s"})",
+      "\xff\xfe\x00garbage"};
+  auto c = shop.client();
+  int requests = 0;
+  for (const auto& route : shop.app().router().routes()) {
+    for (const auto& param : params) {
+      std::string target;
+      for (const auto& segment : route->segments)
+        target += "/" + (segment.front() == '{' ? param : segment);
+      for (const auto& body : route->method == "GET" || route->method == "DELETE" ? std::vector<std::string>{""} : bodies) {
+        for (const auto* token : {&admin, &customer}) {
+          http::Request r;
+          r.method = route->method;
+          r.target = target + "?page=-1&pageSize=abc&sort=%ZZ&minPrice=1e99&brand=";
+          r.headers.add("Authorization", "Bearer " + *token);
+          r.headers.add("Content-Type", "application/json");
+          r.body = body;
+          const auto res = c.send(r);
+          ++requests;
+          INFO(route->method << " " << target << " " << body.substr(0, 80) << " -> " << res.status << " " << res.body);
+          REQUIRE(res.status < 500);
+          if (res.status >= 400) REQUIRE(res.headers.get("Content-Type") == "application/problem+json");
+        }
+      }
+    }
+  }
+  CHECK(requests > 1000);
+}

@@ -24,6 +24,14 @@ TEST_CASE("malformed times are refused", "[kernel][unit]") {
   CHECK_FALSE(parse_rfc3339("2026-11-24T10:00:00Zjunk"));
 }
 
+TEST_CASE("years a time point cannot hold are refused, not overflowed", "[kernel][unit]") {
+  // Found by fuzzing the event envelope: year 9999 overflowed the nanosecond count.
+  CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59Z"));
+  CHECK_FALSE(parse_rfc3339("1899-12-31T23:59:59Z"));
+  CHECK(to_rfc3339(*parse_rfc3339("2200-12-31T23:59:59Z")) == "2200-12-31T23:59:59Z");
+  CHECK(to_rfc3339(*parse_rfc3339("1900-01-01T00:00:00Z")) == "1900-01-01T00:00:00Z");
+}
+
 TEST_CASE("a manual clock moves only when told", "[kernel][unit]") {
   ManualClock clock(*parse_rfc3339("2026-01-01T00:00:00Z"));
   clock.advance(std::chrono::hours(25));

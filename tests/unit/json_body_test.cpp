@@ -61,3 +61,13 @@ TEST_CASE("field reader reports every wrong or missing field", "[kernel][unit]")
                                 {"name", {"must be a string"}},
                                 {"price", {"must be a whole number"}}});
 }
+
+TEST_CASE("a whole number written as a huge float is refused, not converted", "[kernel][unit]") {
+  // Found by fuzzing: 9.26e25 was cast to int64 before its range was checked.
+  const auto j = nlohmann::json::parse(R"({"q":9.26337e25,"r":-1e300,"s":12.0})");
+  FieldReader in(j);
+  CHECK_FALSE(in.integer("q", true));
+  CHECK_FALSE(in.integer("r", true));
+  CHECK(in.integer("s", true) == 12);
+  CHECK(in.to_error().fields == FieldErrors{{"q", {"must be a whole number"}}, {"r", {"must be a whole number"}}});
+}

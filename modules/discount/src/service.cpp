@@ -102,7 +102,7 @@ Result<CouponTerms> apply_fields(CouponTerms c, const CouponFields& f, bool crea
   auto read_time = [&](const std::optional<std::string>& text, const char* field, std::optional<TimePoint>& out) {
     if (!text) return;
     if (auto t = parse_rfc3339(*text)) out = *t;
-    else e[field].push_back("must be an RFC 3339 time such as 2026-11-24T10:00:00Z");
+    else e[field].push_back("must be an RFC 3339 time such as 2026-11-24T10:00:00Z, in the years 1900 to 2200");
   };
   read_time(f.valid_from, "validFrom", c.valid_from);
   read_time(f.valid_until, "validUntil", c.valid_until);
