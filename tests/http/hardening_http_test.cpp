@@ -23,15 +23,20 @@ using eshop::test::body_of;
 
 namespace {
 
-// Bytes no HTTP client library would send, and everything the server answered until it closed
-// the connection (or 3 s passed).
-std::string exchange(std::uint16_t port, const std::string& bytes) {
+int connect_to(std::uint16_t port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+// Bytes no HTTP client library would send, and everything the server answered until it closed
+// the connection (or 3 s passed).
+std::string exchange(std::uint16_t port, const std::string& bytes) {
+  const int fd = connect_to(port);
   REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
   timeval tv{3, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -325,16 +330,6 @@ TEST_CASE("the data directory, databases and mail folder are private to the shop
 // --- 3. file descriptors and the connection cap ------------------------------------------------------
 
 namespace {
-
-int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
-}
 
 // True when the server closed the connection within `limit` (EOF or reset).
 bool closed_within(int fd, std::chrono::milliseconds limit) {

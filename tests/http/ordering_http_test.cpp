@@ -112,40 +112,57 @@ TEST_CASE("a declined card cancels the order and takes no stock", "[ordering][ht
   CHECK_FALSE(std::filesystem::exists(server.data_dir() / "mail" / (id + ".eml")));
 }
 
+namespace {
+
+// Ann and Bob check out the last unit of a new product at the same moment; both checkouts are
+// accepted, and the race is over when both orders are final (completed, or cancelled and refunded).
+struct LastUnitRace {
+  explicit LastUnitRace(TestServer& server) : ann(server, "ann@example.com"), bob(server, "bob@example.com") {
+    auto admin = server.client();
+    const auto created = admin.post("/api/v1/catalog/products",
+                                    R"({"name":"Last One","price":1000,"brandId":1,"categoryId":1,"availableStock":1})",
+                                    server.admin_token());
+    REQUIRE(created.status == 201);
+    product = body_of(created).at("id");
+    ann.add(product, 1);
+    bob.add(product, 1);
+    auto a = std::async(std::launch::async, [&] { return ann.checkout(); });  // no assertions off this thread
+    auto b = std::async(std::launch::async, [&] { return bob.checkout(); });
+    const auto ann_res = a.get(), bob_res = b.get();
+    REQUIRE(ann_res.status == 202);
+    REQUIRE(bob_res.status == 202);
+    const std::string ann_id = body_of(ann_res).at("orderId"), bob_id = body_of(bob_res).at("orderId");
+    const auto is_final = [](const nlohmann::json& o) {
+      return o.at("status") == "completed" || (o.at("status") == "cancelled" &&
+                                               timeline_of(o).back() == "payment_refunded");
+    };
+    REQUIRE(eventually([&] {
+      ann_order = body_of(ann.order(ann_id));
+      bob_order = body_of(bob.order(bob_id));
+      return is_final(ann_order) && is_final(bob_order);
+    }));
+  }
+  bool ann_lost() const { return ann_order.at("status") == "cancelled"; }
+  Shopper& loser() { return ann_lost() ? ann : bob; }
+  Shopper& winner() { return ann_lost() ? bob : ann; }
+  const nlohmann::json& lost_order() const { return ann_lost() ? ann_order : bob_order; }
+
+  Shopper ann, bob;
+  std::int64_t product = 0;
+  nlohmann::json ann_order, bob_order;
+};
+
+}  // namespace
+
 TEST_CASE("two shoppers race for the last unit: one completes, one is refunded", "[ordering][http]") {
   TestServer server;
-  auto admin = server.client();
-  const auto created = admin.post("/api/v1/catalog/products",
-                                  R"({"name":"Last One","price":1000,"brandId":1,"categoryId":1,"availableStock":1})",
-                                  server.admin_token());
-  REQUIRE(created.status == 201);
-  const std::int64_t product = body_of(created).at("id");
-  Shopper ann(server, "ann@example.com");
-  Shopper bob(server, "bob@example.com");
-  ann.add(product, 1);
-  bob.add(product, 1);
-  auto a = std::async(std::launch::async, [&] { return ann.checkout(); });  // no assertions off this thread
-  auto b = std::async(std::launch::async, [&] { return bob.checkout(); });
-  const auto ann_res = a.get(), bob_res = b.get();
-  REQUIRE(ann_res.status == 202);
-  REQUIRE(bob_res.status == 202);
-  const std::string ann_id = body_of(ann_res).at("orderId"), bob_id = body_of(bob_res).at("orderId");
-  const auto is_final = [](const nlohmann::json& o) {
-    return o.at("status") == "completed" || (o.at("status") == "cancelled" &&
-                                             timeline_of(o).back() == "payment_refunded");
-  };
-  nlohmann::json ann_order, bob_order;
-  REQUIRE(eventually([&] {
-    ann_order = body_of(ann.order(ann_id));
-    bob_order = body_of(bob.order(bob_id));
-    return is_final(ann_order) && is_final(bob_order);
-  }));
-  const std::multiset<std::string> statuses = {ann_order.at("status"), bob_order.at("status")};
+  LastUnitRace race(server);
+  const std::multiset<std::string> statuses = {race.ann_order.at("status"), race.bob_order.at("status")};
   CHECK(statuses == std::multiset<std::string>{"cancelled", "completed"});
-  const auto& loser = ann_order.at("status") == "cancelled" ? ann_order : bob_order;
-  CHECK(loser.at("statusReason") == "out_of_stock");
-  CHECK(timeline_of(loser) == std::vector<std::string>{"submitted", "paid", "out_of_stock", "payment_refunded"});
-  CHECK(stock_of(server, product) == 0);
+  CHECK(race.lost_order().at("statusReason") == "out_of_stock");
+  CHECK(timeline_of(race.lost_order()) ==
+        std::vector<std::string>{"submitted", "paid", "out_of_stock", "payment_refunded"});
+  CHECK(stock_of(server, race.product) == 0);
   const auto ledger = server.data_dir() / "payments.db";
   CHECK(sqlite_count(ledger, "SELECT COUNT(*) FROM charges WHERE approved = 1") == 2);
   CHECK(sqlite_count(ledger, "SELECT COUNT(*) FROM charges WHERE refunded = 1") == 1);
@@ -427,45 +444,22 @@ TEST_CASE("a declined card gives the customer the basket back, coupon included",
 TEST_CASE("an out-of-stock cancellation gives the loser the lines back, with the stock now available",
           "[ordering][http]") {
   TestServer server;
-  auto admin = server.client();
-  const auto created = admin.post("/api/v1/catalog/products",
-                                  R"({"name":"Last One","price":1000,"brandId":1,"categoryId":1,"availableStock":1})",
-                                  server.admin_token());
-  REQUIRE(created.status == 201);
-  const std::int64_t product = body_of(created).at("id");
-  Shopper ann(server, "ann@example.com");
-  Shopper bob(server, "bob@example.com");
-  ann.add(product, 1);
-  bob.add(product, 1);
-  auto a = std::async(std::launch::async, [&] { return ann.checkout(); });
-  auto b = std::async(std::launch::async, [&] { return bob.checkout(); });
-  const auto ann_res = a.get(), bob_res = b.get();
-  REQUIRE(ann_res.status == 202);
-  REQUIRE(bob_res.status == 202);
-  const std::string ann_id = body_of(ann_res).at("orderId"), bob_id = body_of(bob_res).at("orderId");
-  nlohmann::json ann_order, bob_order;
-  REQUIRE(eventually([&] {
-    ann_order = body_of(ann.order(ann_id));
-    bob_order = body_of(bob.order(bob_id));
-    return (ann_order.at("status") == "completed" && bob_order.at("status") == "cancelled") ||
-           (ann_order.at("status") == "cancelled" && bob_order.at("status") == "completed");
-  }));
-  auto& loser = ann_order.at("status") == "cancelled" ? ann : bob;
-  auto& winner = ann_order.at("status") == "cancelled" ? bob : ann;
-  CHECK((ann_order.at("status") == "cancelled" ? ann_order : bob_order).at("statusReason") == "out_of_stock");
+  LastUnitRace race(server);
+  CHECK(race.lost_order().at("statusReason") == "out_of_stock");
+  auto& loser = race.loser();
   nlohmann::json basket;
   REQUIRE(eventually([&] {
     basket = body_of(loser.c.get("/api/v1/basket", loser.token));
     return !basket.at("items").empty() && basket.at("items").at(0).at("availableStock") == 0;
   }));
-  CHECK(lines_of(basket) == Lines{{product, 1}});
-  CHECK(body_of(winner.c.get("/api/v1/basket", winner.token)).at("items").empty());
+  CHECK(lines_of(basket) == Lines{{race.product, 1}});
+  CHECK(body_of(race.winner().c.get("/api/v1/basket", race.winner().token)).at("items").empty());
   // Checking the restored basket out again is refused before any charge, with the numbers.
   const auto again = loser.checkout();
   CHECK(again.status == 409);
   CHECK(body_of(again).at("detail") == "Not enough stock for Last One: 1 wanted, 0 available.");
   CHECK(body_of(again).at("lines") ==
-        nlohmann::json::parse(R"([{"productId":)" + std::to_string(product) +
+        nlohmann::json::parse(R"([{"productId":)" + std::to_string(race.product) +
                               R"(,"name":"Last One","quantity":1,"availableStock":0}])"));
 }
 
