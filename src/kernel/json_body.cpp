@@ -1,6 +1,6 @@
 #include <eshop/json_body.hpp>
+#include <eshop/json_number.hpp>
 
-#include <cmath>
 
 #include <charconv>
 #include <cstdint>
@@ -77,16 +77,7 @@ std::optional<std::string> FieldReader::string(const std::string& name, bool req
 std::optional<std::int64_t> FieldReader::integer(const std::string& name, bool required) {
   const auto* v = field(name, required, "integer");
   if (!v) return std::nullopt;
-  if (v->is_number_unsigned() && v->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
-    error(name, "must be a whole number");
-    return std::nullopt;
-  }
-  if (v->is_number_integer()) return v->get<std::int64_t>();
-  if (v->is_number_float()) {
-    const double d = v->get<double>();
-    // In range before the cast: converting a double beyond int64 is undefined (found by fuzzing).
-    if (d > -9e15 && d < 9e15 && d == std::trunc(d)) return static_cast<std::int64_t>(d);
-  }
+  if (auto n = as_whole_number(*v)) return n;
   error(name, "must be a whole number");
   return std::nullopt;
 }

@@ -65,7 +65,7 @@ TEST_CASE("an invalid coupon is 422 with every field named", "[discount][http]")
   CHECK(body_of(res).at("errors") == nlohmann::json::parse(R"({
     "code":["must be 1 to 32 letters, digits, '-' or '_'"],
     "minSubtotal":["must be 0 to 1000000000 cents"],
-    "validUntil":["must be an RFC 3339 time such as 2026-11-24T10:00:00Z"],
+    "validUntil":["must be an RFC 3339 time such as 2026-11-24T10:00:00Z, in the years 1900 to 2200"],
     "value":["must be a whole percent from 1 to 100"]})"));
   const auto backwards = c.post("/api/v1/discounts", R"({"code":"X","type":"bogus","value":5,
     "validFrom":"2026-12-01T00:00:00Z","validUntil":"2026-11-01T00:00:00Z"})", server.admin_token());

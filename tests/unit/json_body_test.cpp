@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <catalog/events.hpp>
 #include <eshop/json_body.hpp>
+#include <eshop/json_number.hpp>
 
 using namespace eshop;
 using namespace eshop::http;
@@ -70,4 +72,17 @@ TEST_CASE("a whole number written as a huge float is refused, not converted", "[
   CHECK_FALSE(in.integer("r", true));
   CHECK(in.integer("s", true) == 12);
   CHECK(in.to_error().fields == FieldErrors{{"q", {"must be a whole number"}}, {"r", {"must be a whole number"}}});
+}
+
+TEST_CASE("whole numbers from another party's JSON are range-checked before any conversion", "[kernel][unit]") {
+  // Found by fuzzing the event envelopes: a quantity of 4e77 reached nlohmann's unchecked cast.
+  CHECK(whole_number(nlohmann::json::parse("42")) == 42);
+  CHECK(whole_number(nlohmann::json::parse("-7.0")) == -7);
+  CHECK(whole_number(nlohmann::json::parse("9223372036854775807")) == 9223372036854775807);
+  CHECK_THROWS_AS(whole_number(nlohmann::json::parse("3.99867e+77")), std::invalid_argument);
+  CHECK_THROWS_AS(whole_number(nlohmann::json::parse("18446744073709551615")), std::invalid_argument);
+  CHECK_THROWS_AS(whole_number(nlohmann::json::parse("1.5")), std::invalid_argument);
+  CHECK_THROWS_AS(whole_number(nlohmann::json::parse("\"3\"")), std::invalid_argument);
+  const auto event = nlohmann::json::parse(R"({"productId":7,"name":"Boot","price":1999,"availableStock":4e77})");
+  CHECK_THROWS_AS(event.get<catalog::events::ProductUpdated>(), std::invalid_argument);
 }

@@ -1,5 +1,6 @@
 // catalog::Api over HTTP, for a process where catalog runs elsewhere.
 #include <catalog/module.hpp>
+#include <eshop/json_number.hpp>
 #include <eshop/remote.hpp>
 
 namespace eshop::catalog {
@@ -12,8 +13,8 @@ class RemoteCatalog final : public Api {
   Result<ProductView> find_product(ProductId id) const override {
     auto body = remote::get_json(endpoint_, "catalog", "/api/v1/catalog/products/" + std::to_string(id.value));
     if (!body) return fail(body.error());
-    return ProductView{id, body->at("name").get<std::string>(), Money::cents(body->at("price").get<std::int64_t>()),
-                       body->at("availableStock").get<std::int64_t>()};
+    return ProductView{id, body->at("name").get<std::string>(), Money::cents(whole_number(body->at("price"))),
+                       whole_number(body->at("availableStock"))};
   }
 
  private:

@@ -1,6 +1,7 @@
 // discount::Api over HTTP, for a process where discount runs elsewhere.
 #include <discount/module.hpp>
 #include <eshop/http.hpp>
+#include <eshop/json_number.hpp>
 #include <eshop/remote.hpp>
 
 namespace eshop::discount {
@@ -26,11 +27,11 @@ class RemoteDiscount final : public Api {
     t.code = body->at("code").get<std::string>();
     t.description = body->at("description").get<std::string>();
     t.type = body->at("type") == "fixed" ? CouponType::fixed : CouponType::percent;
-    t.value = body->at("value").get<std::int64_t>();
-    t.min_subtotal = Money::cents(body->at("minSubtotal").get<std::int64_t>());
+    t.value = whole_number(body->at("value"));
+    t.min_subtotal = Money::cents(whole_number(body->at("minSubtotal")));
     t.valid_from = time_of(body->at("validFrom"));
     t.valid_until = time_of(body->at("validUntil"));
-    if (body->at("productId").is_number_integer()) t.product_id = ProductId{body->at("productId").get<std::int64_t>()};
+    if (body->at("productId").is_number_integer()) t.product_id = ProductId{whole_number(body->at("productId"))};
     return t;
   }
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <eshop/ids.hpp>
+#include <eshop/json_number.hpp>
 #include <eshop/money.hpp>
 #include <eshop/shipping.hpp>
 
@@ -87,16 +88,16 @@ inline void from_json(const nlohmann::json& j, BasketCheckedOut& e) {
   e.buyer_name = j.at("buyerName").get<std::string>();
   e.lines.clear();
   for (const auto& l : j.at("lines"))
-    e.lines.push_back({ProductId{l.at("productId").get<std::int64_t>()}, l.at("name").get<std::string>(),
-                       Money::cents(l.at("unitPrice").get<std::int64_t>()), l.at("quantity").get<std::int64_t>(),
-                       Money::cents(l.at("lineTotal").get<std::int64_t>())});
-  e.subtotal = Money::cents(j.at("subtotal").get<std::int64_t>());
+    e.lines.push_back({ProductId{whole_number(l.at("productId"))}, l.at("name").get<std::string>(),
+                       Money::cents(whole_number(l.at("unitPrice"))), whole_number(l.at("quantity")),
+                       Money::cents(whole_number(l.at("lineTotal")))});
+  e.subtotal = Money::cents(whole_number(j.at("subtotal")));
   e.coupon.reset();
   if (const auto& c = j.at("coupon"); !c.is_null())
     e.coupon = CheckedOutCoupon{c.at("code").get<std::string>(), c.at("description").get<std::string>(),
-                                Money::cents(c.at("discount").get<std::int64_t>())};
-  e.discount = Money::cents(j.at("discount").get<std::int64_t>());
-  e.total = Money::cents(j.at("total").get<std::int64_t>());
+                                Money::cents(whole_number(c.at("discount")))};
+  e.discount = Money::cents(whole_number(j.at("discount")));
+  e.total = Money::cents(whole_number(j.at("total")));
   e.currency = j.at("currency").get<std::string>();
   e.shipping_address = address_from_json(j.at("shippingAddress"));
   e.delivery_note = j.at("deliveryNote").get<std::string>();
@@ -136,7 +137,7 @@ inline void from_json(const nlohmann::json& j, BasketRestoreRequested& e) {
   e.reason = j.at("reason").get<std::string>();
   e.lines.clear();
   for (const auto& l : j.at("lines"))
-    e.lines.push_back({ProductId{l.at("productId").get<std::int64_t>()}, l.at("quantity").get<std::int64_t>()});
+    e.lines.push_back({ProductId{whole_number(l.at("productId"))}, whole_number(l.at("quantity"))});
   e.coupon_code.reset();
   if (const auto& c = j.at("couponCode"); !c.is_null()) e.coupon_code = c.get<std::string>();
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <eshop/ids.hpp>
+#include <eshop/json_number.hpp>
 #include <eshop/money.hpp>
 
 namespace eshop::catalog::events {
@@ -79,7 +80,7 @@ inline void from_json(const nlohmann::json& j, StockReservationRequested& e) {
   e.reservation_id = j.at("reservationId").get<std::string>();
   e.lines.clear();
   for (const auto& l : j.at("lines"))
-    e.lines.push_back({ProductId{l.at("productId").get<std::int64_t>()}, l.at("quantity").get<std::int64_t>()});
+    e.lines.push_back({ProductId{whole_number(l.at("productId"))}, whole_number(l.at("quantity"))});
 }
 inline void to_json(nlohmann::json& j, const StockReserved& e) { j = {{"reservationId", e.reservation_id}}; }
 inline void from_json(const nlohmann::json& j, StockReserved& e) { e.reservation_id = j.at("reservationId").get<std::string>(); }
@@ -91,7 +92,7 @@ inline void to_json(nlohmann::json& j, const StockReservationRejected& e) {
 inline void from_json(const nlohmann::json& j, StockReservationRejected& e) {
   e.reservation_id = j.at("reservationId").get<std::string>();
   e.short_products.clear();
-  for (const auto& id : j.at("shortProducts")) e.short_products.push_back(ProductId{id.get<std::int64_t>()});
+  for (const auto& id : j.at("shortProducts")) e.short_products.push_back(ProductId{whole_number(id)});
 }
 inline void to_json(nlohmann::json& j, const StockReleaseRequested& e) { j = {{"reservationId", e.reservation_id}}; }
 inline void from_json(const nlohmann::json& j, StockReleaseRequested& e) {
@@ -104,23 +105,23 @@ inline void to_json(nlohmann::json& j, const ProductPriceChanged& e) {
   j = {{"productId", e.product_id.value}, {"oldPrice", e.old_price.in_cents()}, {"newPrice", e.new_price.in_cents()}};
 }
 inline void from_json(const nlohmann::json& j, ProductPriceChanged& e) {
-  e.product_id = ProductId{j.at("productId").get<std::int64_t>()};
-  e.old_price = Money::cents(j.at("oldPrice").get<std::int64_t>());
-  e.new_price = Money::cents(j.at("newPrice").get<std::int64_t>());
+  e.product_id = ProductId{whole_number(j.at("productId"))};
+  e.old_price = Money::cents(whole_number(j.at("oldPrice")));
+  e.new_price = Money::cents(whole_number(j.at("newPrice")));
 }
 inline void to_json(nlohmann::json& j, const ProductUpdated& e) {
   j = {{"productId", e.product_id.value}, {"name", e.name}, {"price", e.price.in_cents()},
        {"availableStock", e.available_stock}};
 }
 inline void from_json(const nlohmann::json& j, ProductUpdated& e) {
-  e.product_id = ProductId{j.at("productId").get<std::int64_t>()};
+  e.product_id = ProductId{whole_number(j.at("productId"))};
   e.name = j.at("name").get<std::string>();
-  e.price = Money::cents(j.at("price").get<std::int64_t>());
-  e.available_stock = j.at("availableStock").get<std::int64_t>();
+  e.price = Money::cents(whole_number(j.at("price")));
+  e.available_stock = whole_number(j.at("availableStock"));
 }
 inline void to_json(nlohmann::json& j, const ProductDeleted& e) { j = {{"productId", e.product_id.value}}; }
 inline void from_json(const nlohmann::json& j, ProductDeleted& e) {
-  e.product_id = ProductId{j.at("productId").get<std::int64_t>()};
+  e.product_id = ProductId{whole_number(j.at("productId"))};
 }
 
 }  // namespace eshop::catalog::events
