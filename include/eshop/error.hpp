@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,13 @@ struct Error {
   }
   static Error not_found(std::string detail) { return make(ErrorCode::not_found, std::move(detail)); }
   static Error conflict(std::string detail) { return make(ErrorCode::conflict, std::move(detail)); }
+};
+
+// Thrown where an interface has no way to say "ask again later": a module in another process (or
+// another dependency) cannot be reached. The edge answers 503 with Retry-After and the message.
+class DependencyUnavailable final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 template <class T>

@@ -1,8 +1,10 @@
 #pragma once
-// The built-in test payment provider, a stand-in for a real gateway such as Stripe. It keeps its
-// own ledger (tokens, charges, refunds) in its own SQLite file, as a real provider keeps its
-// records on its side: restarts lose nothing and a repeated idempotency key never charges twice.
-// It declines card 4000000000000002 and accepts every other valid card. It stores no card number.
+// The built-in test payment provider, a stand-in for a real gateway such as Stripe. Its tokens
+// are self-contained ("tok_test_a_visa_4242_..."): they say whether the card declines, its brand
+// and last four digits, never the number, so any process can charge a token another tokenized.
+// The charges and refunds go to the charging process's own ledger (an SQLite file), as a real
+// provider keeps its records: restarts lose nothing and a repeated idempotency key never charges
+// twice. It declines card 4000000000000002 and accepts every other valid card.
 #include <eshop/database.hpp>
 #include <eshop/payment.hpp>
 

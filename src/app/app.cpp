@@ -25,6 +25,19 @@
 
 namespace eshop::app {
 
+namespace {
+
+// A database that cannot be opened is named in the error: the operator must know which file.
+std::unique_ptr<Database> open_named(const std::string& path) {
+  try {
+    return Database::open(path);
+  } catch (const std::exception& e) {
+    throw StartupError("cannot open the database " + path + ": " + e.what());
+  }
+}
+
+}  // namespace
+
 struct App::Parts {
   Config config;
   SystemClock clock;
@@ -56,7 +69,7 @@ struct App::Parts {
   // The module's own database, with its outbox and a relay that delivers it to the bus.
   Database& open_database(const std::string& module) {
     const auto path = std::filesystem::path(config.data_dir) / (module + ".db");
-    databases.push_back(Database::open(path.string()));
+    databases.push_back(open_named(path.string()));
     relays.push_back(std::make_unique<OutboxRelay>(*databases.back(), *bus, module, metrics));
     return *databases.back();
   }
@@ -80,14 +93,25 @@ identity::Settings identity_settings(const Config& c) {
 App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
   p.config = std::move(config);
-  std::filesystem::create_directories(p.config.data_dir);
-  if (p.config.bus == "inproc") p.bus = make_inprocess_bus(p.metrics);
-  else p.bus = transport::make_amqp_bus({.url = p.config.bus, .name_space = p.config.bus_namespace}, p.metrics);
+  try {
+    std::filesystem::create_directories(p.config.data_dir);
+  } catch (const std::exception& e) {
+    throw StartupError("cannot create the data directory " + p.config.data_dir + ": " + e.what());
+  }
+  if (p.config.bus == "inproc") {
+    p.bus = make_inprocess_bus(p.metrics);
+  } else {
+    try {
+      p.bus = transport::make_amqp_bus({.url = p.config.bus, .name_space = p.config.bus_namespace}, p.metrics);
+    } catch (const std::invalid_argument& e) {
+      throw StartupError(std::string("cannot use the event bus: ") + e.what());
+    }
+  }
 
   const auto& c = p.config;
   p.ports = ports;
   if (!p.ports.payments) {
-    p.payments_ledger = Database::open(
+    p.payments_ledger = open_named(
         c.payments_ledger.empty() ? (std::filesystem::path(c.data_dir) / "payments.db").string() : c.payments_ledger);
     p.default_payments = std::make_unique<adapters::TestPaymentProvider>(*p.payments_ledger);
     p.ports.payments = p.default_payments.get();
@@ -175,7 +199,11 @@ void App::start() {
   auto& p = *parts_;
   p.bus->start();
   for (auto& r : p.relays) r->start();
-  p.server->start();
+  try {
+    p.server->start();
+  } catch (const std::exception& e) {
+    throw StartupError("cannot listen on " + p.config.host + ":" + std::to_string(p.config.port) + ": " + e.what());
+  }
   p.running = true;
   std::string modules;
   for (const auto* m : p.modules) modules += (modules.empty() ? "" : ",") + std::string(m->name());

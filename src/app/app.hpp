@@ -2,6 +2,7 @@
 // The composition root: builds every hosted module with its dependencies, in one readable place.
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 
 #include <eshop/router.hpp>
 
@@ -22,6 +23,13 @@ struct Ports {
   PaymentProvider* payments = nullptr;
   ShippingProvider* shipping = nullptr;
   MailSender* mail = nullptr;
+};
+
+// The shop cannot start as configured; the message names the file, port or URL at fault.
+// `eshop serve` exits with code 2 for it, as for a bad flag or config value.
+class StartupError final : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class App final {

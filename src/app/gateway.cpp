@@ -143,6 +143,8 @@ http::Response Gateway::handle(http::Request& request) const {
   http::Response response;
   try {
     response = dispatch(request, route);
+  } catch (const DependencyUnavailable& e) {
+    response = http::problem(Error::unavailable(e.what()));
   } catch (const std::exception& e) {
     spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
                   json_quote(e.what()));

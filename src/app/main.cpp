@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
     eshop::app::App app(config);
     app.start();
     app.run_until_signal();
+  } catch (const eshop::app::StartupError& e) {
+    std::cerr << "eshop: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     std::cerr << "eshop: " << e.what() << "\n";
     return 1;

@@ -1,5 +1,7 @@
 #include "app/operations.hpp"
 
+#include <eshop/remote.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace eshop::app {
@@ -17,6 +19,19 @@ nlohmann::json readiness(const OperationsDeps& d, bool& ready) {
   ready = ready && bus_ok;
   checks["eventBus"] = {{"status", bus_ok ? "up" : "down"}, {"detail", d.bus.transport()}};
   return checks;
+}
+
+// Each module hosted elsewhere, asked for its liveness (half a second at most). A remote that is
+// down does not make this process unready: it still serves everything else, and that module's
+// routes answer 503 until it is back.
+nlohmann::json remote_states(const Config& c) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [module, url] : c.remotes) {
+    const auto endpoint = remote::parse_base_url(url);
+    const bool up = endpoint && remote::get_json(*endpoint, module, "/health/live", "", std::chrono::milliseconds(500));
+    out[module] = {{"status", up ? "up" : "down"}, {"url", url}};
+  }
+  return out;
 }
 
 nlohmann::json topology(const OperationsDeps& d) {
@@ -43,8 +58,9 @@ void register_operations(http::Router& router, OperationsDeps deps) {
   r.get("/health/ready", Access::anyone, [deps](http::Request&) {
     bool ready = false;
     auto checks = readiness(deps, ready);
-    return http::Response::json(ready ? 200 : 503,
-                                nlohmann::json{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+    nlohmann::json body{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}};
+    if (!deps.config.remotes.empty()) body["remotes"] = remote_states(deps.config);
+    return http::Response::json(ready ? 200 : 503, body);
   });
   r.get("/metrics", Access::anyone, [deps](http::Request&) {
     http::Response res;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 #include <fcntl.h>
@@ -127,4 +128,21 @@ TEST_CASE("kill -9 in the middle of sagas: after a restart every order completes
   CHECK(log.find("\"msg\":\"request\"") != std::string::npos);  // the log was captured
   CHECK(log.find("4242424242424242") == std::string::npos);
   CHECK(log.find("12/30") == std::string::npos);
+}
+
+TEST_CASE("start-up failures name the port or the directory at fault and exit 2", "[process][http]") {
+  test::TempDir dir;
+  test::Child first({ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", dir.path().string()});
+  const auto port = port_of(first);
+  test::TempDir other;
+  test::Child taken({ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", std::to_string(port), "--data-dir",
+                     other.path().string()});
+  CHECK(taken.wait_exit() == 2);
+  CHECK_THAT(taken.drain(), Catch::Contains("eshop: cannot listen on 127.0.0.1:" + std::to_string(port) + ": "));
+  const auto blocked = dir.path() / "a-file";
+  std::ofstream(blocked) << "not a directory";
+  test::Child bad_dir({ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir",
+                       (blocked / "data").string()});
+  CHECK(bad_dir.wait_exit() == 2);
+  CHECK_THAT(bad_dir.drain(), Catch::Contains("eshop: cannot create the data directory " + (blocked / "data").string()));
 }

@@ -33,7 +33,7 @@ class RemoteIdentity final : public Api {
       principal = Principal{UserId{body->at("id").get<std::string>()}, body->at("email").get<std::string>(),
                             body->at("name").get<std::string>(), body->at("roles").get<std::vector<std::string>>()};
     else if (body.error().code == ErrorCode::unavailable)
-      return std::nullopt;  // not cached: identity may be back in a moment
+      throw DependencyUnavailable(body.error().detail);  // a 503, not a 401; not cached: it may be back soon
     std::lock_guard lock(mutex_);
     if (cache_.size() > 10000) cache_.clear();
     cache_[key] = {principal, now + kCacheFor};
