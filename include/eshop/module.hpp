@@ -2,6 +2,7 @@
 // Every module plugs into the process the same way.
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <eshop/event_bus.hpp>
 #include <eshop/router.hpp>
@@ -16,6 +17,18 @@ struct HealthCheck {
 class Database;
 // The usual check for a module: its own database answers a trivial query.
 HealthCheck database_health(Database& db);
+
+// What a module says about itself, in one place (its module.cpp), so that the composition root,
+// the configuration, the gateway and the operations name no module: hosting, proxying or moving
+// a module, or adding one, needs no special case anywhere.
+struct ModuleDescriptor {
+  std::string_view name;                        // "ordering"
+  std::string_view route_prefix;                // "/api/v1/orders": its routes; proxied there when it runs elsewhere
+  std::vector<std::string_view> uses;           // modules whose interfaces it calls: here, or named by --remote
+  bool answers_reads_from_memory = false;       // its GET routes are answered on the I/O threads, never waiting
+  std::vector<std::string> (*subscriptions)();  // the event types it handles (a durable bus keeps them for it)
+  // Throttling is declared per route (http::Throttle), where it is exact.
+};
 
 class Module {
  public:

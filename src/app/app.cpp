@@ -19,6 +19,7 @@
 #include "app/gateway.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
+#include "app/modules.hpp"
 #include "app/operations.hpp"
 #include "net/http_server.hpp"
 #include "transport/amqp_bus.hpp"
@@ -152,12 +153,9 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     m->subscribe(*p.bus);
   }
   // Modules elsewhere: a durable bus keeps their events for them even before they connect.
-  const std::map<std::string, std::vector<std::string> (*)()> declared = {
-      {"identity", identity::subscriptions}, {"catalog", catalog::subscriptions}, {"discount", discount::subscriptions},
-      {"basket", basket::subscriptions}, {"ordering", ordering::subscriptions}};
-  for (const auto& [module, subscriptions] : declared)
-    if (!c.hosts(module))
-      for (const auto& type : subscriptions()) p.bus->expect_subscriber(module, type);
+  for (const auto* module : known_modules())
+    if (!c.hosts(std::string(module->name)))
+      for (const auto& type : module->subscriptions()) p.bus->expect_subscriber(std::string(module->name), type);
   register_operations(p.router, {p.modules, *p.bus, p.metrics, p.config});
   p.metrics.set_backlog_source([&p] {
     std::vector<std::pair<std::string, std::int64_t>> out;
@@ -167,7 +165,7 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
 
   const Authenticator* authenticator = p.identity ? &p.identity->api() : p.remote_identity.get();
   std::vector<RemoteRoute> remote_routes;
-  for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url});
+  for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url, std::string(path_prefix(module))});
   p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes,
                                         c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header));
   net::ServerOptions options;
@@ -177,12 +175,19 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   options.idle_timeout = std::chrono::seconds(p.config.idle_timeout_seconds);
   options.max_connections = p.config.max_connections;
   const Gateway& gateway = *p.gateway;
-  // Catalog reads, liveness and the OpenAPI document come from memory: the I/O threads answer
-  // them at once. Everything else may wait on a database and runs on the worker pool.
-  auto from_memory = [catalog_here = c.hosts("catalog")](const http::Request& r) {
+  // Reads of the modules that answer them from memory (catalog's), liveness and the OpenAPI
+  // document: the I/O threads answer them at once. Everything else may wait on a database and runs
+  // on the worker pool.
+  std::vector<std::string> memory_prefixes;
+  for (const auto* module : known_modules())
+    if (module->answers_reads_from_memory && c.hosts(std::string(module->name)))
+      memory_prefixes.push_back(std::string(module->route_prefix) + "/");
+  auto from_memory = [memory_prefixes](const http::Request& r) {
     if (r.method != "GET" && r.method != "HEAD") return false;
     const auto path = r.path();
-    return (catalog_here && path.starts_with("/api/v1/catalog/")) || path == "/health/live" || path == "/openapi.json";
+    for (const auto& prefix : memory_prefixes)
+      if (path.starts_with(prefix)) return true;
+    return path == "/health/live" || path == "/openapi.json";
   };
   p.server = std::make_unique<net::HttpServer>(
       options, [&gateway](http::Request& r) { return gateway.handle(r); },

@@ -112,20 +112,26 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
 }
 
 void validate(const Config& c) {
+  std::string known;
+  for (const auto& name : module_names()) known += (known.empty() ? "" : ", ") + name;
   for (const auto& m : c.modules)
-    if (std::find(kAllModules.begin(), kAllModules.end(), m) == kAllModules.end())
-      throw std::invalid_argument("unknown module '" + m + "' (known: identity, catalog, discount, basket, ordering)");
+    if (!find_module(m)) throw std::invalid_argument("unknown module '" + m + "' (known: " + known + ")");
   for (const auto& [module, url] : c.remotes) {
-    if (std::find(kAllModules.begin(), kAllModules.end(), module) == kAllModules.end())
-      throw std::invalid_argument("--remote: unknown module '" + module + "'");
+    if (!find_module(module)) throw std::invalid_argument("--remote: unknown module '" + module + "'");
     if (c.hosts(module)) throw std::invalid_argument("--remote: " + module + " is hosted here already");
     if (!remote::parse_base_url(url))
       throw std::invalid_argument("--remote " + module + ": the URL must be http://host:port, got '" + url + "'");
   }
-  // A module's synchronous dependencies must be reachable: here, or remote.
-  auto reachable = [&](const std::string& m) { return c.hosts(m) || c.remotes.count(m); };
-  if (c.hosts("basket") && (!reachable("catalog") || !reachable("discount")))
-    throw std::invalid_argument("basket needs catalog and discount: host them here or name them with --remote");
+  // A module's synchronous dependencies (its declared `uses`) must be reachable: here, or remote.
+  auto reachable = [&](std::string_view m) { return c.hosts(std::string(m)) || c.remotes.count(std::string(m)); };
+  for (const auto& m : c.modules) {
+    const auto& uses = find_module(m)->uses;
+    if (std::all_of(uses.begin(), uses.end(), reachable)) continue;
+    std::string needs;
+    for (std::size_t i = 0; i < uses.size(); ++i)
+      needs += std::string(i == 0 ? "" : i + 1 == uses.size() ? " and " : ", ") + std::string(uses[i]);
+    throw std::invalid_argument(m + " needs " + needs + ": host them here or name them with --remote");
+  }
   if (c.modules.empty()) throw std::invalid_argument("--modules must name at least one module");
   if (c.bus != "inproc" && !c.bus.starts_with("amqp://"))
     throw std::invalid_argument("--bus must be inproc or an amqp://user:pass@host:port/vhost URL");

@@ -10,17 +10,16 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "app/modules.hpp"
 #include "app/rate_limiter.hpp"
 
 namespace eshop::app {
-
-inline const std::vector<std::string> kAllModules = {"identity", "catalog", "discount", "basket", "ordering"};
 
 struct Config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;
   std::string data_dir = "./data";
-  std::vector<std::string> modules = kAllModules;
+  std::vector<std::string> modules = module_names();  // all
   std::map<std::string, std::string> remotes;  // module -> base URL
   std::string bus = "inproc";            // or amqp://user:pass@host:port/vhost
   std::string bus_namespace = "eshop";   // AMQP exchange and queue prefix: one per shop

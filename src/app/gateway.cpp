@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "app/logging.hpp"
+#include "app/modules.hpp"
 
 namespace eshop::app {
 
@@ -22,12 +23,8 @@ std::string request_id_for(std::string_view incoming) {
 }
 
 std::string_view path_prefix(std::string_view module) {
-  if (module == "discount") return "/api/v1/discounts";
-  if (module == "ordering") return "/api/v1/orders";
-  if (module == "identity") return "/api/v1/identity";
-  if (module == "catalog") return "/api/v1/catalog";
-  if (module == "basket") return "/api/v1/basket";
-  return "/nowhere";
+  const auto* d = find_module(module);
+  return d ? d->route_prefix : "/nowhere";
 }
 
 Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
@@ -37,7 +34,7 @@ Gateway::Gateway(const http::Router& router, const Authenticator* authenticator,
 
 const RemoteRoute* Gateway::remote_for(std::string_view path) const {
   for (const auto& r : remotes_) {
-    const auto prefix = path_prefix(r.module);
+    const std::string_view prefix = r.prefix;
     if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return &r;
   }
   return nullptr;

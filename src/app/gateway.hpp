@@ -17,6 +17,7 @@ namespace eshop::app {
 struct RemoteRoute {
   std::string module;
   std::string base_url;  // http://host:port
+  std::string prefix;    // the module's declared route prefix: "/api/v1/orders"
 };
 
 class Gateway final {

@@ -36,7 +36,7 @@ nlohmann::json remote_states(const Config& c) {
 
 nlohmann::json topology(const OperationsDeps& d) {
   nlohmann::json modules = nlohmann::json::array();
-  for (const auto& name : kAllModules) {
+  for (const auto& name : module_names()) {
     if (d.config.hosts(name)) modules.push_back({{"name", name}, {"location", "local"}});
     else if (auto it = d.config.remotes.find(name); it != d.config.remotes.end())
       modules.push_back({{"name", name}, {"location", "remote"}, {"url", it->second}});

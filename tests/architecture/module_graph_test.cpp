@@ -132,3 +132,25 @@ TEST_CASE("no test name holds a semicolon, which CTest would split into tests th
   for (const auto& b : bad) UNSCOPED_INFO(b);
   CHECK(bad.empty());
 }
+
+TEST_CASE("outside the modules, only the composition root names a module: the rest works from their declarations",
+          "[architecture]") {
+  // A module's name or route prefix as a string literal in the gateway, the config, the operations,
+  // the kernel or the transports would be a special case that moving or adding a module must find.
+  const std::regex named(R"re("(identity|catalog|discount|basket|ordering|/api/v1/(identity|catalog|discounts|basket|orders)/?)")re");
+  const std::regex line_comment(R"(//.*$)");
+  std::vector<std::string> violations;
+  for (const auto* dir : {"include/eshop", "src/app", "src/kernel", "src/net", "src/transport", "src/adapters"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / dir)) {
+      const auto file = entry.path().filename().string();
+      if (!entry.is_regular_file() || file == "app.cpp" || file == "modules.cpp") continue;  // the composition root
+      std::ifstream in(entry.path());
+      std::string line;
+      for (int n = 1; std::getline(in, line); ++n)
+        if (std::regex_search(std::regex_replace(line, line_comment, ""), named))
+          violations.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + line);
+    }
+  }
+  for (const auto& v : violations) UNSCOPED_INFO(v);
+  CHECK(violations.empty());
+}

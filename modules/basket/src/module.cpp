@@ -24,7 +24,7 @@ class BasketModule final : public Module {
     db_.migrate(migrations());
   }
 
-  std::string_view name() const override { return "basket"; }
+  std::string_view name() const override { return descriptor().name; }
   void register_routes(http::Router& router) override { register_handlers(router, service_, currency_); }
 
   // The materialized view of catalog's products: each event applied once (inbox).
@@ -76,6 +76,11 @@ std::vector<std::string> subscriptions() {
   namespace ev = catalog::events;
   return {std::string(ev::ProductPriceChanged::kType), std::string(ev::ProductUpdated::kType),
           std::string(ev::ProductDeleted::kType), std::string(events::BasketRestoreRequested::kType)};
+}
+
+const ModuleDescriptor& descriptor() {
+  static const ModuleDescriptor d{"basket", "/api/v1/basket", {"catalog", "discount"}, false, &subscriptions};
+  return d;
 }
 
 }  // namespace eshop::basket

@@ -18,7 +18,7 @@ class CatalogModuleImpl final : public CatalogModule {
     service_ = std::make_unique<CatalogService>(deps.db, deps.clock, deps.settings);
   }
 
-  std::string_view name() const override { return "catalog"; }
+  std::string_view name() const override { return descriptor().name; }
   const Api& api() const override { return *service_; }
   void register_routes(http::Router& router) override { register_handlers(router, *service_); }
   // The stock contract of catalog/events.hpp: whoever runs a saga asks, catalog answers.
@@ -43,6 +43,11 @@ std::unique_ptr<CatalogModule> make_module(Deps deps) { return std::make_unique<
 
 std::vector<std::string> subscriptions() {
   return {std::string(events::StockReservationRequested::kType), std::string(events::StockReleaseRequested::kType)};
+}
+
+const ModuleDescriptor& descriptor() {
+  static const ModuleDescriptor d{"catalog", "/api/v1/catalog", {}, true, &subscriptions};
+  return d;
 }
 
 }  // namespace eshop::catalog

@@ -16,7 +16,7 @@ class DiscountModuleImpl final : public DiscountModule {
     service_ = std::make_unique<DiscountService>(deps.db, deps.clock, deps.settings);
   }
 
-  std::string_view name() const override { return "discount"; }
+  std::string_view name() const override { return descriptor().name; }
   const Api& api() const override { return *service_; }
   void register_routes(http::Router& router) override { register_handlers(router, *service_); }
   void subscribe(EventBus&) override {}  // discount reacts to no events
@@ -33,5 +33,10 @@ class DiscountModuleImpl final : public DiscountModule {
 std::unique_ptr<DiscountModule> make_module(Deps deps) { return std::make_unique<DiscountModuleImpl>(std::move(deps)); }
 
 std::vector<std::string> subscriptions() { return {}; }
+
+const ModuleDescriptor& descriptor() {
+  static const ModuleDescriptor d{"discount", "/api/v1/discounts", {}, false, &subscriptions};
+  return d;
+}
 
 }  // namespace eshop::discount

@@ -103,7 +103,7 @@ class IdentityModuleImpl final : public IdentityModule {
     handlers_ = std::make_unique<Handlers>(*service_);
   }
 
-  std::string_view name() const override { return "identity"; }
+  std::string_view name() const override { return descriptor().name; }
   const Api& api() const override { return *service_; }
 
   void register_routes(http::Router& router) override {
@@ -132,5 +132,10 @@ class IdentityModuleImpl final : public IdentityModule {
 std::unique_ptr<IdentityModule> make_module(Deps deps) { return std::make_unique<IdentityModuleImpl>(std::move(deps)); }
 
 std::vector<std::string> subscriptions() { return {}; }
+
+const ModuleDescriptor& descriptor() {
+  static const ModuleDescriptor d{"identity", "/api/v1/identity", {}, false, &subscriptions};
+  return d;
+}
 
 }  // namespace eshop::identity

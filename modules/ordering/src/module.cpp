@@ -15,7 +15,7 @@ class OrderingModule final : public Module {
     db_.migrate(migrations());
   }
 
-  std::string_view name() const override { return "ordering"; }
+  std::string_view name() const override { return descriptor().name; }
   void register_routes(http::Router& router) override { register_handlers(router, db_, saga_); }
   void subscribe(EventBus& bus) override { saga_.subscribe(bus); }
   HealthCheck check_health() const override { return database_health(db_); }
@@ -30,5 +30,10 @@ class OrderingModule final : public Module {
 std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<OrderingModule>(std::move(deps)); }
 
 std::vector<std::string> subscriptions() { return Saga::subscriptions(); }
+
+const ModuleDescriptor& descriptor() {
+  static const ModuleDescriptor d{"ordering", "/api/v1/orders", {}, false, &subscriptions};
+  return d;
+}
 
 }  // namespace eshop::ordering

@@ -33,4 +33,7 @@ std::unique_ptr<Module> make_module(Deps deps);
 // still have a durable transport keep those events for it (EventBus::expect_subscriber).
 std::vector<std::string> subscriptions();
 
+// The module's declaration: name, route prefix, what it uses, what it answers from memory.
+const ModuleDescriptor& descriptor();
+
 }  // namespace eshop::basket

@@ -45,4 +45,7 @@ std::unique_ptr<Api> make_remote(const std::string& base_url);
 // still have a durable transport keep those events for it (EventBus::expect_subscriber).
 std::vector<std::string> subscriptions();
 
+// The module's declaration: name, route prefix, what it uses, what it answers from memory.
+const ModuleDescriptor& descriptor();
+
 }  // namespace eshop::identity
