@@ -23,15 +23,14 @@ std::string read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// A carrier that holds every shipment until the test opens the gate: the saga waits at stock_confirmed.
-class GatedShipping final : public ShippingProvider {
+// Holds whoever passes until the test opens it, and tells the test that someone is waiting.
+class Gate {
  public:
-  std::string create_shipment(const std::string& order_id, const ShippingAddress& address) override {
+  void pass() {
     std::unique_lock lock(m_);
     waiting_ = true;
     cv_.notify_all();
     cv_.wait(lock, [&] { return open_; });
-    return inner_.create_shipment(order_id, address);
   }
   void open() {
     std::lock_guard lock(m_);
@@ -47,6 +46,17 @@ class GatedShipping final : public ShippingProvider {
   std::mutex m_;
   std::condition_variable cv_;
   bool open_ = false, waiting_ = false;
+};
+
+// A carrier that holds every shipment until the test opens the gate: the saga waits at stock_confirmed.
+class GatedShipping final : public ShippingProvider, public Gate {
+ public:
+  std::string create_shipment(const std::string& order_id, const ShippingAddress& address) override {
+    pass();
+    return inner_.create_shipment(order_id, address);
+  }
+
+ private:
   adapters::TestShippingProvider inner_;
 };
 
@@ -466,36 +476,21 @@ TEST_CASE("an out-of-stock cancellation gives the loser the lines back, with the
 namespace {
 
 // A payment provider that holds every charge until the test opens the gate.
-class GatedPayments final : public PaymentProvider {
+class GatedPayments final : public PaymentProvider, public Gate {
  public:
   explicit GatedPayments(const std::filesystem::path& ledger)
       : db_(Database::open(ledger.string())), inner_(*db_) {}
   Result<CardToken> tokenize(const CardDetails& card) override { return inner_.tokenize(card); }
   ChargeResult charge(const std::string& token, Money amount, const std::string& currency,
                       const std::string& key) override {
-    std::unique_lock lock(m_);
-    waiting_ = true;
-    cv_.notify_all();
-    cv_.wait(lock, [&] { return open_; });
+    pass();
     return inner_.charge(token, amount, currency, key);
   }
   void refund(const std::string& charge_id, const std::string& key) override { inner_.refund(charge_id, key); }
-  void open() {
-    std::lock_guard lock(m_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  bool wait_until_waiting() {
-    std::unique_lock lock(m_);
-    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return waiting_; });
-  }
 
  private:
   std::unique_ptr<Database> db_;
   adapters::TestPaymentProvider inner_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool open_ = false, waiting_ = false;
 };
 
 }  // namespace

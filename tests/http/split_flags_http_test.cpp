@@ -4,11 +4,6 @@
 // tests/CMakeLists.txt with the broker fixture.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/test_server.hpp"
@@ -18,21 +13,9 @@ using eshop::test::body_of;
 
 namespace {
 
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 struct SplitShop {
   test::TempDir gateway_dir, ordering_dir;
-  std::uint16_t gateway_port = free_port(), ordering_port = free_port();
+  std::uint16_t gateway_port = test::free_port(), ordering_port = test::free_port();
   std::string bus = test::amqp_test_url(), name_space = test::test_namespace();
   std::unique_ptr<test::Child> gateway, ordering;
 

@@ -78,8 +78,6 @@ TestServer::TestServer(std::filesystem::path data_dir) {
   app_->start();
 }
 
-namespace {
-
 std::uint16_t free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -91,8 +89,6 @@ std::uint16_t free_port() {
   ::close(fd);
   return ntohs(addr.sin_port);
 }
-
-}  // namespace
 
 void TestServer::start_split(app::Config config) {
   REQUIRE(config.bus.starts_with("amqp://"));

@@ -34,6 +34,8 @@ app::Config test_config(const std::filesystem::path& data_dir);
 // The test broker's URL (ESHOP_TEST_AMQP_URL_FILE), and a fresh namespace for one shop on it.
 std::string amqp_test_url();
 std::string test_namespace();
+// A port nobody listens on right now (bound, read and released: another process may take it later).
+std::uint16_t free_port();
 
 class TestServer final {
  public:
