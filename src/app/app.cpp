@@ -143,7 +143,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
                                     {.currency = c.currency}});
   if (c.hosts("ordering"))
     p.ordering = ordering::make_module(
-        {p.open_database("ordering"), p.clock, *p.ports.payments, *p.ports.shipping, *p.ports.mail});
+        {p.open_database("ordering"), p.clock, *p.ports.payments, *p.ports.shipping, *p.ports.mail,
+         std::chrono::milliseconds(c.saga_step_delay_ms)});
 
   for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get()),
                     static_cast<Module*>(p.discount.get()), p.basket.get(), p.ordering.get()})

@@ -74,7 +74,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
                                                  "paymentsLedger", "rateLimits", "maxConnections",
-                                                 "trustedProxies", "forwardedHeader"};
+                                                 "trustedProxies", "forwardedHeader", "sagaStepDelayMs"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -103,6 +103,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "tokenTtlHours", c.token_ttl_hours);
   read(doc, "idleTimeoutSeconds", c.idle_timeout_seconds);
   read(doc, "maxConnections", c.max_connections);
+  read(doc, "sagaStepDelayMs", c.saga_step_delay_ms);
   read(doc, "trustedProxies", c.trusted_proxies);
   read(doc, "forwardedHeader", c.forwarded_header);
   if (doc.contains("passwordHash")) {
@@ -146,6 +147,8 @@ void validate(const Config& c) {
   if (c.token_ttl_hours < 1) throw std::invalid_argument("tokenTtlHours must be at least 1");
   if (c.idle_timeout_seconds < 1) throw std::invalid_argument("idleTimeoutSeconds must be at least 1");
   if (c.password_ops_limit < 1 || c.password_mem_kib < 8) throw std::invalid_argument("passwordHash is too weak");
+  if (c.saga_step_delay_ms < 0 || c.saga_step_delay_ms > 60000)
+    throw std::invalid_argument("sagaStepDelayMs must be 0 (off) to 60000");
   if (c.max_connections < 0 || c.max_connections > 1000000)
     throw std::invalid_argument("maxConnections must be 0 (from the fd limit) to 1000000");
   for (const auto& proxy : c.trusted_proxies)
@@ -170,7 +173,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "Options of serve (details: eshop serve --help):\n"
       "  --config FILE  --host ADDR  --port N  --data-dir DIR  --modules a,b  --remote module=URL\n"
       "  --bus inproc|amqp://...  --bus-namespace NAME  --threads N  --log-level L  --currency XXX\n"
-      "  --demo-data true|false  --max-connections N  --trusted-proxies a,b\n"
+      "  --demo-data true|false  --max-connections N  --trusted-proxies a,b  --saga-step-delay-ms N\n"
       "Each also from an ESHOP_* variable (ESHOP_PORT, ESHOP_DATA_DIR, ...) or the config file.\n"
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.");
   auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
@@ -180,7 +183,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "registered that address itself is made admin only with ESHOP_ADMIN_PROMOTE_EXISTING=true.");
 
   std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data,
-      max_connections, trusted_proxies;
+      max_connections, trusted_proxies, saga_step_delay;
   std::vector<std::string> remotes;
   struct Flag {
     const char* name;
@@ -202,6 +205,8 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       {"--demo-data", &demo_data, "ESHOP_DEMO_DATA", "true or false: load the demo catalog on first start"},
       {"--max-connections", &max_connections, "ESHOP_MAX_CONNECTIONS",
        "open connections at most, more are closed at once (default 0: the fd limit less 128)"},
+      {"--saga-step-delay-ms", &saga_step_delay, "ESHOP_SAGA_STEP_DELAY_MS",
+       "slow motion for a demonstration: each saga step waits this long (default 0: off)"},
       {"--trusted-proxies", &trusted_proxies, "ESHOP_TRUSTED_PROXIES",
        "comma-separated addresses or CIDR networks whose X-Forwarded-For is believed (default: none)"},
   };
@@ -239,6 +244,8 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (given(max_connections))
       c.max_connections = static_cast<int>(parse_int(max_connections, "max-connections", 0, 1000000));
     if (given(trusted_proxies)) c.trusted_proxies = split_list(trusted_proxies);
+    if (given(saga_step_delay))
+      c.saga_step_delay_ms = static_cast<int>(parse_int(saga_step_delay, "saga-step-delay-ms", 0, 60000));
     if (given(demo_data)) {
       if (demo_data != "true" && demo_data != "false") throw std::invalid_argument("--demo-data takes true or false");
       c.demo_data = demo_data == "true";

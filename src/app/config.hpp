@@ -33,6 +33,7 @@ struct Config {
   bool demo_data = true;
   int token_ttl_hours = 24;
   int idle_timeout_seconds = 30;
+  int saga_step_delay_ms = 0;  // slow motion for demonstrations: each saga step waits this long
   unsigned long long password_ops_limit = 2;
   std::size_t password_mem_kib = 19 * 1024;
   std::string admin_email;     // ESHOP_ADMIN_EMAIL only

@@ -517,3 +517,46 @@ TEST_CASE("lines given back are added to a basket the customer filled meanwhile"
   CHECK(lines_of(basket) == Lines{{1, 3}, {3, 4}, {5, 1}});
   CHECK(basket.at("coupon").at("code") == "WELCOME10");
 }
+
+// --- slow motion, for a class to watch -------------------------------------------------------------
+
+TEST_CASE("in slow motion a class sees every status of the saga, and a customer can cancel in time",
+          "[ordering][http][ports]") {
+  TempDir dir;
+  auto config = test_config(dir.path());
+  config.saga_step_delay_ms = 300;
+  TestServer server(config);
+  Shopper ann(server, "ann@example.com");
+  ann.add(1, 1);
+  const auto id = ann.place();
+  std::vector<std::string> seen;
+  REQUIRE(eventually(
+      [&] {
+        const auto res = ann.order(id);
+        if (res.status != 200) return false;
+        const std::string status = body_of(res).at("status");
+        if (seen.empty() || seen.back() != status) seen.push_back(status);
+        return status == "completed";
+      },
+      std::chrono::seconds(20)));
+  CHECK(seen == std::vector<std::string>{"submitted", "paid", "stock_confirmed", "shipped", "completed"});
+
+  // A second order, cancelled while the saga waits between paid and the stock's confirmation.
+  const auto stock_before = stock_of(server, 2);
+  ann.add(2, 1);
+  const auto second = ann.place();
+  ann.await(second, "paid");
+  const auto cancel = ann.c.post("/api/v1/orders/" + second + "/cancel", "", ann.token);
+  REQUIRE(cancel.status == 200);
+  CHECK(body_of(cancel).at("statusReason") == "cancelled_by_customer");
+  nlohmann::json order;
+  REQUIRE(eventually(
+      [&] {
+        order = body_of(ann.order(second));
+        const auto t = timeline_of(order);
+        return std::count(t.begin(), t.end(), "payment_refunded") == 1 && std::count(t.begin(), t.end(), "stock_released") == 1;
+      },
+      std::chrono::seconds(20)));
+  CHECK(order.at("status") == "cancelled");
+  CHECK(stock_of(server, 2) == stock_before);  // whatever was reserved went back
+}

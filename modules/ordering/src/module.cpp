@@ -11,7 +11,7 @@ namespace {
 
 class OrderingModule final : public Module {
  public:
-  explicit OrderingModule(Deps deps) : db_(deps.db), saga_(deps.db, deps.clock, deps.payments, deps.shipping, deps.mail) {
+  explicit OrderingModule(Deps deps) : db_(deps.db), saga_(deps.db, deps.clock, deps.payments, deps.shipping, deps.mail, deps.step_delay) {
     db_.migrate(migrations());
   }
 

@@ -4,6 +4,7 @@
 #include <catalog/events.hpp>
 #include <eshop/outbox.hpp>
 #include <fmt/format.h>
+#include <thread>
 #include <ordering/events.hpp>
 
 namespace eshop::ordering {
@@ -74,7 +75,12 @@ const std::vector<std::pair<std::string_view, Step>>& steps() {
 
 void Saga::subscribe(EventBus& bus) {
   for (const auto& [type, step] : steps())
-    bus.subscribe("ordering", std::string(type), [this, step = step](const Event& e) { (this->*step)(e); });
+    bus.subscribe("ordering", std::string(type), [this, step = step](const Event& e) {
+      // Slow motion (a demonstration setting, off by default): the step waits before it runs, so
+      // a class sees each status, and a customer can cancel in time. Redeliveries wait too.
+      if (step_delay_.count() > 0) std::this_thread::sleep_for(step_delay_);
+      (this->*step)(e);
+    });
 }
 
 std::vector<std::string> Saga::subscriptions() {

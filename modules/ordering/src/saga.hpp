@@ -12,6 +12,7 @@
 //   order_completed           -> confirmation email
 //   refund_requested          -> refund the charge
 //   customer cancel           -> cancelled/cancelled_by_customer        -> refund_requested, stock_release_requested
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,8 +36,9 @@ inline constexpr const char* kCancelled = "cancelled";
 
 class Saga final {
  public:
-  Saga(Database& db, const Clock& clock, PaymentProvider& payments, ShippingProvider& shipping, MailSender& mail)
-      : db_(db), clock_(clock), payments_(payments), shipping_(shipping), mail_(mail) {}
+  Saga(Database& db, const Clock& clock, PaymentProvider& payments, ShippingProvider& shipping, MailSender& mail,
+       std::chrono::milliseconds step_delay = {})
+      : db_(db), clock_(clock), payments_(payments), shipping_(shipping), mail_(mail), step_delay_(step_delay) {}
 
   void subscribe(EventBus& bus);
   // The event types subscribe() handles.
@@ -64,6 +66,7 @@ class Saga final {
   PaymentProvider& payments_;
   ShippingProvider& shipping_;
   MailSender& mail_;
+  std::chrono::milliseconds step_delay_;
 };
 
 }  // namespace eshop::ordering

@@ -1,5 +1,6 @@
 #pragma once
 // For the composition root only: builds the ordering module, the place-order saga's orchestrator.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ struct Deps {
   PaymentProvider& payments;
   ShippingProvider& shipping;
   MailSender& mail;
+  // Slow motion for a class to watch: each saga step waits this long before it runs (0: off).
+  std::chrono::milliseconds step_delay{0};
 };
 
 std::unique_ptr<Module> make_module(Deps deps);
