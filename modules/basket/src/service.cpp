@@ -172,9 +172,13 @@ std::optional<Error> short_of_stock(const std::vector<Line>& lines) {
 Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const CheckoutRequest& request,
                                                  const std::string& key, const std::string& correlation_id) {
   auto [lines, code, twin] = db_.read([&](soci::session& sql) {
-    // Read together with the replay check: a concurrent twin that just checked out has emptied the basket.
-    return std::make_tuple(store::lines(sql, buyer.id.value), store::coupon_code(sql, buyer.id.value),
-                           replay(sql, buyer.id, key, request.fingerprint));
+    // The replay check after the lines, in this order (a function's arguments are evaluated in any
+    // order): a concurrent twin that checked out in between emptied the basket and recorded the key
+    // in one commit, so lines found empty that way are always followed by the twin's answer.
+    auto lines = store::lines(sql, buyer.id.value);
+    auto code = store::coupon_code(sql, buyer.id.value);
+    auto twin = replay(sql, buyer.id, key, request.fingerprint);
+    return std::make_tuple(std::move(lines), std::move(code), std::move(twin));
   });
   if (twin) return *twin;
   if (lines.empty()) return fail(empty_basket());
