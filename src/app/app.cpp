@@ -168,7 +168,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   std::vector<RemoteRoute> remote_routes;
   for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url, std::string(path_prefix(module))});
   p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes,
-                                        c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header));
+                                        c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header),
+                                        c.cors_origins);
   net::ServerOptions options;
   options.host = p.config.host;
   options.port = p.config.port;

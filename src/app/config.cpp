@@ -74,7 +74,8 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
                                                  "currency", "threads", "logLevel", "accessLog", "demoData",
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
                                                  "paymentsLedger", "rateLimits", "maxConnections",
-                                                 "trustedProxies", "forwardedHeader", "sagaStepDelayMs"};
+                                                 "trustedProxies", "forwardedHeader", "sagaStepDelayMs",
+                                                 "corsOrigins"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -104,6 +105,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "idleTimeoutSeconds", c.idle_timeout_seconds);
   read(doc, "maxConnections", c.max_connections);
   read(doc, "sagaStepDelayMs", c.saga_step_delay_ms);
+  read(doc, "corsOrigins", c.cors_origins);
   read(doc, "trustedProxies", c.trusted_proxies);
   read(doc, "forwardedHeader", c.forwarded_header);
   if (doc.contains("passwordHash")) {
@@ -154,6 +156,9 @@ void validate(const Config& c) {
   for (const auto& proxy : c.trusted_proxies)
     if (!parse_network(proxy))
       throw std::invalid_argument("trustedProxies: '" + proxy + "' is not an IP address or a CIDR network");
+  for (const auto& origin : c.cors_origins)
+    if (origin != "*" && !(origin.starts_with("http://") || origin.starts_with("https://")))
+      throw std::invalid_argument("corsOrigins: '" + origin + "' is not an origin such as https://shop.example, or *");
   if (c.forwarded_header != "X-Forwarded-For" && c.forwarded_header != "Forwarded")
     throw std::invalid_argument("forwardedHeader must be X-Forwarded-For or Forwarded");
 }
@@ -174,6 +179,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "  --config FILE  --host ADDR  --port N  --data-dir DIR  --modules a,b  --remote module=URL\n"
       "  --bus inproc|amqp://...  --bus-namespace NAME  --threads N  --log-level L  --currency XXX\n"
       "  --demo-data true|false  --max-connections N  --trusted-proxies a,b  --saga-step-delay-ms N\n"
+      "  --cors-origins a,b\n"
       "Each also from an ESHOP_* variable (ESHOP_PORT, ESHOP_DATA_DIR, ...) or the config file.\n"
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.");
   auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
@@ -183,7 +189,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "registered that address itself is made admin only with ESHOP_ADMIN_PROMOTE_EXISTING=true.");
 
   std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data,
-      max_connections, trusted_proxies, saga_step_delay;
+      max_connections, trusted_proxies, saga_step_delay, cors_origins;
   std::vector<std::string> remotes;
   struct Flag {
     const char* name;
@@ -207,6 +213,8 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
        "open connections at most, more are closed at once (default 0: the fd limit less 128)"},
       {"--saga-step-delay-ms", &saga_step_delay, "ESHOP_SAGA_STEP_DELAY_MS",
        "slow motion for a demonstration: each saga step waits this long (default 0: off)"},
+      {"--cors-origins", &cors_origins, "ESHOP_CORS_ORIGINS",
+       "comma-separated browser origins allowed to call the API, or * (default: none, same-origin only)"},
       {"--trusted-proxies", &trusted_proxies, "ESHOP_TRUSTED_PROXIES",
        "comma-separated addresses or CIDR networks whose X-Forwarded-For is believed (default: none)"},
   };
@@ -244,6 +252,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (given(max_connections))
       c.max_connections = static_cast<int>(parse_int(max_connections, "max-connections", 0, 1000000));
     if (given(trusted_proxies)) c.trusted_proxies = split_list(trusted_proxies);
+    if (given(cors_origins)) c.cors_origins = split_list(cors_origins);
     if (given(saga_step_delay))
       c.saga_step_delay_ms = static_cast<int>(parse_int(saga_step_delay, "saga-step-delay-ms", 0, 60000));
     if (given(demo_data)) {

@@ -45,7 +45,10 @@ struct Config {
   int max_connections = 0;
   // Peers whose Forwarded / X-Forwarded-For header is believed: addresses or CIDR networks.
   std::vector<std::string> trusted_proxies;
-  std::string forwarded_header = "X-Forwarded-For";  // or "Forwarded" (RFC 7239): the one the proxy sets
+  std::string forwarded_header = "X-Forwarded-For";
+  // Browser origins allowed to call the API (CORS), e.g. "https://shop.example"; "*" for any.
+  // Empty (the default): same-origin only.
+  std::vector<std::string> cors_origins;  // or "Forwarded" (RFC 7239): the one the proxy sets
 
   bool hosts(const std::string& module) const;
 };

@@ -28,9 +28,41 @@ std::string_view path_prefix(std::string_view module) {
 }
 
 Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-                 std::vector<RemoteRoute> remotes, RateLimits limits, ClientAddress clients)
+                 std::vector<RemoteRoute> remotes, RateLimits limits, ClientAddress clients,
+                 std::vector<std::string> cors_origins)
     : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log),
-      remotes_(std::move(remotes)), limiter_(limits), clients_(std::move(clients)) {}
+      remotes_(std::move(remotes)), limiter_(limits), clients_(std::move(clients)),
+      cors_origins_(std::move(cors_origins)) {}
+
+std::string Gateway::allowed_origin(const http::Request& request) const {
+  if (cors_origins_.empty()) return {};
+  const auto origin = request.header("Origin");
+  if (origin.empty()) return {};
+  for (const auto& allowed : cors_origins_) {
+    if (allowed == "*") return "*";
+    if (allowed == origin) return std::string(origin);
+  }
+  return {};
+}
+
+std::optional<http::Response> Gateway::preflight(http::Request& request) const {
+  if (request.method != "OPTIONS" || request.header("Access-Control-Request-Method").empty()) return std::nullopt;
+  http::Request asked = request;
+  asked.method.clear();  // no route has it: the match lists every method the path takes
+  const auto match = router_.match(asked);
+  const bool remote = remote_for(request.path()) != nullptr;
+  if (!match.path_known && !remote) return http::problem(Error::not_found("No route matches this path."));
+  const auto origin = allowed_origin(request);
+  if (origin.empty())
+    return http::problem(Error::make(ErrorCode::forbidden, "This origin may not call the API from a browser (CORS)."));
+  auto res = http::Response::no_content();
+  // A proxied route's methods are its own process's business: the method asked for is allowed here.
+  const std::string methods = match.path_known ? match.allow : std::string(request.header("Access-Control-Request-Method"));
+  res.headers.add("Access-Control-Allow-Methods", methods);
+  res.headers.add("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id");
+  res.headers.add("Access-Control-Max-Age", "600");
+  return res;
+}
 
 const RemoteRoute* Gateway::remote_for(std::string_view path) const {
   for (const auto& r : remotes_) {
@@ -109,6 +141,7 @@ std::optional<http::Response> Gateway::throttle(const http::Request& request, co
 }
 
 http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
+  if (auto answer = preflight(request)) return *answer;
   const auto match = router_.match(request);
   route = match.route;
   if (auto refused = throttle(request, route)) return *refused;
@@ -151,6 +184,13 @@ http::Response Gateway::handle(http::Request& request) const {
     response = http::problem(Error::make(ErrorCode::internal, ""));
   }
   response.headers.set("X-Request-Id", request.request_id);
+  if (!cors_origins_.empty()) {
+    response.headers.set("Vary", "Origin");
+    if (const auto origin = allowed_origin(request); !origin.empty()) {
+      response.headers.set("Access-Control-Allow-Origin", origin);
+      response.headers.set("Access-Control-Expose-Headers", "Location, ETag, Retry-After, X-Request-Id");
+    }
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const std::string_view module = route ? std::string_view(route->module) : "none";
   const std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";

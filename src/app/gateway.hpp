@@ -24,7 +24,8 @@ class Gateway final {
  public:
   // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
   Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {}, ClientAddress clients = {{}, "X-Forwarded-For"});
+          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {}, ClientAddress clients = {{}, "X-Forwarded-For"},
+          std::vector<std::string> cors_origins = {});
 
   http::Response handle(http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
@@ -33,6 +34,10 @@ class Gateway final {
  private:
   http::Response dispatch(http::Request& request, const http::Route*& route) const;
   std::optional<http::Response> authorize(http::Request& request, const http::Route& route) const;
+  // CORS: the answer to a preflight (OPTIONS with Access-Control-Request-Method), or nullopt.
+  std::optional<http::Response> preflight(http::Request& request) const;
+  // The Access-Control-Allow-Origin a response to this request gets, or empty.
+  std::string allowed_origin(const http::Request& request) const;
   // 429 when the client has used up its bucket for the route's group.
   std::optional<http::Response> throttle(const http::Request& request, const http::Route* route) const;
   // The remote module whose routes start this path, if any.
@@ -46,6 +51,7 @@ class Gateway final {
   std::vector<RemoteRoute> remotes_;
   mutable RateLimiter limiter_;
   ClientAddress clients_;
+  std::vector<std::string> cors_origins_;
 };
 
 // The path prefix of a module's routes: "/api/v1/orders" for ordering.
