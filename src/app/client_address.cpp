@@ -1,5 +1,7 @@
 #include "app/client_address.hpp"
 
+#include <eshop/text.hpp>
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -13,12 +15,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // A hop as a proxy writes it: "1.2.3.4", "1.2.3.4:5678", "[2001:db8::1]:80", "2001:db8::1", or in

@@ -7,6 +7,7 @@
 #include <eshop/http_client.hpp>
 #include <eshop/problem.hpp>
 #include <eshop/remote.hpp>
+#include <eshop/text.hpp>
 #include <spdlog/spdlog.h>
 
 #include "app/logging.hpp"
@@ -47,8 +48,8 @@ std::string Gateway::allowed_origin(const http::Request& request) const {
 
 std::optional<http::Response> Gateway::preflight(http::Request& request) const {
   if (request.method != "OPTIONS" || request.header("Access-Control-Request-Method").empty()) return std::nullopt;
-  http::Request asked = request;
-  asked.method.clear();  // no route has it: the match lists every method the path takes
+  http::Request asked;  // no method: no route has it, so the match lists every method the path takes
+  asked.target = request.target;
   const auto match = router_.match(asked);
   const bool remote = remote_for(request.path()) != nullptr;
   if (!match.path_known && !remote) return http::problem(Error::not_found("No route matches this path."));
@@ -81,12 +82,6 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
     for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return std::find(hop_by_hop.begin(), hop_by_hop.end(), lower) != hop_by_hop.end();
   };
-  auto is_forwarded_for = [](std::string_view name) {
-    constexpr std::string_view xff = "x-forwarded-for";
-    return name.size() == xff.size() && std::equal(name.begin(), name.end(), xff.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
   const auto endpoint = remote::parse_base_url(remote.base_url);
   http::Request forward;
   forward.method = request.method;
@@ -97,7 +92,7 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
   std::string chain;
   for (const auto& [name, value] : request.headers.fields()) {
     if (is_hop(name)) continue;
-    if (is_forwarded_for(name)) chain += value + ", ";
+    if (iequals(name, "X-Forwarded-For")) chain += value + ", ";
     else forward.headers.add(name, value);
   }
   forward.headers.add("X-Forwarded-For", chain + request.remote_address);

@@ -1,4 +1,5 @@
 #include <eshop/http.hpp>
+#include <eshop/text.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -9,11 +10,7 @@
 namespace eshop::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using eshop::iequals;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
