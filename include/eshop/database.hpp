@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -62,6 +63,11 @@ class CachedStatement final {
   void* stmt_;  // sqlite3_stmt
 };
 
+// The database was written by a build with more migrations than this one knows.
+struct NewerSchema : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 class Database final {
  public:
   // Opens (creating if needed) `path`, or an in-memory database for ":memory:".
@@ -71,6 +77,9 @@ class Database final {
   // Applies, in order and each in its own transaction, the migrations not yet recorded.
   void migrate(std::span<const Migration> migrations);
   int schema_version();
+  // Copies the whole database, consistently, into a new file at `path` (SQLite's online backup),
+  // holding off this process's writes meanwhile. The copy is a database of its own (no WAL).
+  void backup_to(const std::string& path);
 
   // Runs `work` in one transaction: it commits when `work` returns and rolls back when it
   // throws (the exception propagates). Concurrent writers share a commit (group commit): the

@@ -26,6 +26,8 @@ enum class ErrorCode {
   too_many_requests,       // (429), with Retry-After
   unavailable,             // a dependency is down (503), with Retry-After
   not_implemented,         // e.g. an unsupported transfer coding (501)
+  bad_gateway,             // another process this one acts through failed or refused (502)
+  gateway_timeout,         // another process this one acts through did not answer in time (504)
   internal,                // (500), detail never shown to clients
 };
 

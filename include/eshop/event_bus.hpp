@@ -60,6 +60,11 @@ class EventBus {
   // events for it from now on, even before that process first connects. In-process: nothing.
   virtual void expect_subscriber(std::string subscriber, std::string type) = 0;
   virtual void start() = 0;
+  // While running (a module moving in or out of this process): `subscriber` starts handling its
+  // types, or stops, returning once its running handlers have finished; the transport keeps its
+  // events for it meanwhile (a durable queue). Transports that cannot throw std::logic_error.
+  virtual void attach(const std::string& subscriber, std::vector<std::pair<std::string, Handler>> handlers);
+  virtual void detach(const std::string& subscriber);
   // Delivers what is queued, then stops.
   virtual void stop() = 0;
   virtual bool healthy() const = 0;

@@ -27,6 +27,9 @@ struct ModuleDescriptor {
   std::vector<std::string_view> uses;           // modules whose interfaces it calls: here, or named by --remote
   bool answers_reads_from_memory = false;       // its GET routes are answered on the I/O threads, never waiting
   std::vector<std::string> (*subscriptions)();  // the event types it handles (a durable bus keeps them for it)
+  // It may move to another process while the shop runs (see app/module_gates.cpp: also only when
+  // no module calls its interface in-process). False for the module every process authenticates by.
+  bool movable_live = true;
   // Throttling is declared per route (http::Throttle), where it is exact.
 };
 

@@ -1,12 +1,15 @@
 #include "app/app.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <thread>
 
 #include <basket/module.hpp>
 #include <ordering/module.hpp>
 #include <catalog/module.hpp>
 #include <discount/module.hpp>
+#include <eshop/crypto.hpp>
 #include <eshop/outbox.hpp>
 #include <eshop/database.hpp>
 #include <eshop/problem.hpp>
@@ -19,7 +22,10 @@
 #include "app/gateway.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
+#include "app/module_gates.hpp"
 #include "app/modules.hpp"
+#include "app/moves.hpp"
+#include "app/switching_bus.hpp"
 #include "app/operations.hpp"
 #include "net/http_server.hpp"
 #include "transport/amqp_bus.hpp"
@@ -37,47 +43,6 @@ std::unique_ptr<Database> open_named(const std::string& path) {
   }
 }
 
-}  // namespace
-
-struct App::Parts {
-  Config config;
-  SystemClock clock;
-  Metrics metrics;
-  std::unique_ptr<EventBus> bus;
-  std::vector<std::unique_ptr<Database>> databases;
-  // The ports' adapters: the test payment provider keeps its own ledger, as a real one would.
-  std::unique_ptr<Database> payments_ledger;
-  std::unique_ptr<adapters::TestPaymentProvider> default_payments;
-  adapters::TestShippingProvider default_shipping;
-  std::unique_ptr<adapters::FileMailSender> default_mail;
-  Ports ports;
-  std::unique_ptr<identity::IdentityModule> identity;
-  std::unique_ptr<catalog::CatalogModule> catalog;
-  std::unique_ptr<discount::DiscountModule> discount;
-  std::unique_ptr<Module> basket;
-  std::unique_ptr<Module> ordering;
-  // Interfaces of modules hosted by other processes, over HTTP.
-  std::unique_ptr<identity::Api> remote_identity;
-  std::unique_ptr<catalog::Api> remote_catalog;
-  std::unique_ptr<discount::Api> remote_discount;
-  std::vector<Module*> modules;
-  std::vector<std::unique_ptr<OutboxRelay>> relays;  // one per module database
-  http::Router router;
-  std::unique_ptr<Gateway> gateway;
-  std::unique_ptr<net::HttpServer> server;
-  bool running = false;
-
-  // The module's own database, with its outbox and a relay that delivers it to the bus.
-  Database& open_database(const std::string& module) {
-    const auto path = std::filesystem::path(config.data_dir) / (module + ".db");
-    databases.push_back(open_named(path.string()));
-    relays.push_back(std::make_unique<OutboxRelay>(*databases.back(), *bus, module, metrics));
-    return *databases.back();
-  }
-};
-
-namespace {
-
 identity::Settings identity_settings(const Config& c) {
   identity::Settings s;
   s.token_ttl = std::chrono::hours(c.token_ttl_hours);
@@ -89,7 +54,243 @@ identity::Settings identity_settings(const Config& c) {
   return s;
 }
 
+// "amqp://user:secret@host:5672/vhost" -> "amqp://host:5672/vhost": said in answers and logs.
+std::string without_credentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
 }  // namespace
+
+struct App::Parts final : ModuleHost {
+  Config config;
+  const std::string instance_id = crypto::new_uuid();
+  SystemClock clock;
+  Metrics metrics;
+  std::unique_ptr<SwitchingBus> bus;
+  // The ports' adapters: the test payment provider keeps its own ledger, as a real one would.
+  std::unique_ptr<Database> payments_ledger;
+  std::unique_ptr<adapters::TestPaymentProvider> default_payments;
+  adapters::TestShippingProvider default_shipping;
+  std::unique_ptr<adapters::FileMailSender> default_mail;
+  Ports ports;
+  // Interfaces of modules hosted by other processes, over HTTP.
+  std::unique_ptr<identity::Api> remote_identity;
+  std::unique_ptr<catalog::Api> remote_catalog;
+  std::unique_ptr<discount::Api> remote_discount;
+  // The modules this process hosts now, each with its own database and the relay of its outbox.
+  // Members in this order: the module goes first, its database last.
+  struct Hosted {
+    std::unique_ptr<Database> db;
+    std::unique_ptr<OutboxRelay> relay;
+    std::unique_ptr<Module> module;
+  };
+  mutable std::mutex hosted_mutex;
+  std::map<std::string, Hosted> hosted;
+  // Typed views of the hosted modules whose interfaces others call (never moved while running).
+  identity::IdentityModule* identity = nullptr;
+  catalog::CatalogModule* catalog = nullptr;
+  discount::DiscountModule* discount = nullptr;
+  std::unique_ptr<ModuleGates> gates;
+  std::unique_ptr<Mover> mover;
+  // Every router this process built (a module moved in or out): requests still running may use an
+  // older one, so none is freed before the process ends. The last is the one in use.
+  mutable std::mutex routers_mutex;
+  std::vector<std::unique_ptr<http::Router>> routers;
+  std::unique_ptr<Gateway> gateway;
+  std::unique_ptr<net::HttpServer> server;
+  bool running = false;
+
+  ~Parts() override {
+    std::lock_guard lock(hosted_mutex);
+    for (auto& [name, h] : hosted) h.module.reset();  // modules before any database
+  }
+
+  std::filesystem::path file_of(const std::string& module) const {
+    return std::filesystem::path(config.data_dir) / (module + ".db");
+  }
+
+  Hosted& hosted_module(const std::string& module) {
+    std::lock_guard lock(hosted_mutex);
+    const auto it = hosted.find(module);
+    if (it == hosted.end()) throw std::logic_error(module + " is not hosted here");
+    return it->second;
+  }
+
+  // The module, built on its open database with what it depends on.
+  std::unique_ptr<Module> build(const std::string& name, Database& db) {
+    const auto& c = config;
+    if (name == "identity") {
+      auto m = identity::make_module({db, clock, identity_settings(c)});
+      identity = m.get();
+      return m;
+    }
+    if (name == "catalog") {
+      auto m = catalog::make_module({db, clock, {.currency = c.currency, .load_demo_data = c.demo_data}});
+      catalog = m.get();
+      return m;
+    }
+    if (name == "discount") {
+      auto m = discount::make_module({db, clock, {.load_demo_data = c.demo_data}});
+      discount = m.get();
+      return m;
+    }
+    if (name == "basket")
+      return basket::make_module({db, clock, catalog ? catalog->api() : *remote_catalog,
+                                  discount ? discount->api() : *remote_discount, *ports.payments,
+                                  {.currency = c.currency}});
+    if (name == "ordering")
+      return ordering::make_module({db, clock, *ports.payments, *ports.shipping, *ports.mail,
+                                    std::chrono::milliseconds(c.saga_step_delay_ms)});
+    throw std::logic_error("no module named " + name);
+  }
+
+  // The routes of every hosted module and of the operations, as a new router put in use.
+  void rebuild_router() {
+    auto router = std::make_unique<http::Router>();
+    {
+      std::lock_guard lock(hosted_mutex);
+      for (const auto& name : module_names())
+        if (const auto it = hosted.find(name); it != hosted.end()) it->second.module->register_routes(*router);
+    }
+    register_operations(*router, {[this] { return health(); }, *bus, metrics, config, *gates,
+                                  [this] { return identity_of_process(); }});
+    mover->register_routes(*router);
+    std::lock_guard lock(routers_mutex);
+    routers.push_back(std::move(router));
+    if (gateway) gateway->set_router(*routers.back());
+  }
+
+  std::vector<std::pair<std::string, HealthCheck>> health() const {
+    std::lock_guard lock(hosted_mutex);
+    std::vector<std::pair<std::string, HealthCheck>> out;
+    for (const auto& name : module_names())
+      if (const auto it = hosted.find(name); it != hosted.end()) out.emplace_back(name, it->second.module->check_health());
+    return out;
+  }
+
+  nlohmann::json identity_of_process() const {
+    return {{"version", kVersion}, {"instance", instance_id}, {"busNamespace", config.bus_namespace},
+            {"broker", bus_url() == "inproc" ? std::string() : without_credentials(bus_url())},
+            {"lastMove", mover->last_move()}};
+  }
+
+  // ModuleHost ---------------------------------------------------------------------------------
+
+  void host(const std::string& name) override {
+    Hosted h;
+    h.db = open_named(file_of(name).string());
+    h.module = build(name, *h.db);
+    h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics);
+    Module& module = *h.module;
+    OutboxRelay& relay = *h.relay;
+    {
+      std::lock_guard lock(hosted_mutex);
+      hosted.emplace(name, std::move(h));
+    }
+    if (running) {
+      bus->attach(name, SwitchingBus::handlers_of(module));
+      relay.start();
+    } else {
+      module.subscribe(*bus);
+    }
+    rebuild_router();
+  }
+
+  void quiesce(const std::string& module, std::chrono::steady_clock::time_point deadline) override {
+    auto& h = hosted_module(module);
+    bus->detach(module);  // returns when its running handlers have finished
+    // What it published is handed to the broker before the target takes over (the target's relay
+    // would deliver it too, but the hand-over is cleaner with nothing in flight).
+    while (const auto left = h.relay->backlog()) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        throw std::runtime_error(std::to_string(left) + " events of its outbox were not delivered in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    h.relay->stop();
+  }
+
+  void resume(const std::string& module) override {
+    auto& h = hosted_module(module);
+    try {
+      bus->attach(module, SwitchingBus::handlers_of(*h.module));
+    } catch (const std::logic_error&) {
+      // still attached: quiesce stopped before detaching
+    }
+    h.relay->start();
+  }
+
+  void backup(const std::string& module, const std::string& path) override { hosted_module(module).db->backup_to(path); }
+
+  void unhost(const std::string& module, const std::string& moved_to) override {
+    Hosted h;
+    {
+      std::lock_guard lock(hosted_mutex);
+      const auto it = hosted.find(module);
+      if (it == hosted.end()) return;
+      h = std::move(it->second);
+      hosted.erase(it);
+    }
+    rebuild_router();
+    h.module.reset();
+    h.relay.reset();
+    h.db.reset();  // the last connection closes: the WAL is checkpointed into the file
+    // The old copy is kept aside (never served again), and a marker stops a restart with the old
+    // flags from serving it as if nothing had happened.
+    const auto file = file_of(module);
+    std::filesystem::rename(file, file.string() + ".moved");
+    for (const char* suffix : {"-wal", "-shm"}) std::filesystem::remove(file.string() + suffix);
+    std::ofstream marker(std::filesystem::path(config.data_dir) / (module + ".moved.json"), std::ios::trunc);
+    marker << nlohmann::json{{"module", module}, {"movedTo", moved_to}, {"at", to_rfc3339(clock.now())}}.dump() << "\n";
+  }
+
+  std::string cannot_host(const std::string& module) const override {
+    const auto* d = find_module(module);
+    for (const auto& used : d->uses) {
+      const std::string u(used);
+      bool here = false;
+      {
+        std::lock_guard lock(hosted_mutex);
+        here = hosted.count(u) > 0;
+      }
+      if (!here && !config.remotes.count(u))
+        return "This process cannot host " + module + ": it calls " + u + ", which is neither here nor named by --remote.";
+    }
+    return {};
+  }
+
+  void swap_bus(const std::string& url) override {
+    std::unique_ptr<EventBus> next;
+    try {
+      next = transport::make_amqp_bus({.url = url, .name_space = config.bus_namespace}, metrics);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(e.what());
+    }
+    if (!next->healthy()) throw std::runtime_error("cannot reach the broker at " + without_credentials(url));
+    // The relays pause: each finishes the event in hand (the in-process bus delivers it at once),
+    // and what they had not taken waits in the outboxes for the new transport.
+    std::vector<OutboxRelay*> relays;
+    {
+      std::lock_guard lock(hosted_mutex);
+      for (auto& [name, h] : hosted) relays.push_back(h.relay.get());
+    }
+    for (auto* r : relays) r->stop();
+    bus->replace(std::move(next), url);
+    for (auto* r : relays) r->start();
+  }
+
+  std::string bus_url() const override { return bus->url(); }
+  std::string data_dir() const override { return config.data_dir; }
+  std::string bus_namespace() const override { return config.bus_namespace; }
+  std::string instance() const override { return instance_id; }
+  std::string own_url() const override {
+    const auto& h = config.host;
+    const bool any = h.empty() || h == "0.0.0.0" || h == "::" || h == "[::]";
+    return "http://" + (any ? std::string("127.0.0.1") : h) + ":" + std::to_string(server->port());
+  }
+};
 
 App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   auto& p = *parts_;
@@ -99,17 +300,33 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   } catch (const std::exception& e) {
     throw StartupError("cannot create the data directory " + p.config.data_dir + ": " + e.what());
   }
+  std::unique_ptr<EventBus> transport;
   if (p.config.bus == "inproc") {
-    p.bus = make_inprocess_bus(p.metrics);
+    transport = make_inprocess_bus(p.metrics);
   } else {
     try {
-      p.bus = transport::make_amqp_bus({.url = p.config.bus, .name_space = p.config.bus_namespace}, p.metrics);
+      transport = transport::make_amqp_bus({.url = p.config.bus, .name_space = p.config.bus_namespace}, p.metrics);
     } catch (const std::invalid_argument& e) {
       throw StartupError(std::string("cannot use the event bus: ") + e.what());
     }
   }
+  p.bus = std::make_unique<SwitchingBus>(std::move(transport), p.config.bus);
 
   const auto& c = p.config;
+  // A module moved away from this process while it ran: its data lives elsewhere now.
+  for (const auto& name : c.modules) {
+    const auto marker = std::filesystem::path(c.data_dir) / (name + ".moved.json");
+    if (!std::filesystem::exists(marker)) continue;
+    std::string to = "another process";
+    try {
+      std::ifstream in(marker);
+      to = nlohmann::json::parse(in).value("movedTo", to);
+    } catch (const std::exception&) {
+    }
+    throw StartupError(name + " was moved to " + to + " while this shop ran (" + marker.string() +
+                       "); its data lives there now. Start this process with --remote " + name + "=" + to +
+                       " instead, or move it back; delete the marker only if that copy is lost.");
+  }
   p.ports = ports;
   if (!p.ports.payments) {
     p.payments_ledger = open_named(
@@ -125,49 +342,28 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     p.ports.mail = p.default_mail.get();
   }
 
-  // Every module, its database and its dependencies, in one list.
-  if (c.hosts("identity"))
-    p.identity = identity::make_module({p.open_database("identity"), p.clock, identity_settings(c)});
-  if (c.hosts("catalog"))
-    p.catalog = catalog::make_module(
-        {p.open_database("catalog"), p.clock, {.currency = c.currency, .load_demo_data = c.demo_data}});
-  if (c.hosts("discount"))
-    p.discount = discount::make_module({p.open_database("discount"), p.clock, {.load_demo_data = c.demo_data}});
+  p.gates = std::make_unique<ModuleGates>(c);
+  p.mover = std::make_unique<Mover>(p, *p.gates, kVersion);
   if (c.remotes.count("identity")) p.remote_identity = identity::make_remote(c.remotes.at("identity"));
   if (c.remotes.count("catalog")) p.remote_catalog = catalog::make_remote(c.remotes.at("catalog"));
   if (c.remotes.count("discount")) p.remote_discount = discount::make_remote(c.remotes.at("discount"));
-  if (c.hosts("basket"))
-    p.basket = basket::make_module({p.open_database("basket"), p.clock,
-                                    p.catalog ? p.catalog->api() : *p.remote_catalog,
-                                    p.discount ? p.discount->api() : *p.remote_discount, *p.ports.payments,
-                                    {.currency = c.currency}});
-  if (c.hosts("ordering"))
-    p.ordering = ordering::make_module(
-        {p.open_database("ordering"), p.clock, *p.ports.payments, *p.ports.shipping, *p.ports.mail,
-         std::chrono::milliseconds(c.saga_step_delay_ms)});
-
-  for (Module* m : {static_cast<Module*>(p.identity.get()), static_cast<Module*>(p.catalog.get()),
-                    static_cast<Module*>(p.discount.get()), p.basket.get(), p.ordering.get()})
-    if (m) p.modules.push_back(m);
-  for (Module* m : p.modules) {
-    m->register_routes(p.router);
-    m->subscribe(*p.bus);
-  }
+  // Every hosted module, in the list's order (a module's dependencies come before it).
+  for (const auto& name : module_names())
+    if (c.hosts(name)) p.host(name);
+  if (p.routers.empty()) p.rebuild_router();
   // Modules elsewhere: a durable bus keeps their events for them even before they connect.
   for (const auto* module : known_modules())
     if (!c.hosts(std::string(module->name)))
       for (const auto& type : module->subscriptions()) p.bus->expect_subscriber(std::string(module->name), type);
-  register_operations(p.router, {p.modules, *p.bus, p.metrics, p.config});
   p.metrics.set_backlog_source([&p] {
     std::vector<std::pair<std::string, std::int64_t>> out;
-    for (const auto& r : p.relays) out.emplace_back(r->module(), r->backlog());
+    std::lock_guard lock(p.hosted_mutex);
+    for (const auto& [name, h] : p.hosted) out.emplace_back(name, h.relay->backlog());
     return out;
   });
 
   const Authenticator* authenticator = p.identity ? &p.identity->api() : p.remote_identity.get();
-  std::vector<RemoteRoute> remote_routes;
-  for (const auto& [module, url] : c.remotes) remote_routes.push_back({module, url, std::string(path_prefix(module))});
-  p.gateway = std::make_unique<Gateway>(p.router, authenticator, p.metrics, p.config.access_log, remote_routes,
+  p.gateway = std::make_unique<Gateway>(*p.routers.back(), authenticator, p.metrics, p.config.access_log, *p.gates,
                                         c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header),
                                         c.cors_origins);
   net::ServerOptions options;
@@ -177,8 +373,9 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   options.idle_timeout = std::chrono::seconds(p.config.idle_timeout_seconds);
   options.max_connections = p.config.max_connections;
   const Gateway& gateway = *p.gateway;
-  // Reads of the modules that answer them from memory (catalog's), liveness and the OpenAPI
-  // document: the I/O threads answer them at once. Everything else may wait on a database and runs
+  // Reads of the modules that answer them from memory (catalog's), liveness, the OpenAPI document
+  // and a move's snapshot (a copy in memory, which must not wait behind requests held by that
+  // move): the I/O threads answer them at once. Everything else may wait on a database and runs
   // on the worker pool.
   std::vector<std::string> memory_prefixes;
   for (const auto* module : known_modules())
@@ -189,7 +386,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     const auto path = r.path();
     for (const auto& prefix : memory_prefixes)
       if (path.starts_with(prefix)) return true;
-    return path == "/health/live" || path == "/openapi.json";
+    return path == "/health/live" || path == "/openapi.json" ||
+           (path.starts_with("/api/v1/admin/modules/") && path.ends_with("/snapshot"));
   };
   p.server = std::make_unique<net::HttpServer>(
       options, [&gateway](http::Request& r) { return gateway.handle(r); },
@@ -205,7 +403,10 @@ App::~App() { stop(); }
 void App::start() {
   auto& p = *parts_;
   p.bus->start();
-  for (auto& r : p.relays) r->start();
+  {
+    std::lock_guard lock(p.hosted_mutex);
+    for (auto& [name, h] : p.hosted) h.relay->start();
+  }
   try {
     p.server->start();
   } catch (const std::exception& e) {
@@ -213,7 +414,10 @@ void App::start() {
   }
   p.running = true;
   std::string modules;
-  for (const auto* m : p.modules) modules += (modules.empty() ? "" : ",") + std::string(m->name());
+  {
+    std::lock_guard lock(p.hosted_mutex);
+    for (const auto& [name, h] : p.hosted) modules += (modules.empty() ? "" : ",") + name;
+  }
   spdlog::info("\"msg\":\"listening\",\"host\":{},\"port\":{},\"modules\":{},\"dataDir\":{},\"bus\":{}",
                json_quote(p.config.host), p.server->port(), json_quote(modules), json_quote(p.config.data_dir),
                json_quote(p.bus->transport()));
@@ -228,7 +432,10 @@ void App::stop() {
   if (!p.running) return;
   p.running = false;
   p.server->stop();
-  for (auto& r : p.relays) r->stop();
+  {
+    std::lock_guard lock(p.hosted_mutex);
+    for (auto& [name, h] : p.hosted) h.relay->stop();
+  }
   p.bus->stop();
   spdlog::info("\"msg\":\"stopped\"");
   flush_logs();
@@ -239,6 +446,9 @@ void App::run_until_signal() {
   stop();
 }
 
-const http::Router& App::router() const { return parts_->router; }
+const http::Router& App::router() const {
+  std::lock_guard lock(parts_->routers_mutex);
+  return *parts_->routers.back();
+}
 
 }  // namespace eshop::app

@@ -135,7 +135,9 @@ void validate(const Config& c) {
       needs += std::string(i == 0 ? "" : i + 1 == uses.size() ? " and " : ", ") + std::string(uses[i]);
     throw std::invalid_argument(m + " needs " + needs + ": host them here or name them with --remote");
   }
-  if (c.modules.empty()) throw std::invalid_argument("--modules must name at least one module");
+  // No module at all is a process waiting to adopt one (a move's target): it needs a broker.
+  if (c.modules.empty() && c.bus == "inproc")
+    throw std::invalid_argument("--modules none (a process that hosts modules only by adopting them) needs --bus amqp://...");
   if (c.bus != "inproc" && !c.bus.starts_with("amqp://"))
     throw std::invalid_argument("--bus must be inproc or an amqp://user:pass@host:port/vhost URL");
   if (c.bus_namespace.empty() || c.bus_namespace.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
@@ -172,7 +174,7 @@ EnvLookup process_environment() {
 
 std::variant<Config, int> parse_command_line(int argc, const char* const* argv, const EnvLookup& env) {
   CLI::App cli{"eshop: an e-commerce backend, a modular monolith with pluggable transport seams."};
-  cli.set_version_flag("--version", "eshop 0.1.0");
+  cli.set_version_flag("--version", kVersion);
   cli.require_subcommand(1);
   cli.footer(
       "Options of serve (details: eshop serve --help):\n"
@@ -202,7 +204,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       {"--host", &host, "ESHOP_HOST", "address to listen on (default 0.0.0.0)"},
       {"--port", &port, "ESHOP_PORT", "port to listen on, 0 for any free one (default 8080)"},
       {"--data-dir", &data_dir, "ESHOP_DATA_DIR", "directory of the module databases (default ./data)"},
-      {"--modules", &modules, "ESHOP_MODULES", "comma-separated modules this process hosts (default: all)"},
+      {"--modules", &modules, "ESHOP_MODULES", "comma-separated modules this process hosts (default: all; none: only what moves in)"},
       {"--bus", &bus, "ESHOP_BUS", "event transport: inproc (default) or amqp://user:pass@host:port/vhost"},
       {"--bus-namespace", &bus_namespace, "ESHOP_BUS_NAMESPACE", "AMQP exchange and queue prefix (default eshop)"},
       {"--threads", &threads, "ESHOP_THREADS", "I/O threads, 0 for one per core (default 0)"},
@@ -243,7 +245,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (given(host)) c.host = host;
     if (given(port)) c.port = static_cast<std::uint16_t>(parse_int(port, "port", 0, 65535));
     if (given(data_dir)) c.data_dir = data_dir;
-    if (given(modules)) c.modules = split_list(modules);
+    if (given(modules)) c.modules = modules == "none" ? std::vector<std::string>{} : split_list(modules);
     if (given(bus)) c.bus = bus;
     if (given(bus_namespace)) c.bus_namespace = bus_namespace;
     if (given(threads)) c.threads = static_cast<int>(parse_int(threads, "threads", 0, 256));

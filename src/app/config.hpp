@@ -15,6 +15,9 @@
 
 namespace eshop::app {
 
+// What `--version` says; a module moves only between processes that say the same.
+inline constexpr const char* kVersion = "eshop 0.1.0";
+
 struct Config {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8080;

@@ -23,16 +23,9 @@ std::string request_id_for(std::string_view incoming) {
   return sane ? std::string(incoming) : crypto::fast_uuid();
 }
 
-std::string_view path_prefix(std::string_view module) {
-  const auto* d = find_module(module);
-  return d ? d->route_prefix : "/nowhere";
-}
-
 Gateway::Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-                 std::vector<RemoteRoute> remotes, RateLimits limits, ClientAddress clients,
-                 std::vector<std::string> cors_origins)
-    : router_(router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log),
-      remotes_(std::move(remotes)), limiter_(limits), clients_(std::move(clients)),
+                 ModuleGates& gates, RateLimits limits, ClientAddress clients, std::vector<std::string> cors_origins)
+    : router_(&router), authenticator_(authenticator), metrics_(metrics), access_log_(access_log), gates_(gates), limiter_(limits), clients_(std::move(clients)),
       cors_origins_(std::move(cors_origins)) {}
 
 std::string Gateway::allowed_origin(const http::Request& request) const {
@@ -50,8 +43,9 @@ std::optional<http::Response> Gateway::preflight(http::Request& request) const {
   if (request.method != "OPTIONS" || request.header("Access-Control-Request-Method").empty()) return std::nullopt;
   http::Request asked;  // no method: no route has it, so the match lists every method the path takes
   asked.target = request.target;
-  const auto match = router_.match(asked);
-  const bool remote = remote_for(request.path()) != nullptr;
+  const auto match = router_.load()->match(asked);
+  const auto* owner = gates_.module_for_path(request.path());
+  const bool remote = owner && gates_.place(owner->name) == Place::remote;
   if (!match.path_known && !remote) return http::problem(Error::not_found("No route matches this path."));
   const auto origin = allowed_origin(request);
   if (origin.empty())
@@ -65,15 +59,7 @@ std::optional<http::Response> Gateway::preflight(http::Request& request) const {
   return res;
 }
 
-const RemoteRoute* Gateway::remote_for(std::string_view path) const {
-  for (const auto& r : remotes_) {
-    const std::string_view prefix = r.prefix;
-    if (path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/')) return &r;
-  }
-  return nullptr;
-}
-
-http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& request) const {
+http::Response Gateway::proxy(std::string_view module, const std::string& base_url, const http::Request& request) const {
   static const std::vector<std::string_view> hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "host",
                                                           "content-length", "upgrade", "te", "trailer",
                                                           "proxy-authorization", "proxy-connection"};
@@ -82,7 +68,13 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
     for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return std::find(hop_by_hop.begin(), hop_by_hop.end(), lower) != hop_by_hop.end();
   };
-  const auto endpoint = remote::parse_base_url(remote.base_url);
+  const auto endpoint = remote::parse_base_url(base_url);
+  // Two processes that each think the other hosts a module would pass a request back and forth.
+  int hops = 0;
+  if (const auto seen = request.header("X-Eshop-Hops"); !seen.empty()) hops = std::atoi(std::string(seen).c_str());
+  if (hops >= 3)
+    return http::problem(Error::make(ErrorCode::unavailable, "The " + std::string(module) +
+                                                                 " module is being moved; retry in a moment."));
   http::Request forward;
   forward.method = request.method;
   forward.target = request.target;
@@ -91,12 +83,13 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
   // process to believe if it trusts this one (--trusted-proxies).
   std::string chain;
   for (const auto& [name, value] : request.headers.fields()) {
-    if (is_hop(name)) continue;
+    if (is_hop(name) || iequals(name, "X-Eshop-Hops")) continue;
     if (iequals(name, "X-Forwarded-For")) chain += value + ", ";
     else forward.headers.add(name, value);
   }
   forward.headers.add("X-Forwarded-For", chain + request.remote_address);
   forward.headers.set("X-Request-Id", request.request_id);  // the same id in both processes' logs and events
+  forward.headers.set("X-Eshop-Hops", std::to_string(hops + 1));
   try {
     http::Client client(endpoint->host, endpoint->port, std::chrono::seconds(10));
     auto answer = client.send(forward);
@@ -107,7 +100,7 @@ http::Response Gateway::proxy(const RemoteRoute& remote, const http::Request& re
       if (!is_hop(name)) response.headers.add(name, value);
     return response;
   } catch (const std::exception&) {
-    return http::problem(Error::make(ErrorCode::unavailable, "The " + remote.module + " module is unreachable."));
+    return http::problem(Error::make(ErrorCode::unavailable, "The " + std::string(module) + " module is unreachable."));
   }
 }
 
@@ -135,29 +128,56 @@ std::optional<http::Response> Gateway::throttle(const http::Request& request, co
       Error::too_many("Too many requests from this client; retry after " + std::to_string(*wait) + " s.", *wait));
 }
 
-http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
-  if (auto answer = preflight(request)) return *answer;
-  const auto match = router_.match(request);
-  route = match.route;
-  if (auto refused = throttle(request, route)) return *refused;
-  if (!route) {
-    if (const auto* remote = remote_for(request.path())) {
-      // Authentication at the edge: a token this process can check is checked before the request
-      // leaves (the module's own process checks again what each route needs).
-      if (authenticator_ && !http::bearer_token(request).empty() &&
-          !authenticator_->authenticate(http::bearer_token(request)))
-        return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
-      return proxy(*remote, request);
-    }
-    if (match.path_known) {
-      auto res = http::problem(Error::make(ErrorCode::method_not_allowed, "This path does not accept " + request.method + "."));
-      res.headers.add("Allow", match.allow);
-      return res;
-    }
-    return http::problem(Error::not_found("No route matches this path."));
+http::Response Gateway::unmatched(const http::Request& request, const http::RouteMatch& match) const {
+  if (match.path_known) {
+    auto res = http::problem(Error::make(ErrorCode::method_not_allowed, "This path does not accept " + request.method + "."));
+    res.headers.add("Allow", match.allow);
+    return res;
   }
+  return http::problem(Error::not_found("No route matches this path."));
+}
+
+http::Response Gateway::through_gate(http::Request& request, const http::Route* route,
+                                     const http::RouteMatch& match) const {
+  const ModuleDescriptor* owner =
+      route ? find_module(route->module) : gates_.module_for_path(request.path());
+  if (!owner) {  // the operational routes: always here
+    if (!route) return unmatched(request, match);
+    if (auto denied = authorize(request, *route)) return *denied;
+    return route->handler(request);
+  }
+  const auto way = gates_.enter(owner->name, kHandoverWait);
+  if (way.timed_out)
+    return http::problem(Error::unavailable("The " + std::string(owner->name) +
+                                                " module is moving to another process; retry in a moment.",
+                                            1));
+  if (way.place == Place::remote) {
+    // Authentication at the edge: a token this process can check is checked before the request
+    // leaves (the module's own process checks again what each route needs).
+    if (authenticator_ && !http::bearer_token(request).empty() &&
+        !authenticator_->authenticate(http::bearer_token(request)))
+      return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
+    return proxy(owner->name, way.url, request);
+  }
+  if (way.place != Place::local || !route) {
+    if (way.place == Place::local) gates_.leave(owner->name);
+    return unmatched(request, match);
+  }
+  struct Leave {
+    ModuleGates& gates;
+    std::string_view module;
+    ~Leave() { gates.leave(module); }
+  } leave{gates_, owner->name};
   if (auto denied = authorize(request, *route)) return *denied;
   return route->handler(request);
+}
+
+http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
+  if (auto answer = preflight(request)) return *answer;
+  const auto match = router_.load()->match(request);
+  route = match.route;
+  if (auto refused = throttle(request, route)) return *refused;
+  return through_gate(request, route, match);
 }
 
 http::Response Gateway::handle(http::Request& request) const {

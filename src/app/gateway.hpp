@@ -1,6 +1,8 @@
 #pragma once
 // The edge every request passes: request id, routing, authentication and roles,
 // the last-resort error boundary, metrics and the access log.
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -9,23 +11,24 @@
 
 #include "app/client_address.hpp"
 #include "app/metrics.hpp"
+#include "app/module_gates.hpp"
 #include "app/rate_limiter.hpp"
 
 namespace eshop::app {
 
-// A module hosted by another process: its routes are proxied there.
-struct RemoteRoute {
-  std::string module;
-  std::string base_url;  // http://host:port
-  std::string prefix;    // the module's declared route prefix: "/api/v1/orders"
-};
-
 class Gateway final {
  public:
   // `authenticator` may be null when no identity is reachable: protected routes then answer 503.
+  // `gates` says where each module is served from: its routes run here, or are proxied.
   Gateway(const http::Router& router, const Authenticator* authenticator, Metrics& metrics, bool access_log,
-          std::vector<RemoteRoute> remotes = {}, RateLimits limits = {}, ClientAddress clients = {{}, "X-Forwarded-For"},
+          ModuleGates& gates, RateLimits limits = {}, ClientAddress clients = {{}, "X-Forwarded-For"},
           std::vector<std::string> cors_origins = {});
+
+  // The routes change when a module moves in or out. The old router must outlive every request
+  // that may still use it: the caller keeps it.
+  void set_router(const http::Router& router) { router_.store(&router); }
+  // How long a request for a module that is being moved waits for the hand-over.
+  static constexpr std::chrono::seconds kHandoverWait{10};
 
   http::Response handle(http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
@@ -40,22 +43,20 @@ class Gateway final {
   std::string allowed_origin(const http::Request& request) const;
   // 429 when the client has used up its bucket for the route's group.
   std::optional<http::Response> throttle(const http::Request& request, const http::Route* route) const;
-  // The remote module whose routes start this path, if any.
-  const RemoteRoute* remote_for(std::string_view path) const;
-  http::Response proxy(const RemoteRoute& remote, const http::Request& request) const;
+  http::Response proxy(std::string_view module, const std::string& base_url, const http::Request& request) const;
+  // Past the gate of the module that owns the request (its route's, or its path's).
+  http::Response through_gate(http::Request& request, const http::Route* route, const http::RouteMatch& match) const;
+  http::Response unmatched(const http::Request& request, const http::RouteMatch& match) const;
 
-  const http::Router& router_;
+  std::atomic<const http::Router*> router_;
   const Authenticator* authenticator_;
   Metrics& metrics_;
   bool access_log_;
-  std::vector<RemoteRoute> remotes_;
+  ModuleGates& gates_;
   mutable RateLimiter limiter_;
   ClientAddress clients_;
   std::vector<std::string> cors_origins_;
 };
-
-// The path prefix of a module's routes: "/api/v1/orders" for ordering.
-std::string_view path_prefix(std::string_view module);
 
 // The incoming X-Request-Id when it is sane (1-128 of [A-Za-z0-9._:-]), else a new UUID.
 std::string request_id_for(std::string_view incoming);

@@ -10,10 +10,9 @@ namespace {
 nlohmann::json readiness(const OperationsDeps& d, bool& ready) {
   nlohmann::json checks = nlohmann::json::object();
   ready = true;
-  for (const auto* m : d.modules) {
-    const auto h = m->check_health();
+  for (const auto& [name, h] : d.module_health()) {
     ready = ready && h.ok;
-    checks[std::string(m->name())] = {{"status", h.ok ? "up" : "down"}, {"detail", h.detail}};
+    checks[name] = {{"status", h.ok ? "up" : "down"}, {"detail", h.detail}};
   }
   const bool bus_ok = d.bus.healthy();
   ready = ready && bus_ok;
@@ -24,9 +23,12 @@ nlohmann::json readiness(const OperationsDeps& d, bool& ready) {
 // Each module hosted elsewhere, asked for its liveness (half a second at most). A remote that is
 // down does not make this process unready: it still serves everything else, and that module's
 // routes answer 503 until it is back.
-nlohmann::json remote_states(const Config& c) {
+nlohmann::json remote_states(const ModuleGates& gates) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [module, url] : c.remotes) {
+  for (const auto& view : gates.view()) {
+    if (view.place != Place::remote) continue;
+    const auto& module = view.module;
+    const auto& url = view.url;
     const auto endpoint = remote::parse_base_url(url);
     const bool up = endpoint && remote::get_json(*endpoint, module, "/health/live", "", std::chrono::milliseconds(500));
     out[module] = {{"status", up ? "up" : "down"}, {"url", url}};
@@ -36,15 +38,21 @@ nlohmann::json remote_states(const Config& c) {
 
 nlohmann::json topology(const OperationsDeps& d) {
   nlohmann::json modules = nlohmann::json::array();
-  for (const auto& name : module_names()) {
-    if (d.config.hosts(name)) modules.push_back({{"name", name}, {"location", "local"}});
-    else if (auto it = d.config.remotes.find(name); it != d.config.remotes.end())
-      modules.push_back({{"name", name}, {"location", "remote"}, {"url", it->second}});
-    else modules.push_back({{"name", name}, {"location", "absent"}});
+  for (const auto& view : d.gates.view()) {
+    nlohmann::json m{{"name", view.module}, {"location", to_string(view.place)}};
+    if (view.place == Place::remote) m["url"] = view.url;
+    if (view.held) m["moving"] = true;
+    m["movable"] = d.gates.movable(view.module);
+    modules.push_back(std::move(m));
   }
   nlohmann::json subs = nlohmann::json::array();
   for (const auto& s : d.bus.subscriptions()) subs.push_back({{"subscriber", s.subscriber}, {"eventType", s.type}});
-  return {{"modules", modules}, {"eventBus", {{"transport", d.bus.transport()}, {"subscriptions", subs}}}};
+  const auto process = d.process();
+  nlohmann::json bus{{"transport", d.bus.transport()}, {"namespace", process["busNamespace"]}};
+  if (!process["broker"].get<std::string>().empty()) bus["broker"] = process["broker"];
+  bus["subscriptions"] = subs;
+  return {{"version", process["version"]}, {"instance", process["instance"]}, {"modules", modules},
+          {"eventBus", bus}, {"lastMove", process["lastMove"]}};
 }
 
 }  // namespace
@@ -59,7 +67,7 @@ void register_operations(http::Router& router, OperationsDeps deps) {
     bool ready = false;
     auto checks = readiness(deps, ready);
     nlohmann::json body{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}};
-    if (!deps.config.remotes.empty()) body["remotes"] = remote_states(deps.config);
+    if (auto remotes = remote_states(deps.gates); !remotes.empty()) body["remotes"] = std::move(remotes);
     return http::Response::json(ready ? 200 : 503, body);
   });
   r.get("/metrics", Access::anyone, [deps](http::Request&) {

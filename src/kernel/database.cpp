@@ -82,6 +82,11 @@ void Database::migrate(std::span<const Migration> migrations) {
   soci::indicator ind;
   session_ << "SELECT MAX(version) FROM schema_migrations", soci::into(current, ind);
   if (ind != soci::i_ok) current = 0;
+  // A database written by a newer build (a module moved in from a newer process, or a downgrade):
+  // its tables may mean what this build does not know. Refuse it rather than guess.
+  if (!migrations.empty() && current > migrations.back().version)
+    throw NewerSchema(fmt::format("{} has schema version {}, newer than this build knows ({})", path_, current,
+                                  migrations.back().version));
   for (const auto& m : migrations) {
     if (m.version <= current) continue;
     soci::transaction tx(session_);
@@ -95,6 +100,23 @@ void Database::migrate(std::span<const Migration> migrations) {
     tx.commit();
     current = m.version;
   }
+}
+
+void Database::backup_to(const std::string& path) {
+  std::lock_guard lock(mutex_);  // no write of this process starts meanwhile
+  sqlite_api::sqlite3* target = nullptr;
+  if (sqlite_api::sqlite3_open(path.c_str(), &target) != SQLITE_OK) {
+    const std::string message = target ? sqlite_api::sqlite3_errmsg(target) : "out of memory";
+    sqlite_api::sqlite3_close(target);
+    throw std::runtime_error(fmt::format("cannot create {}: {}", path, message));
+  }
+  auto* source = static_cast<soci::sqlite3_session_backend*>(session_.get_backend())->conn_;
+  auto* backup = sqlite_api::sqlite3_backup_init(target, "main", source, "main");
+  int rc = backup ? sqlite_api::sqlite3_backup_step(backup, -1) : sqlite_api::sqlite3_errcode(target);
+  if (backup) sqlite_api::sqlite3_backup_finish(backup);
+  const std::string message = sqlite_api::sqlite3_errmsg(target);
+  sqlite_api::sqlite3_close(target);
+  if (rc != SQLITE_DONE) throw std::runtime_error(fmt::format("backup of {} to {} failed: {}", path_, path, message));
 }
 
 int Database::schema_version() {

@@ -42,6 +42,14 @@ Event event_from_json(const nlohmann::json& j) {
   return e;
 }
 
+void EventBus::attach(const std::string&, std::vector<std::pair<std::string, Handler>>) {
+  throw std::logic_error("the " + transport() + " event bus cannot add a subscriber while it runs");
+}
+
+void EventBus::detach(const std::string&) {
+  throw std::logic_error("the " + transport() + " event bus cannot remove a subscriber while it runs");
+}
+
 namespace {
 
 class InProcessBus final : public EventBus {

@@ -21,6 +21,8 @@ int status_of(ErrorCode code) {
     case ErrorCode::too_many_requests: return 429;
     case ErrorCode::unavailable: return 503;
     case ErrorCode::not_implemented: return 501;
+    case ErrorCode::bad_gateway: return 502;
+    case ErrorCode::gateway_timeout: return 504;
     case ErrorCode::internal: return 500;
   }
   return 500;
@@ -53,7 +55,8 @@ Response problem(int status, std::string detail) {
   for (auto c : {ErrorCode::bad_request, ErrorCode::validation, ErrorCode::unauthorized, ErrorCode::forbidden,
                  ErrorCode::not_found, ErrorCode::method_not_allowed, ErrorCode::conflict,
                  ErrorCode::payload_too_large, ErrorCode::unsupported_media_type, ErrorCode::headers_too_large,
-                 ErrorCode::too_many_requests, ErrorCode::unavailable, ErrorCode::not_implemented})
+                 ErrorCode::too_many_requests, ErrorCode::unavailable, ErrorCode::not_implemented,
+                 ErrorCode::bad_gateway, ErrorCode::gateway_timeout})
     if (status_of(c) == status) code = c;
   return problem(Error::make(code, std::move(detail)));
 }

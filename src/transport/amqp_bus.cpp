@@ -138,6 +138,38 @@ class AmqpBus final : public EventBus {
     }
   }
 
+  void attach(const std::string& subscriber, std::vector<std::pair<std::string, Handler>> handlers) override {
+    {
+      std::lock_guard plock(publish_mutex_);  // the publisher declares the new bindings on reconnecting
+      std::lock_guard lock(mutex_);
+      if (consumers_.count(subscriber)) throw std::logic_error(subscriber + " is subscribed already");
+      auto& consumer = consumers_[subscriber];
+      for (auto& [type, handler] : handlers) consumer.handlers[type].push_back(std::move(handler));
+      remote_.erase(subscriber);
+      if (running_) consumer.thread = std::thread([this, m = subscriber, c = &consumer] { consume(m, *c); });
+    }
+  }
+
+  void detach(const std::string& subscriber) override {
+    std::thread thread;
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = consumers_.find(subscriber);
+      if (it == consumers_.end()) return;
+      it->second.leaving = true;
+      thread = std::move(it->second.thread);
+    }
+    wake_.notify_all();
+    // The consumer finishes the handler in hand and acks it; closing its channel returns what the
+    // broker had sent ahead (prefetch) to the queue, for whoever consumes it next.
+    if (thread.joinable()) thread.join();
+    std::lock_guard lock(mutex_);
+    std::set<std::string> types;
+    for (const auto& [type, handlers] : consumers_.at(subscriber).handlers) types.insert(type);
+    consumers_.erase(subscriber);
+    remote_[subscriber] = std::move(types);  // its queue stays declared and keeps its events
+  }
+
   void stop() override {
     {
       std::lock_guard lock(mutex_);
@@ -194,6 +226,7 @@ class AmqpBus final : public EventBus {
     std::map<std::string, std::vector<Handler>> handlers;  // by event type
     std::thread thread;
     std::atomic<bool> connected{false};
+    bool leaving = false;  // under mutex_: detach() asked it to stop
   };
 
   std::string exchange() const { return options_.name_space + ".events"; }
@@ -342,6 +375,10 @@ class AmqpBus final : public EventBus {
 
   void consume(const std::string& module, Consumer& consumer) {
     auto backoff = std::chrono::milliseconds(100);
+    const auto stopping = [&] {
+      std::lock_guard lock(mutex_);
+      return stopping_ || consumer.leaving;
+    };
     while (!stopping()) {
       try {
         Connection c(url_, options_.timeout);
@@ -359,7 +396,7 @@ class AmqpBus final : public EventBus {
         while (!stopping()) {
           amqp_maybe_release_buffers(c.get());
           amqp_envelope_t envelope;
-          timeval tv{0, 200000};
+          timeval tv{0, 50000};  // how soon a stop or a detach is noticed
           const auto reply = amqp_consume_message(c.get(), &envelope, &tv, 0);
           if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) continue;
           c.check(reply, "consume");
@@ -382,7 +419,7 @@ class AmqpBus final : public EventBus {
         spdlog::warn("\"msg\":\"amqp consumer disconnected\",\"subscriber\":{},\"error\":{}",
                      nlohmann::json(module).dump(), nlohmann::json(ex.what()).dump());
         std::unique_lock lock(mutex_);
-        wake_.wait_for(lock, backoff, [&] { return stopping_; });
+        wake_.wait_for(lock, backoff, [&] { return stopping_ || consumer.leaving; });
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       }
     }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <string>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -43,7 +44,25 @@ class Child final {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+    if (reader_.joinable()) reader_.join();  // the pipe has closed with the process
     close(out_);
+  }
+
+  // From now on a thread reads the output as it comes (a busy process's access log would fill the
+  // pipe and block it); output() returns all of it so far. wait_for_line() is not used after this.
+  void read_in_background() {
+    reader_ = std::thread([this] {
+      char chunk[4096];
+      ssize_t n;
+      while ((n = read(out_, chunk, sizeof chunk)) > 0) {
+        std::lock_guard lock(mutex_);
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+      }
+    });
+  }
+  std::string output() {
+    std::lock_guard lock(mutex_);
+    return buffer_;
   }
 
   // Reads output until a line contains `needle`; returns that line (empty on EOF or timeout).
@@ -100,6 +119,8 @@ class Child final {
   int out_ = -1;
   bool exited_ = false;
   std::string buffer_;
+  std::mutex mutex_;  // buffer_, once read_in_background() runs
+  std::thread reader_;
 };
 
 

@@ -134,7 +134,8 @@ std::unique_ptr<IdentityModule> make_module(Deps deps) { return std::make_unique
 std::vector<std::string> subscriptions() { return {}; }
 
 const ModuleDescriptor& descriptor() {
-  static const ModuleDescriptor d{"identity", "/api/v1/identity", {}, false, &subscriptions};
+  static const ModuleDescriptor d{"identity", "/api/v1/identity", {}, false, &subscriptions,
+                                  /*movable_live=*/false};
   return d;
 }
 
