@@ -20,6 +20,8 @@ class Headers {
   void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
   void reserve(std::size_t n) { fields_.reserve(n); }
   void set(std::string_view name, std::string value);
+  // Removes every field of that name.
+  void remove(std::string_view name);
   // The first value of `name`, or empty.
   std::string_view get(std::string_view name) const;
   bool contains(std::string_view name) const;

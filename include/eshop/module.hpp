@@ -40,6 +40,9 @@ class Module {
   virtual void register_routes(http::Router& router) = 0;
   virtual void subscribe(EventBus& bus) = 0;  // all of the module's subscriptions, in one place
   virtual HealthCheck check_health() const = 0;
+  // A few counts of the module's state for the architecture page (ordering: orders per saga
+  // state); an empty object when it has none to tell. Cheap: asked every second while watched.
+  virtual nlohmann::json gauges() const { return nlohmann::json::object(); }
 };
 
 }  // namespace eshop

@@ -19,12 +19,14 @@
 #include "adapters/file_mail_sender.hpp"
 #include "adapters/test_payment_provider.hpp"
 #include "adapters/test_shipping_provider.hpp"
+#include "app/aggregation.hpp"
 #include "app/gateway.hpp"
 #include "app/logging.hpp"
 #include "app/metrics.hpp"
 #include "app/module_gates.hpp"
 #include "app/modules.hpp"
 #include "app/moves.hpp"
+#include "app/seams.hpp"
 #include "app/switching_bus.hpp"
 #include "app/operations.hpp"
 #include "net/http_server.hpp"
@@ -54,14 +56,6 @@ identity::Settings identity_settings(const Config& c) {
   return s;
 }
 
-// "amqp://user:secret@host:5672/vhost" -> "amqp://host:5672/vhost": said in answers and logs.
-std::string without_credentials(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  return url.substr(0, scheme + 3) + url.substr(at + 1);
-}
-
 }  // namespace
 
 struct App::Parts final : ModuleHost {
@@ -80,6 +74,11 @@ struct App::Parts final : ModuleHost {
   std::unique_ptr<identity::Api> remote_identity;
   std::unique_ptr<catalog::Api> remote_catalog;
   std::unique_ptr<discount::Api> remote_discount;
+  // The seams other modules are given (metered wrappers of a local module or a remote client);
+  // kept for as long as the process runs, as a moved module may still be referred to by them.
+  std::vector<std::unique_ptr<catalog::Api>> catalog_seams;
+  std::vector<std::unique_ptr<discount::Api>> discount_seams;
+  std::unique_ptr<Authenticator> authenticator;
   // The modules this process hosts now, each with its own database and the relay of its outbox.
   // Members in this order: the module goes first, its database last.
   struct Hosted {
@@ -137,10 +136,16 @@ struct App::Parts final : ModuleHost {
       discount = m.get();
       return m;
     }
-    if (name == "basket")
-      return basket::make_module({db, clock, catalog ? catalog->api() : *remote_catalog,
-                                  discount ? discount->api() : *remote_discount, *ports.payments,
+    if (name == "basket") {
+      catalog_seams.push_back(std::make_unique<MeteredCatalog>(
+          catalog ? catalog->api() : *remote_catalog,
+          metrics.seam("basket", "catalog", "find_product", catalog ? "local" : "remote")));
+      discount_seams.push_back(std::make_unique<MeteredDiscount>(
+          discount ? discount->api() : *remote_discount,
+          metrics.seam("basket", "discount", "find_coupon", discount ? "local" : "remote")));
+      return basket::make_module({db, clock, *catalog_seams.back(), *discount_seams.back(), *ports.payments,
                                   {.currency = c.currency}});
+    }
     if (name == "ordering")
       return ordering::make_module({db, clock, *ports.payments, *ports.shipping, *ports.mail,
                                     std::chrono::milliseconds(c.saga_step_delay_ms)});
@@ -156,8 +161,11 @@ struct App::Parts final : ModuleHost {
         if (const auto it = hosted.find(name); it != hosted.end()) it->second.module->register_routes(*router);
     }
     register_operations(*router, {[this] { return health(); }, *bus, metrics, config, *gates,
-                                  [this] { return identity_of_process(); }});
+                                  [this] { return identity_of_process(); }, [this] { return gauges(); }});
     mover->register_routes(*router);
+    register_aggregation(*router, [this](const http::Request& parent, std::string target) {
+      return gateway->subrequest(parent, std::move(target));
+    });
     std::lock_guard lock(routers_mutex);
     routers.push_back(std::move(router));
     if (gateway) gateway->set_router(*routers.back());
@@ -171,8 +179,16 @@ struct App::Parts final : ModuleHost {
     return out;
   }
 
+  nlohmann::json gauges() const {
+    std::lock_guard lock(hosted_mutex);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [name, h] : hosted) out[name] = h.module->gauges();
+    return out;
+  }
+
   nlohmann::json identity_of_process() const {
-    return {{"version", kVersion}, {"instance", instance_id}, {"busNamespace", config.bus_namespace},
+    return {{"version", kVersion}, {"instance", instance_id}, {"url", server ? own_url() : std::string()},
+            {"busNamespace", config.bus_namespace},
             {"broker", bus_url() == "inproc" ? std::string() : without_credentials(bus_url())},
             {"lastMove", mover->last_move()}};
   }
@@ -265,8 +281,8 @@ struct App::Parts final : ModuleHost {
     std::unique_ptr<EventBus> next;
     try {
       next = transport::make_amqp_bus({.url = url, .name_space = config.bus_namespace}, metrics);
-    } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(e.what());
+    } catch (const std::invalid_argument&) {
+      throw std::runtime_error("not a usable AMQP URL: " + without_credentials(url));
     }
     if (!next->healthy()) throw std::runtime_error("cannot reach the broker at " + without_credentials(url));
     // The relays pause: each finishes the event in hand (the in-process bus delivers it at once),
@@ -362,8 +378,12 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
     return out;
   });
 
-  const Authenticator* authenticator = p.identity ? &p.identity->api() : p.remote_identity.get();
-  p.gateway = std::make_unique<Gateway>(*p.routers.back(), authenticator, p.metrics, p.config.access_log, *p.gates,
+  // Every process authenticates through identity: here, or over HTTP.
+  if (p.identity || p.remote_identity)
+    p.authenticator = std::make_unique<MeteredAuthenticator>(
+        p.identity ? p.identity->api() : *p.remote_identity,
+        p.metrics.seam("gateway", "identity", "authenticate", p.identity ? "local" : "remote"));
+  p.gateway = std::make_unique<Gateway>(*p.routers.back(), p.authenticator.get(), p.metrics, p.config.access_log, *p.gates,
                                         c.rate_limits, ClientAddress(c.trusted_proxies, c.forwarded_header),
                                         c.cors_origins);
   net::ServerOptions options;

@@ -90,6 +90,9 @@ http::Response Gateway::proxy(std::string_view module, const std::string& base_u
   forward.headers.add("X-Forwarded-For", chain + request.remote_address);
   forward.headers.set("X-Request-Id", request.request_id);  // the same id in both processes' logs and events
   forward.headers.set("X-Eshop-Hops", std::to_string(hops + 1));
+  const auto& meter = this->meter(module, request.method, "remote");
+  const auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
   try {
     http::Client client(endpoint->host, endpoint->port, std::chrono::seconds(10));
     auto answer = client.send(forward);
@@ -98,10 +101,27 @@ http::Response Gateway::proxy(std::string_view module, const std::string& base_u
     response.body = std::move(answer.body);
     for (const auto& [name, value] : answer.headers.fields())
       if (!is_hop(name)) response.headers.add(name, value);
+    // Which module answered (the route comes from that process, in X-Eshop-Route): for the logs
+    // and metrics of this one.
+    response.headers.set("X-Eshop-Module", std::string(module));
+    meter.observe(response.status == 503   ? SeamMeter::Outcome::unavailable
+                  : response.status >= 500 ? SeamMeter::Outcome::error
+                                           : SeamMeter::Outcome::ok,
+                  seconds());
     return response;
   } catch (const std::exception&) {
+    meter.observe(SeamMeter::Outcome::unavailable, seconds());
     return http::problem(Error::make(ErrorCode::unavailable, "The " + std::string(module) + " module is unreachable."));
   }
+}
+
+const SeamMeter& Gateway::meter(std::string_view module, std::string_view method, std::string_view mode) const {
+  std::string key = std::string(module) + ' ' + std::string(method) + ' ' + std::string(mode);
+  std::lock_guard lock(meters_mutex_);
+  if (const auto it = proxy_meters_.find(key); it != proxy_meters_.end()) return *it->second;
+  const auto& meter = metrics_.seam("gateway", module, method, mode);
+  proxy_meters_.emplace(std::move(key), &meter);
+  return meter;
 }
 
 std::optional<http::Response> Gateway::authorize(http::Request& request, const http::Route& route) const {
@@ -172,6 +192,28 @@ http::Response Gateway::through_gate(http::Request& request, const http::Route* 
   return route->handler(request);
 }
 
+http::Response Gateway::subrequest(const http::Request& parent, std::string target) const {
+  http::Request sub;
+  sub.method = "GET";
+  sub.target = std::move(target);
+  sub.request_id = parent.request_id;
+  sub.remote_address = parent.remote_address;
+  sub.client_address = parent.client_address;
+  sub.headers.set("X-Request-Id", parent.request_id);
+  const auto match = router_.load()->match(sub);
+  const ModuleDescriptor* owner = match.route ? find_module(match.route->module) : gates_.module_for_path(sub.path());
+  const bool local = owner && gates_.place(owner->name) == Place::local;  // a remote one is metered by proxy()
+  const auto start = std::chrono::steady_clock::now();
+  auto response = through_gate(sub, match.route, match);
+  if (local)
+    meter(owner->name, "GET", "local")
+        .observe(response.status == 503   ? SeamMeter::Outcome::unavailable
+                 : response.status >= 500 ? SeamMeter::Outcome::error
+                                          : SeamMeter::Outcome::ok,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return response;
+}
+
 http::Response Gateway::dispatch(http::Request& request, const http::Route*& route) const {
   if (auto answer = preflight(request)) return *answer;
   const auto match = router_.load()->match(request);
@@ -207,9 +249,27 @@ http::Response Gateway::handle(http::Request& request) const {
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::string_view module = route ? std::string_view(route->module) : "none";
-  const std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";
-  metrics_.observe_request(route, response.status, seconds);
+  std::string_view module = route ? std::string_view(route->module) : "none";
+  std::string_view pattern = route ? std::string_view(route->pattern) : "unmatched";
+  // A request that came through another process's gateway says which route answered it, for that
+  // gateway's logs and metrics; one that this process proxied is labelled with what came back.
+  const bool proxied_to_us = !request.header("X-Eshop-Hops").empty();
+  std::string answered_module, answered_route;
+  if (route && proxied_to_us) {
+    response.headers.set("X-Eshop-Route", route->pattern);
+  } else if (!route && response.headers.contains("X-Eshop-Module")) {
+    answered_module = response.headers.get("X-Eshop-Module");
+    answered_route = response.headers.get("X-Eshop-Route");
+    if (answered_route.empty()) answered_route = "unmatched";
+    module = answered_module;
+    pattern = answered_route;
+  }
+  if (!proxied_to_us) {  // between processes of the shop only
+    response.headers.remove("X-Eshop-Module");
+    response.headers.remove("X-Eshop-Route");
+  }
+  if (!answered_module.empty()) metrics_.observe_proxied(module, pattern, request.method, response.status, seconds);
+  else metrics_.observe_request(route, response.status, seconds);
   if (access_log_)
     log_request(request.request_id, request.client_address, request.method, pattern, module, response.status,
                 seconds * 1000);

@@ -2,6 +2,8 @@
 // The edge every request passes: request id, routing, authentication and roles,
 // the last-resort error boundary, metrics and the access log.
 #include <atomic>
+#include <map>
+#include <mutex>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -27,6 +29,10 @@ class Gateway final {
   // The routes change when a module moves in or out. The old router must outlive every request
   // that may still use it: the caller keeps it.
   void set_router(const http::Router& router) { router_.store(&router); }
+  // A GET of `target` on behalf of `parent` (aggregation, BFF): routed like a request, through the
+  // module's gate: answered here when the module is local, proxied when it is elsewhere. Not
+  // throttled or logged on its own (its parent is).
+  http::Response subrequest(const http::Request& parent, std::string target) const;
   // How long a request for a module that is being moved waits for the hand-over.
   static constexpr std::chrono::seconds kHandoverWait{10};
 
@@ -53,6 +59,11 @@ class Gateway final {
   Metrics& metrics_;
   bool access_log_;
   ModuleGates& gates_;
+  // The meter of each seam the gateway crosses (to a module, by HTTP method, local or remote),
+  // made at its first use.
+  const SeamMeter& meter(std::string_view module, std::string_view method, std::string_view mode) const;
+  mutable std::mutex meters_mutex_;
+  mutable std::map<std::string, const SeamMeter*, std::less<>> proxy_meters_;
   mutable RateLimiter limiter_;
   ClientAddress clients_;
   std::vector<std::string> cors_origins_;

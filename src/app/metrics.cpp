@@ -1,7 +1,9 @@
 #include "app/metrics.hpp"
 
 #include <array>
+#include <cmath>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -40,6 +42,17 @@ struct Metrics::Impl {
                                                          .Help("Connections closed at once: over the limit, or no file descriptor left")
                                                          .Register(registry);
   std::function<net::ConnectionStats()> connection_source;
+  prometheus::Family<prometheus::Counter>& seam_calls =
+      prometheus::BuildCounter()
+          .Name("eshop_seam_calls_total")
+          .Help("Calls across a module seam: caller, callee, method, mode (local or remote), outcome")
+          .Register(registry);
+  prometheus::Family<prometheus::Histogram>& seam_latency = prometheus::BuildHistogram()
+                                                                .Name("eshop_seam_call_duration_seconds")
+                                                                .Help("Time a call across a module seam took")
+                                                                .Register(registry);
+  std::mutex seams_mutex;
+  std::vector<std::unique_ptr<SeamMeter>> seams;
   net::ConnectionStats connections_seen;  // what the counters already hold
 
   void count_event(const char* outcome, const char* role, std::string_view module, std::string_view type) {
@@ -156,11 +169,46 @@ struct Metrics::Impl {
   }
 };
 
+void SeamMeter::observe(Outcome outcome, double seconds) const {
+  const auto& s = series_[static_cast<int>(outcome)];
+  static_cast<prometheus::Counter*>(s.count)->Increment();
+  static_cast<prometheus::Histogram*>(s.duration)->Observe(seconds);
+}
+
+const SeamMeter& Metrics::seam(std::string_view caller, std::string_view callee, std::string_view method,
+                               std::string_view mode) {
+  static const prometheus::Histogram::BucketBoundaries buckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                                  0.01,   0.025,   0.05,   0.1,   0.25,   1};
+  auto meter = std::make_unique<SeamMeter>();
+  const char* outcomes[] = {"ok", "error", "unavailable"};
+  for (int i = 0; i < 3; ++i) {
+    const std::map<std::string, std::string> labels = {{"caller", std::string(caller)}, {"callee", std::string(callee)},
+                                                       {"method", std::string(method)}, {"mode", std::string(mode)},
+                                                       {"outcome", outcomes[i]}};
+    meter->series_[i] = {&impl_->seam_calls.Add(labels), &impl_->seam_latency.Add(labels, buckets)};
+  }
+  std::lock_guard lock(impl_->seams_mutex);
+  impl_->seams.push_back(std::move(meter));
+  return *impl_->seams.back();
+}
+
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
 Metrics::~Metrics() = default;
 
 void Metrics::observe_request(const http::Route* route, int status, double seconds) {
   impl_->observe(route, status, seconds);
+}
+
+void Metrics::observe_proxied(std::string_view module, std::string_view route, std::string_view method, int status,
+                              double seconds) {
+  static const prometheus::Histogram::BucketBoundaries buckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                                  0.05,   0.1,   0.25,   0.5,   1,    2.5, 5};
+  const std::map<std::string, std::string> labels = {{"module", std::string(module)}, {"route", std::string(route)},
+                                                     {"method", std::string(method)},
+                                                     {"status", std::to_string(status)}};
+  // Not the hot path (each one waited for another process): the label lookup is fine here.
+  impl_->requests.Add(labels).Increment();
+  impl_->latency.Add(labels, buckets).Observe(seconds);
 }
 
 void Metrics::set_backlog_source(std::function<std::vector<std::pair<std::string, std::int64_t>>()> source) {
@@ -186,6 +234,57 @@ std::string Metrics::render() const {
     for (const auto& [module, n] : impl_->backlog_source())
       impl_->backlog.Add({{"module", module}}).Set(static_cast<double>(n));
   return prometheus::TextSerializer().Serialize(impl_->registry.Collect());
+}
+
+nlohmann::json Metrics::snapshot() const {
+  impl_->collect_shards();
+  nlohmann::json requests = nlohmann::json::object(), seams = nlohmann::json::object(),
+                 events = nlohmann::json::array(), backlog = nlohmann::json::object();
+  auto label = [](const prometheus::ClientMetric& m, const char* name) {
+    for (const auto& l : m.label)
+      if (l.name == name) return l.value;
+    return std::string();
+  };
+  for (const auto& family : impl_->registry.Collect()) {
+    if (family.name == "eshop_http_request_duration_seconds") {
+      for (const auto& m : family.metric) {
+        auto& r = requests[label(m, "module")];
+        if (r.is_null()) r = {{"count", 0}, {"errors", 0}, {"le", nlohmann::json::array()}, {"buckets", nlohmann::json::array()}};
+        r["count"] = r["count"].get<std::uint64_t>() + m.histogram.sample_count;
+        if (label(m, "status").starts_with("5"))
+          r["errors"] = r["errors"].get<std::uint64_t>() + m.histogram.sample_count;
+        auto& buckets = r["buckets"];
+        if (buckets.empty()) {
+          for (const auto& b : m.histogram.bucket) {
+            r["le"].push_back(std::isinf(b.upper_bound) ? nlohmann::json(nullptr) : nlohmann::json(b.upper_bound));
+            buckets.push_back(0);
+          }
+        }
+        for (std::size_t i = 0; i < m.histogram.bucket.size() && i < buckets.size(); ++i)
+          buckets[i] = buckets[i].get<std::uint64_t>() + m.histogram.bucket[i].cumulative_count;
+      }
+    } else if (family.name == "eshop_seam_calls_total") {
+      for (const auto& m : family.metric) {
+        const auto key = label(m, "caller") + ">" + label(m, "callee") + ">" + label(m, "mode");
+        auto& s = seams[key];
+        if (s.is_null())
+          s = {{"caller", label(m, "caller")}, {"callee", label(m, "callee")}, {"mode", label(m, "mode")},
+               {"calls", 0}, {"failed", 0}};
+        const auto n = static_cast<std::uint64_t>(m.counter.value);
+        s["calls"] = s["calls"].get<std::uint64_t>() + n;
+        if (label(m, "outcome") != "ok") s["failed"] = s["failed"].get<std::uint64_t>() + n;
+      }
+    } else if (family.name == "eshop_events_total") {
+      for (const auto& m : family.metric)
+        events.push_back({{"module", label(m, "module")}, {"type", label(m, "type")}, {"outcome", label(m, "outcome")},
+                          {"count", static_cast<std::uint64_t>(m.counter.value)}});
+    }
+  }
+  if (impl_->backlog_source)
+    for (const auto& [module, n] : impl_->backlog_source()) backlog[module] = n;
+  nlohmann::json seam_list = nlohmann::json::array();
+  for (auto& [key, s] : seams.items()) seam_list.push_back(s);
+  return {{"requests", requests}, {"seams", seam_list}, {"events", events}, {"backlog", backlog}};
 }
 
 void Metrics::published(std::string_view source, std::string_view type) {

@@ -21,6 +21,13 @@
 
 namespace eshop::app {
 
+std::string without_credentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto at = url.find('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -36,14 +43,6 @@ long long ms_since(Clock::time_point start) {
 std::chrono::milliseconds left(Clock::time_point deadline) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return std::max(ms, std::chrono::milliseconds(1));
-}
-
-// "amqp://user:secret@host:5672/vhost" -> "amqp://host:5672/vhost": said in answers and logs.
-std::string without_credentials(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto at = url.find('@');
-  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
-  return url.substr(0, scheme + 3) + url.substr(at + 1);
 }
 
 http::Response refuse(int status, const std::string& detail) { return http::problem(status, detail); }

@@ -16,6 +16,9 @@
 
 namespace eshop::app {
 
+// "amqp://user:secret@host:5672/vhost" -> "amqp://host:5672/vhost": what answers and logs may say.
+std::string without_credentials(const std::string& url);
+
 // What the mover needs from the process that hosts modules (implemented by the App).
 class ModuleHost {
  public:

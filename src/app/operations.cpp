@@ -1,5 +1,9 @@
 #include "app/operations.hpp"
 
+#include <filesystem>
+#include <set>
+
+#include <eshop/auth.hpp>
 #include <eshop/remote.hpp>
 
 #include <nlohmann/json.hpp>
@@ -55,6 +59,30 @@ nlohmann::json topology(const OperationsDeps& d) {
           {"eventBus", bus}, {"lastMove", process["lastMove"]}};
 }
 
+// This process, as the architecture page draws it: where each module is (with its database when
+// local), the bus and its subscriptions, and the counters the page turns into rates.
+nlohmann::json process_view(const OperationsDeps& d) {
+  auto view = topology(d);
+  const auto process = d.process();
+  view["url"] = process["url"];
+  for (auto& m : view["modules"])
+    if (m["location"] == "local")
+      m["database"] = (std::filesystem::path(d.config.data_dir) / (m["name"].get<std::string>() + ".db")).string();
+  view["counters"] = d.metrics.snapshot();
+  view["gauges"] = d.module_gauges();
+  view["status"] = "up";
+  return view;
+}
+
+// The synchronous seams the modules declare (a module calls another's interface), and the
+// gateway's own: every request's authentication through identity.
+nlohmann::json declared_seams() {
+  nlohmann::json seams = nlohmann::json::array();
+  for (const auto* d : known_modules())
+    for (const auto& used : d->uses) seams.push_back({{"caller", d->name}, {"callee", used}});
+  return seams;
+}
+
 }  // namespace
 
 void register_operations(http::Router& router, OperationsDeps deps) {
@@ -79,8 +107,47 @@ void register_operations(http::Router& router, OperationsDeps deps) {
   r.get("/openapi.json", Access::anyone, [](http::Request&) {
     return http::Response::json(200, std::string(embedded::openapi_document()));
   });
+  // The live architecture page: static files, public (they hold no data); its data comes from the
+  // admin-only route below, with the token the page is given.
+  auto page = [](std::string_view body, const char* type) {
+    return [body, type](http::Request&) {
+      http::Response res;
+      res.headers.add("Content-Type", type);
+      res.headers.add("Cache-Control", "no-cache");
+      res.headers.add("Content-Security-Policy",
+                      "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+                      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+      res.headers.add("Referrer-Policy", "no-referrer");
+      res.headers.add("X-Content-Type-Options", "nosniff");
+      res.body = std::string(body);
+      return res;
+    };
+  };
+  r.get("/architecture", Access::anyone, page(embedded::architecture_html(), "text/html; charset=utf-8"));
+  r.get("/architecture/app.js", Access::anyone, page(embedded::architecture_js(), "text/javascript; charset=utf-8"));
+  r.get("/architecture/app.css", Access::anyone, page(embedded::architecture_css(), "text/css; charset=utf-8"));
   r.get("/api/v1/admin/topology", Access::admin, [deps](http::Request&) {
     return http::Response::json(200, topology(deps));
+  });
+  // The architecture page's data: this process and every process it reaches modules in, asked
+  // with the caller's (admin) token, half a second each; one that does not answer is "down".
+  r.get("/api/v1/admin/architecture", Access::admin, [deps](http::Request& q) {
+    auto self = process_view(deps);
+    if (q.query("scope") == "process") return http::Response::json(200, self);
+    nlohmann::json processes = nlohmann::json::array({self});
+    std::set<std::string> asked{self["url"].get<std::string>()};
+    for (const auto& view : deps.gates.view()) {
+      if (view.place != Place::remote || !asked.insert(view.url).second) continue;
+      nlohmann::json other{{"url", view.url}, {"status", "down"}};
+      if (const auto endpoint = remote::parse_base_url(view.url)) {
+        const auto bearer = std::string(http::bearer_token(q));
+        if (auto answer = remote::get_json(*endpoint, view.module, "/api/v1/admin/architecture?scope=process", bearer,
+                                           std::chrono::milliseconds(500)))
+          other = std::move(*answer);
+      }
+      processes.push_back(std::move(other));
+    }
+    return http::Response::json(200, nlohmann::json{{"processes", processes}, {"seams", declared_seams()}});
   });
 }
 

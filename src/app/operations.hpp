@@ -24,8 +24,10 @@ struct OperationsDeps {
   const Metrics& metrics;
   const Config& config;
   const ModuleGates& gates;
-  // Who this process is: version, instance, bus namespace and broker, the last move.
+  // Who this process is: version, instance, url, bus namespace and broker, the last move.
   std::function<nlohmann::json()> process;
+  // Each hosted module's gauges (Module::gauges), by module.
+  std::function<nlohmann::json()> module_gauges;
 };
 
 void register_operations(http::Router& router, OperationsDeps deps);
@@ -34,4 +36,7 @@ void register_operations(http::Router& router, OperationsDeps deps);
 
 namespace eshop::embedded {
 std::string_view openapi_document();  // generated from docs/openapi.json
+std::string_view architecture_html();  // web/architecture/: the live architecture page
+std::string_view architecture_js();
+std::string_view architecture_css();
 }

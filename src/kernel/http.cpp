@@ -30,6 +30,10 @@ void Headers::set(std::string_view name, std::string value) {
   fields_.emplace_back(std::string(name), std::move(value));
 }
 
+void Headers::remove(std::string_view name) {
+  std::erase_if(fields_, [&](const auto& field) { return iequals(field.first, name); });
+}
+
 std::string_view Headers::get(std::string_view name) const {
   for (const auto& [n, v] : fields_)
     if (iequals(n, name)) return v;

@@ -378,3 +378,26 @@ TEST_CASE("the in-process bus is swapped to RabbitMQ while customers check out, 
   INFO(out.body);
   CHECK(out.status == 200);
 }
+
+TEST_CASE("after a move out, the source restarted with its old flags refuses to start, naming the marker",
+          "[.move][http]") {
+  Shop shop;
+  shop.start(shop.bus);
+  Customer ann{register_customer(shop.a, "ann@example.com")};
+  auto c = shop.a.client();
+  ann.buy(c, 4);
+  REQUIRE(ann.failures.empty());
+  const auto out = shop.move(shop.a, "ordering", shop.b);
+  INFO(out.body);
+  REQUIRE(out.status == 200);
+  check_all_completed(shop.a, {ann});  // through the monolith's gateway, served by the other process
+  shop.a.child.reset();  // SIGKILL: as a crash would
+  const auto marker = shop.a.dir.path() / "ordering.moved.json";
+  REQUIRE(std::filesystem::exists(marker));
+  test::Child again({ESHOP_BINARY, "serve", "--host", "127.0.0.1", "--port", std::to_string(test::free_port()),
+                     "--data-dir", shop.a.dir.path().string(), "--bus", shop.bus, "--bus-namespace", shop.name_space});
+  CHECK(again.wait_exit() == 2);
+  const auto said = again.drain();
+  CHECK(said.find("ordering was moved to " + shop.b.url()) != std::string::npos);
+  CHECK(said.find(marker.string()) != std::string::npos);
+}

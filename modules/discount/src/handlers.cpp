@@ -49,6 +49,13 @@ void register_handlers(http::Router& router, DiscountService& service) {
     for (const auto& c : s->list()) list.push_back(coupon_json(c));
     return http::Response::json(200, list);
   });
+  r.get("/api/v1/discounts/products/{productId}", Access::anyone, [s](http::Request& req) {
+    const auto id = req.id_param("productId");
+    if (!id) return http::problem(Error::invalid_field("productId", "must be a whole number of 1 or more"));
+    auto list = nlohmann::ordered_json::array();
+    for (const auto& c : s->applicable_to(ProductId{*id})) list.push_back(coupon_json(c));
+    return http::Response::json(200, list);
+  });
   r.get("/api/v1/discounts/{code}", Access::anyone, [s](http::Request& req) {
     auto c = s->find_coupon(std::string(req.param("code")));
     return c ? http::Response::json(200, coupon_json(*c)) : http::problem(c.error());

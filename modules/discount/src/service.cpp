@@ -164,6 +164,16 @@ Result<CouponTerms> DiscountService::find_coupon(const std::string& raw_code) co
   return *found;
 }
 
+std::vector<CouponTerms> DiscountService::applicable_to(ProductId product) const {
+  const auto now = clock_.now();
+  std::vector<CouponTerms> out;
+  for (auto& c : list()) {
+    const bool in_time = (!c.valid_from || *c.valid_from <= now) && (!c.valid_until || now <= *c.valid_until);
+    if (in_time && (!c.product_id || *c.product_id == product)) out.push_back(std::move(c));
+  }
+  return out;
+}
+
 std::vector<CouponTerms> DiscountService::list() const {
   return db_.read([](soci::session& sql) {
     std::vector<CouponTerms> out;

@@ -34,6 +34,8 @@ class DiscountService final : public Api {
 
   Result<CouponTerms> find_coupon(const std::string& code) const override;
   std::vector<CouponTerms> list() const;
+  // The coupons a product page may show: valid now, for that product or for any (store-wide).
+  std::vector<CouponTerms> applicable_to(ProductId product) const;
   Result<CouponTerms> create(const CouponFields& fields);
   Result<CouponTerms> update(const std::string& code, const CouponFields& fields);
   Result<void> remove(const std::string& code);

@@ -19,6 +19,15 @@ class OrderingModule final : public Module {
   void register_routes(http::Router& router) override { register_handlers(router, db_, saga_); }
   void subscribe(EventBus& bus) override { saga_.subscribe(bus); }
   HealthCheck check_health() const override { return database_health(db_); }
+  // The saga's instances per state: how many orders are placed, paid, ..., completed, cancelled.
+  nlohmann::json gauges() const override {
+    nlohmann::json by_state = nlohmann::json::object();
+    db_.read([&](soci::session&) {
+      auto& q = db_.statement("SELECT status, COUNT(*) FROM orders GROUP BY status");
+      while (q.next()) by_state[q.text(0)] = q.int64(1);
+    });
+    return {{"ordersByState", by_state}};
+  }
 
  private:
   Database& db_;
