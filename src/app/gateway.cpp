@@ -15,6 +15,12 @@
 
 namespace eshop::app {
 
+namespace {
+// Set by proxy() for the request this thread is handling: only then does a response carry the
+// headers the shop's processes tell each other (X-Eshop-Module, X-Eshop-Route).
+thread_local bool t_proxied = false;
+}  // namespace
+
 std::string request_id_for(std::string_view incoming) {
   const bool sane = !incoming.empty() && incoming.size() <= 128 &&
                     std::all_of(incoming.begin(), incoming.end(), [](unsigned char c) {
@@ -104,6 +110,7 @@ http::Response Gateway::proxy(std::string_view module, const std::string& base_u
     // Which module answered (the route comes from that process, in X-Eshop-Route): for the logs
     // and metrics of this one.
     response.headers.set("X-Eshop-Module", std::string(module));
+    t_proxied = true;
     meter.observe(response.status == 503   ? SeamMeter::Outcome::unavailable
                   : response.status >= 500 ? SeamMeter::Outcome::error
                                            : SeamMeter::Outcome::ok,
@@ -228,6 +235,7 @@ http::Response Gateway::handle(http::Request& request) const {
   request.client_address = clients_.of(request.remote_address, request.headers);
   const http::Route* route = nullptr;
   http::Response response;
+  t_proxied = false;
   try {
     response = dispatch(request, route);
   } catch (const DependencyUnavailable& e) {
@@ -257,14 +265,14 @@ http::Response Gateway::handle(http::Request& request) const {
   std::string answered_module, answered_route;
   if (route && proxied_to_us) {
     response.headers.set("X-Eshop-Route", route->pattern);
-  } else if (!route && response.headers.contains("X-Eshop-Module")) {
+  } else if (!route && t_proxied && response.headers.contains("X-Eshop-Module")) {
     answered_module = response.headers.get("X-Eshop-Module");
     answered_route = response.headers.get("X-Eshop-Route");
     if (answered_route.empty()) answered_route = "unmatched";
     module = answered_module;
     pattern = answered_route;
   }
-  if (!proxied_to_us) {  // between processes of the shop only
+  if (t_proxied && !proxied_to_us) {  // between processes of the shop only
     response.headers.remove("X-Eshop-Module");
     response.headers.remove("X-Eshop-Route");
   }

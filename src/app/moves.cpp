@@ -34,6 +34,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kMoveTimeout = std::chrono::seconds(15);   // the whole hand-over, else it is undone
 constexpr auto kDrainTimeout = std::chrono::seconds(5);   // requests inside the module finish
+constexpr auto kFlushTimeout = std::chrono::seconds(2);   // its outbox to the broker; the rest travels along
 constexpr auto kAskTimeout = std::chrono::seconds(2);     // the target's topology
 
 long long ms_since(Clock::time_point start) {
@@ -239,7 +240,7 @@ http::Response Mover::move(http::Request& request) {
     return refuse(503, "Requests to " + module + " did not finish in time; nothing was moved.");
   }
   try {
-    host_.quiesce(module, deadline);
+    outcome["outboxCarried"] = host_.quiesce(module, std::min(deadline, Clock::now() + kFlushTimeout));
   } catch (const std::exception& e) {
     return undo(503, std::string("Handing over the module's work failed: ") + e.what() + ".");
   }

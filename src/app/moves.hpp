@@ -3,6 +3,7 @@
 // serves), and the live swap of the event transport a move needs. See README "Moving a module
 // while the shop runs" for what a move hands over, in which order, and its limits.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,9 +28,10 @@ class ModuleHost {
   // relay and its subscriptions and adds its routes. Throws, leaving nothing behind, on failure
   // (NewerSchema for a database of a newer build).
   virtual void host(const std::string& module) = 0;
-  // Stops taking its events (running handlers finish) and delivers its outbox; throws when the
-  // outbox is not empty by `deadline` (the module is then resumed by the caller).
-  virtual void quiesce(const std::string& module, std::chrono::steady_clock::time_point deadline) = 0;
+  // Stops taking its events (running handlers finish), delivers its outbox until it is empty or
+  // `deadline` comes, and stops its relay. Returns the events left in the outbox (they travel with
+  // the database). Throws when the module cannot be stopped (the caller resumes it).
+  virtual std::int64_t quiesce(const std::string& module, std::chrono::steady_clock::time_point deadline) = 0;
   // Undoes quiesce(): the module takes its events again.
   virtual void resume(const std::string& module) = 0;
   // A consistent copy of the module's database, as a file at `path`.

@@ -140,13 +140,16 @@ class OutboxRelay::Lane {
           pthread_setname_np(pthread_self(), name.c_str());  // at most 15 characters
           loop();
         }) {}
-  ~Lane() {
+  ~Lane() { stop(); }
+
+  // Finishes the event in hand, then ends; what it delivered stays for take_delivered().
+  void stop() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_one();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
 
   void push(std::vector<Row>&& rows) {
@@ -390,9 +393,10 @@ void OutboxRelay::run() {
     lock.lock();
   }
   lock.unlock();
-  lanes.clear();  // each finishes the event in hand; the rest stays in the outbox
+  for (auto& lane : lanes)  // each finishes the event in hand; the rest stays in the outbox
+    if (lane) lane->stop();
   try {
-    clean_up();
+    clean_up();  // what the lanes delivered last is deleted too, not delivered again at the next start
   } catch (const std::exception&) {
     // not deleted: delivered again at the next start, and dropped by the inboxes
   }
