@@ -124,6 +124,10 @@ void register_operations(http::Router& router, OperationsDeps deps) {
     };
   };
   r.get("/architecture", Access::anyone, page(embedded::architecture_html(), "text/html; charset=utf-8"));
+  // The storefront: the same kind of static files, at the root.
+  r.get("/", Access::anyone, page(embedded::store_html(), "text/html; charset=utf-8"));
+  r.get("/store/app.js", Access::anyone, page(embedded::store_js(), "text/javascript; charset=utf-8"));
+  r.get("/store/app.css", Access::anyone, page(embedded::store_css(), "text/css; charset=utf-8"));
   r.get("/architecture/app.js", Access::anyone, page(embedded::architecture_js(), "text/javascript; charset=utf-8"));
   r.get("/architecture/app.css", Access::anyone, page(embedded::architecture_css(), "text/css; charset=utf-8"));
   r.get("/api/v1/admin/topology", Access::admin, [deps](http::Request&) {

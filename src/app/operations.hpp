@@ -39,4 +39,7 @@ std::string_view openapi_document();  // generated from docs/openapi.json
 std::string_view architecture_html();  // web/architecture/: the live architecture page
 std::string_view architecture_js();
 std::string_view architecture_css();
+std::string_view store_html();  // web/store/: the storefront
+std::string_view store_js();
+std::string_view store_css();
 }

@@ -21,6 +21,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -106,8 +107,11 @@ class ArchitecturePage(unittest.TestCase):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def text(self, selector):
-        found = self.browser.find_elements(By.CSS_SELECTOR, selector)
-        return found[0].text if found else None
+        try:  # the page is redrawn every second: an element may go between finding and reading it
+            found = self.browser.find_elements(By.CSS_SELECTOR, selector)
+            return found[0].text if found else None
+        except StaleElementReferenceException:
+            return None
 
     def wait_for(self, check, seconds=20):
         return WebDriverWait(self.browser, seconds, poll_frequency=0.1).until(lambda _: check())

@@ -55,7 +55,7 @@ TEST_CASE("a product summary has exactly the documented fields", "[catalog][http
     "description": "Lightweight trail runner with a rock plate and a grippy lugged outsole for technical terrain.",
     "price": 12999, "currency": "USD", "brand": {"id": 3, "name": "Kestrel"},
     "category": {"id": 5, "name": "Footwear"}, "availableStock": 42,
-    "imageUrl": "/images/products/trailblazer-2-running-shoe.jpg"})"));
+    "imageUrl": "/api/v1/catalog/images/trailblazer-2-running-shoe.svg"})"));
 }
 
 TEST_CASE("brand and category filters combine, by name or id", "[catalog][http]") {

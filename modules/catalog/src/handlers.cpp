@@ -1,5 +1,7 @@
 #include "handlers.hpp"
 
+#include "images.hpp"
+
 #include <charconv>
 
 #include <eshop/json_body.hpp>
@@ -137,6 +139,23 @@ void register_handlers(http::Router& router, CatalogService& service) {
   r.get("/api/v1/catalog/products/{id}", Access::anyone, [h](http::Request& q) { return h->detail(q); });
   r.get("/api/v1/catalog/brands", Access::anyone, [h](http::Request& q) { return h->brands(q); });
   r.get("/api/v1/catalog/categories", Access::anyone, [h](http::Request& q) { return h->categories(q); });
+  // The products' pictures (see images.hpp): cached for a year, revalidated by ETag.
+  r.get("/api/v1/catalog/images/{file}", Access::anyone, [](http::Request& q) {
+    const auto svg = product_svg(q.param("file"));
+    if (!svg) return http::problem(Error::not_found("No image has this name."));
+    const auto etag = make_etag(*svg);
+    http::Response res;
+    res.headers.add("ETag", etag);
+    res.headers.add("Cache-Control", "public, max-age=31536000, immutable");
+    if (q.header("If-None-Match").find(etag) != std::string_view::npos) {
+      res.status = 304;
+      return res;
+    }
+    res.headers.add("Content-Type", "image/svg+xml");
+    res.headers.add("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+    res.body = *svg;
+    return res;
+  });
   r.post("/api/v1/catalog/products", Access::admin, [h](http::Request& q) { return h->create(q); });
   r.put("/api/v1/catalog/products/{id}", Access::admin, [h](http::Request& q) { return h->update(q); });
   r.del("/api/v1/catalog/products/{id}", Access::admin, [h](http::Request& q) { return h->remove(q); });
