@@ -3,9 +3,15 @@
 // Real processes (the binary) on the test broker (ESHOP_TEST_AMQP_URL_FILE): hidden from the
 // plain run and registered in tests/CMakeLists.txt with the broker fixture.
 #include <atomic>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -400,4 +406,62 @@ TEST_CASE("after a move out, the source restarted with its old flags refuses to 
   const auto said = again.drain();
   CHECK(said.find("ordering was moved to " + shop.b.url()) != std::string::npos);
   CHECK(said.find(marker.string()) != std::string::npos);
+}
+
+namespace {
+
+// A peer that answers every request with `body` (200, JSON): what a target of another build
+// says about itself. One thread, until the end of the scope.
+class FakeTarget {
+ public:
+  explicit FakeTarget(std::string body) : body_(std::move(body)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(fd_, 8);
+    thread_ = std::thread([this] {
+      for (;;) {
+        const int c = ::accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        char buf[8192];
+        (void)::recv(c, buf, sizeof buf, 0);
+        const std::string res = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(body_.size()) + "\r\nConnection: close\r\n\r\n" + body_;
+        (void)::send(c, res.data(), res.size(), MSG_NOSIGNAL);
+        ::close(c);
+      }
+    });
+  }
+  ~FakeTarget() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return url_of(port_); }
+
+ private:
+  std::string body_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a move to a target of another version is refused, with nothing changed", "[.move][http]") {
+  Shop shop;
+  shop.start(shop.bus);
+  FakeTarget target(R"({"version":"eshop 9.9.9","instance":"x","modules":[],"eventBus":{"transport":"amqp"}})");
+  const auto r = shop.a.client().post("/api/v1/admin/modules/ordering/move",
+                                      nlohmann::json{{"to", target.url()}}.dump(), shop.admin);
+  CHECK(r.status == 409);
+  CHECK(body_of(r).at("detail") ==
+        "The target runs eshop 9.9.9, this process eshop 0.1.0: a module moves only between equal builds.");
+  CHECK(shop.location(shop.a, "ordering") == "local");
+  CHECK(shop.a.client().get("/api/v1/orders", shop.admin).status == 200);
 }
