@@ -560,3 +560,38 @@ TEST_CASE("in slow motion a class sees every status of the saga, and a customer 
   CHECK(order.at("status") == "cancelled");
   CHECK(stock_of(server, 2) == stock_before);  // whatever was reserved went back
 }
+
+TEST_CASE("an order page polls with If-None-Match: 304 until the saga moves on, then the new state",
+          "[ordering][http][ports]") {
+  TempDir dir;
+  auto config = test_config(dir.path());
+  config.saga_step_delay_ms = 400;
+  TestServer server(config);
+  Shopper ann(server, "poll@example.com");
+  ann.add(1, 1);
+  const auto id = ann.place();
+  ann.await(id, "submitted");  // each step waits 400 ms: time enough for two requests
+  const auto first = ann.order(id);
+  REQUIRE(first.status == 200);
+  const std::string etag(first.headers.get("ETag"));
+  CHECK(etag.size() == 34);  // a quoted 32-character tag
+  CHECK(first.headers.get("Cache-Control") == "no-cache");
+  http::Request poll;
+  poll.method = "GET";
+  poll.target = "/api/v1/orders/" + id;
+  poll.headers.add("Authorization", "Bearer " + ann.token);
+  poll.headers.add("If-None-Match", etag);
+  const auto unchanged = ann.c.send(poll);
+  CHECK(unchanged.status == 304);
+  CHECK(unchanged.body.empty());
+  CHECK(unchanged.headers.get("ETag") == etag);
+  ann.await(id, "completed");
+  const auto moved_on = ann.c.send(poll);
+  CHECK(moved_on.status == 200);
+  CHECK(body_of(moved_on).at("status") == "completed");
+  CHECK(moved_on.headers.get("ETag") != etag);
+  // Another customer's poll learns nothing, not even that the order exists.
+  Shopper bob(server, "bob-poll@example.com");
+  poll.headers.set("Authorization", "Bearer " + bob.token);
+  CHECK(bob.c.send(poll).status == 404);
+}

@@ -42,10 +42,12 @@ async function api(method, path, body, headers = {}) {
   if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
   if (state.token) init.headers.Authorization = `Bearer ${state.token}`;
   const res = await fetch(path, init);
+  if (res.status === 304) return { notModified: true };
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
   if (res.status === 401 && state.token) { setToken(null); }
   if (!res.ok) throw new ApiError(res.status, data);
+  if (data && typeof data === "object") Object.defineProperty(data, "etag", { value: res.headers.get("ETag") });
   return data;
 }
 
@@ -304,10 +306,17 @@ const REASONS = {
 const FINAL = ["completed", "cancelled"];
 let orderTimer = null;
 
-async function orderView(id) {
+async function orderView(id, etag) {
   const seq = routeSeq;
   if (!state.token) return needLogin(`#/orders/${id}`);
-  const o = await api("GET", `/api/v1/orders/${id}`);
+  // Polling with the order's ETag: the shop answers 304, without a body, until the saga moves on.
+  const o = await api("GET", `/api/v1/orders/${id}`, undefined, etag ? { "If-None-Match": etag } : {});
+  const current = o.notModified ? etag : o.etag;
+  const again = () => {
+    clearTimeout(orderTimer);
+    orderTimer = setTimeout(() => { if (seq === routeSeq) orderView(id, current).catch(() => {}); }, 1000);
+  };
+  if (o.notModified) return again();
   const cancellable = ["submitted", "paid", "stock_confirmed"].includes(o.status);
   paint(seq, h("h1", {}, "Order ", h("code", {}, o.id.slice(0, 8))),
     h("p", {}, "Status: ", h("span", { class: `status ${o.status}`, id: "order-status", "aria-live": "polite" }, o.status.replace("_", " "))),
@@ -322,8 +331,7 @@ async function orderView(id) {
       try { await api("POST", `/api/v1/orders/${id}/cancel`); notice("The order is being cancelled.", true); orderView(id); }
       catch (e) { notice(explain(e)); } } }, "Cancel the order") : null);
   // The order's status follows the saga: asked again every second until it is final.
-  clearTimeout(orderTimer);
-  if (!FINAL.includes(o.status)) orderTimer = setTimeout(() => { if (location.hash === `#/orders/${id}`) orderView(id).catch(() => {}); }, 1000);
+  if (!FINAL.includes(o.status)) again();
 }
 
 async function ordersView() {

@@ -1,5 +1,7 @@
 #include "handlers.hpp"
 
+#include <eshop/crypto.hpp>
+
 #include <eshop/paging.hpp>
 #include <eshop/problem.hpp>
 
@@ -66,7 +68,10 @@ void register_handlers(http::Router& router, Database& db, Saga& saga) {
     // Another user's order is indistinguishable from none at all.
     if (!order || (order->user_id != req.user->id.value && !req.user->has_role(kAdminRole)))
       return http::problem(Error::not_found("No order has this id."));
-    return http::Response::json(200, order_json(*order));
+    // The polling contract of a page that follows the saga: the ETag changes with every step, and
+    // If-None-Match with the last one gets a bodiless 304 until the next.
+    const auto body = order_json(*order).dump();
+    return http::conditional_json(req, body, "\"" + crypto::sha256_hex(body).substr(0, 32) + "\"");
   });
   r.post("/api/v1/orders/{id}/cancel", Access::user, [&saga](http::Request& req) {
     auto order = saga.cancel(req.user->id.value, std::string(req.param("id")), req.request_id);
