@@ -75,8 +75,10 @@ struct Response {
 
 using Handler = std::function<Response(Request&)>;
 
-// Who may call a route; enforced once, at the edge, before the handler runs.
-enum class Access { anyone, user, admin };
+// Who may call a route; enforced once, at the edge, before the handler runs. `user_or_guest`: a
+// bearer token, when one is sent, must be valid (request.user is then set); without one the
+// handler runs for a guest (request.user empty) and decides what a guest may do.
+enum class Access { anyone, user, admin, user_or_guest };
 
 // A 200 JSON response with an ETag, or 304 when If-None-Match already names that ETag.
 Response conditional_json(const Request& request, const std::string& body, const std::string& etag);

@@ -133,6 +133,7 @@ const SeamMeter& Gateway::meter(std::string_view module, std::string_view method
 
 std::optional<http::Response> Gateway::authorize(http::Request& request, const http::Route& route) const {
   if (route.access == http::Access::anyone) return std::nullopt;
+  if (route.access == http::Access::user_or_guest && http::bearer_token(request).empty()) return std::nullopt;
   if (!authenticator_)
     return http::problem(Error::make(ErrorCode::unavailable, "Authentication is unavailable: identity is not reachable."));
   const auto token = http::bearer_token(request);

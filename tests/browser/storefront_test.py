@@ -238,6 +238,30 @@ class Storefront(unittest.TestCase):
         self.find("#add").click()
         self.wait(lambda: self.text("#notice") == "Only 1 of this product is available.")
 
+    def test_a_guest_basket_is_merged_at_login(self):
+        # An account with something in its basket already.
+        call(self.port, "POST", "/api/v1/identity/register", {"email": "merge@example.com", "password": "password-123", "name": "M"})
+        token = call(self.port, "POST", "/api/v1/identity/login", {"email": "merge@example.com", "password": "password-123"})[1]["token"]
+        self.assertEqual(call(self.port, "POST", "/api/v1/basket/items", {"productId": 7, "quantity": 1}, token)[0], 200)
+        # A visitor, not logged in, fills a basket.
+        self.go("#/products/6")
+        self.find("#add").click()
+        self.wait(lambda: "added to your basket" in self.text("#notice"))
+        self.go("#/basket")
+        self.wait(lambda: self.browser.find_elements(By.CSS_SELECTOR, '[data-line="6"]'))
+        self.assertEqual(self.text("#nav-basket"), "Basket (1)")
+        # Checkout asks for an account; logging in keeps what the guest chose.
+        self.find("#to-checkout").click()
+        self.wait(lambda: self.browser.find_elements(By.CSS_SELECTOR, "#login"))
+        self.find("#a-email").send_keys("merge@example.com")
+        self.find("#a-password").send_keys("password-123")
+        self.find("#login button").click()
+        self.wait(lambda: self.browser.find_elements(By.CSS_SELECTOR, "#checkout"))
+        self.go("#/basket")
+        self.wait(lambda: self.browser.find_elements(By.CSS_SELECTOR, '[data-line="6"]') and
+                  self.browser.find_elements(By.CSS_SELECTOR, '[data-line="7"]'))
+        self.assertIsNone(self.browser.execute_script("return localStorage.getItem('eshop-basket-token')"))
+
     def test_the_first_page_is_small_and_asks_no_other_origin(self):
         self.go("#/")
         self.wait(lambda: len(self.browser.find_elements(By.CSS_SELECTOR, "#products [data-product]")) == 12)

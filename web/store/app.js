@@ -3,7 +3,8 @@
 // #/checkout, #/orders, #/orders/ID, #/login, #/register.
 "use strict";
 
-const state = { token: localStorage.getItem("eshop-token"), user: null, brands: [], categories: [] };
+const state = { token: localStorage.getItem("eshop-token"), basketToken: localStorage.getItem("eshop-basket-token"),
+  user: null, brands: [], categories: [] };
 const main = document.getElementById("main");
 let routeSeq = 0;  // every navigation counts one: a view whose answers come after the next one's drops them
 
@@ -41,7 +42,11 @@ async function api(method, path, body, headers = {}) {
   const init = { method, headers: { ...headers } };
   if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
   if (state.token) init.headers.Authorization = `Bearer ${state.token}`;
+  // A guest's basket goes with every basket call; once a user is logged in, the shop merges it.
+  const guestBasket = state.basketToken && path.startsWith("/api/v1/basket");
+  if (guestBasket) init.headers["X-Basket-Token"] = state.basketToken;
   const res = await fetch(path, init);
+  if (guestBasket && state.token && res.ok) setBasketToken(null);  // merged into the user's basket
   if (res.status === 304) return { notModified: true };
   const text = await res.text();
   const data = text ? JSON.parse(text) : null;
@@ -100,6 +105,11 @@ function setToken(token) {
   renderNav();
 }
 
+function setBasketToken(token) {
+  state.basketToken = token;
+  if (token) localStorage.setItem("eshop-basket-token", token); else localStorage.removeItem("eshop-basket-token");
+}
+
 async function loadUser() {
   if (!state.token) return;
   try { state.user = await api("GET", "/api/v1/identity/me"); } catch { state.user = null; }
@@ -118,7 +128,7 @@ function renderNav() {
 
 async function refreshBasketCount() {
   const link = document.getElementById("nav-basket");
-  if (!state.token) { link.textContent = "Basket"; return; }
+  if (!state.token && !state.basketToken) { link.textContent = "Basket"; return; }
   try {
     const b = await api("GET", "/api/v1/basket");
     link.textContent = b.itemCount ? `Basket (${b.itemCount})` : "Basket";
@@ -183,8 +193,9 @@ async function productsView(params) {
 }
 
 async function addToBasket(productId, quantity, name) {
-  if (!state.token) return needLogin(location.hash);
   try {
+    // A visitor without an account gets a guest basket; logging in or registering keeps it.
+    if (!state.token && !state.basketToken) setBasketToken((await api("POST", "/api/v1/basket/guest")).basketToken);
     await api("POST", "/api/v1/basket/items", { productId, quantity });
     notice(`${name} added to your basket.`, true);
     refreshBasketCount();
@@ -217,8 +228,8 @@ async function productView(id) {
 
 async function basketView() {
   const seq = routeSeq;
-  if (!state.token) return needLogin("#/basket");
-  const b = await api("GET", "/api/v1/basket");
+  const empty = { items: [], itemCount: 0 };
+  const b = state.token || state.basketToken ? await api("GET", "/api/v1/basket") : empty;
   refreshBasketCount();
   if (!b.items.length) {
     paint(seq, h("h1", {}, "Your basket"), h("p", {}, "Your basket is empty. ", h("a", { href: "#/" }, "Browse the products.")));

@@ -1,5 +1,10 @@
 #include "handlers.hpp"
 
+#include <algorithm>
+#include <cctype>
+
+#include <eshop/crypto.hpp>
+
 #include <charconv>
 
 #include <eshop/json_body.hpp>
@@ -33,6 +38,18 @@ namespace {
 
 http::Response no_such_product() { return http::problem(Error::not_found("No product has this id.")); }
 
+// A guest's basket is found by its token (X-Basket-Token, from POST /api/v1/basket/guest), kept only
+// as a hash: "guest:<32 hex>" in the place of a user id, which is a UUID and never looks like it.
+constexpr std::string_view kBasketTokenHeader = "X-Basket-Token";
+
+std::optional<UserId> guest_of(const http::Request& req) {
+  const auto token = req.header(kBasketTokenHeader);
+  if (token.size() < 32 || token.size() > 128) return std::nullopt;
+  if (!std::all_of(token.begin(), token.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; }))
+    return std::nullopt;
+  return UserId{"guest:" + crypto::sha256_hex(token).substr(0, 32)};
+}
+
 class Handlers final {
  public:
   Handlers(BasketService& service, std::string currency) : service_(service), currency_(std::move(currency)) {}
@@ -40,7 +57,29 @@ class Handlers final {
   http::Response ok(const PricedBasket& b) const { return http::Response::json(200, basket_json(b, currency_)); }
   http::Response ok(const Result<PricedBasket>& b) const { return b ? ok(*b) : http::problem(b.error()); }
 
-  http::Response get(http::Request& req) const { return ok(service_.get(req.user->id)); }
+  // Whose basket a request is about: the user's (a guest basket sent along is merged into it
+  // first: logging in or registering carries the guest's basket over), or the guest's.
+  Result<UserId> owner(const http::Request& req) const {
+    const auto guest = guest_of(req);
+    if (req.user) {
+      if (guest) service_.merge(req.user->id, *guest);
+      return req.user->id;
+    }
+    if (guest) return *guest;
+    if (!req.header(kBasketTokenHeader).empty())
+      return fail(Error::make(ErrorCode::unauthorized, "The X-Basket-Token is not a basket token (POST /api/v1/basket/guest gives one)."));
+    return fail(Error::make(ErrorCode::unauthorized,
+                            "Log in, or send the X-Basket-Token of a guest basket (POST /api/v1/basket/guest)."));
+  }
+
+  http::Response guest(http::Request&) const {
+    return http::Response::json(201, nlohmann::ordered_json{{"basketToken", crypto::random_token(32)}});
+  }
+
+  http::Response get(http::Request& req) const {
+    const auto who = owner(req);
+    return who ? ok(service_.get(*who)) : http::problem(who.error());
+  }
 
   http::Response add(http::Request& req) const {
     auto body = http::json_object_body(req);
@@ -51,7 +90,9 @@ class Handlers final {
     if (product && *product < 1) in.error("productId", "must be a product id, 1 or more");
     if (in.ok() && quantity < 1) in.error("quantity", "must be 1 or more");
     if (!in.ok()) return http::problem(in.to_error());
-    return ok(service_.add(req.user->id, ProductId{*product}, quantity));
+    const auto who = owner(req);
+    if (!who) return http::problem(who.error());
+    return ok(service_.add(*who, ProductId{*product}, quantity));
   }
 
   http::Response set(http::Request& req) const {
@@ -64,14 +105,18 @@ class Handlers final {
     const auto quantity = in.integer("quantity", true);
     if (quantity && *quantity < 0) in.error("quantity", "must be 0 or more");
     if (!in.ok()) return http::problem(in.to_error());
-    return ok(service_.set(req.user->id, product, *quantity));
+    const auto who = owner(req);
+    if (!who) return http::problem(who.error());
+    return ok(service_.set(*who, product, *quantity));
   }
 
   http::Response remove(http::Request& req) const {
     const auto id = req.id_param("productId");
     if (!id) return no_such_product();
     const ProductId product{*id};
-    return ok(service_.remove(req.user->id, product));
+    const auto who = owner(req);
+    if (!who) return http::problem(who.error());
+    return ok(service_.remove(*who, product));
   }
 
   http::Response apply_coupon(http::Request& req) const {
@@ -80,10 +125,15 @@ class Handlers final {
     http::FieldReader in(*body);
     const auto code = in.string("code", true);
     if (!in.ok()) return http::problem(in.to_error());
-    return ok(service_.apply_coupon(req.user->id, *code));
+    const auto who = owner(req);
+    if (!who) return http::problem(who.error());
+    return ok(service_.apply_coupon(*who, *code));
   }
 
-  http::Response remove_coupon(http::Request& req) const { return ok(service_.remove_coupon(req.user->id)); }
+  http::Response remove_coupon(http::Request& req) const {
+    const auto who = owner(req);
+    return who ? ok(service_.remove_coupon(*who)) : http::problem(who.error());
+  }
 
   http::Response checkout(http::Request& req) const {
     const std::string key(req.header("Idempotency-Key"));
@@ -93,6 +143,7 @@ class Handlers final {
     if (!body) return http::problem(body.error());
     auto request = parse_checkout(*body, std::chrono::system_clock::now());
     if (!request) return http::problem(request.error());
+    if (guest_of(req)) service_.merge(req.user->id, *guest_of(req));  // what the guest chose is bought too
     auto accepted = service_.checkout(*req.user, *request, key, req.request_id);
     if (!accepted) return http::problem(accepted.error());
     auto res = http::Response::json(
@@ -102,7 +153,9 @@ class Handlers final {
   }
 
   http::Response clear(http::Request& req) const {
-    service_.clear(req.user->id);
+    const auto who = owner(req);
+    if (!who) return http::problem(who.error());
+    service_.clear(*who);
     return http::Response::no_content();
   }
 
@@ -117,13 +170,16 @@ void register_handlers(http::Router& router, BasketService& service, std::string
   auto h = std::make_shared<Handlers>(service, std::move(currency));
   auto r = router.scope("basket");
   using http::Access;
-  r.get("/api/v1/basket", Access::user, [h](http::Request& q) { return h->get(q); });
-  r.del("/api/v1/basket", Access::user, [h](http::Request& q) { return h->clear(q); });
-  r.post("/api/v1/basket/items", Access::user, [h](http::Request& q) { return h->add(q); });
-  r.put("/api/v1/basket/items/{productId}", Access::user, [h](http::Request& q) { return h->set(q); });
-  r.del("/api/v1/basket/items/{productId}", Access::user, [h](http::Request& q) { return h->remove(q); });
-  r.put("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->apply_coupon(q); });
-  r.del("/api/v1/basket/coupon", Access::user, [h](http::Request& q) { return h->remove_coupon(q); });
+  // A guest (no bearer token, an X-Basket-Token) has a basket too; checkout needs an account.
+  constexpr auto either = Access::user_or_guest;
+  r.post("/api/v1/basket/guest", Access::anyone, [h](http::Request& q) { return h->guest(q); });
+  r.get("/api/v1/basket", either, [h](http::Request& q) { return h->get(q); });
+  r.del("/api/v1/basket", either, [h](http::Request& q) { return h->clear(q); });
+  r.post("/api/v1/basket/items", either, [h](http::Request& q) { return h->add(q); });
+  r.put("/api/v1/basket/items/{productId}", either, [h](http::Request& q) { return h->set(q); });
+  r.del("/api/v1/basket/items/{productId}", either, [h](http::Request& q) { return h->remove(q); });
+  r.put("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->apply_coupon(q); });
+  r.del("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->remove_coupon(q); });
   r.post("/api/v1/basket/checkout", Access::user, [h](http::Request& q) { return h->checkout(q); });
 }
 

@@ -75,6 +75,20 @@ Result<PricedBasket> BasketService::set(const UserId& user, ProductId product, s
   return put_line(user, product, quantity, false);
 }
 
+void BasketService::merge(const UserId& user, const UserId& guest) {
+  const auto now = to_rfc3339(clock_.now());
+  db_.write([&](soci::session& sql) {
+    const auto lines = store::lines(sql, guest.value);
+    const auto code = store::coupon_code(sql, guest.value);
+    if (lines.empty() && !code) return;
+    for (const auto& l : lines)
+      if (l.available_stock > 0)  // none left: nothing to carry over
+        store::add_quantity(sql, user.value, l.product_id, l.quantity, std::min(l.available_stock, kMaxLineQuantity), now);
+    if (code && !store::coupon_code(sql, user.value)) store::set_coupon(sql, user.value, code, now);
+    store::clear(sql, guest.value);
+  });
+}
+
 Result<PricedBasket> BasketService::remove(const UserId& user, ProductId product) {
   auto [lines, code] = db_.write([&](soci::session& sql) {
     store::remove_line(sql, user.value, product);

@@ -31,6 +31,10 @@ class BasketService final {
   Result<PricedBasket> apply_coupon(const UserId& user, const std::string& code);
   PricedBasket remove_coupon(const UserId& user);
   void clear(const UserId& user);
+  // A guest's basket into the user's, in one transaction: each line's quantity added to the user's
+  // line of that product, capped by the stock basket knows of (and the line limit); the guest's
+  // coupon when the user has none. The guest's basket is then empty. Nothing to merge: nothing done.
+  void merge(const UserId& user, const UserId& guest);
   // Empties the basket and publishes BasketCheckedOut in one transaction. With an idempotency
   // key, a replay answers the first order; the same key with another request is 422.
   Result<CheckoutAccepted> checkout(const Principal& buyer, const CheckoutRequest& request,
