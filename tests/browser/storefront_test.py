@@ -5,6 +5,9 @@ dir: the whole purchase (browse, filter, search, product, basket, coupon, checko
 orders), a declined card, and stock that ran out between the basket and the checkout.
 
   tests/browser/storefront_test.py ESHOP_BINARY [SCREENSHOT_DIR]
+  ESHOP_STORE_SPLIT=AMQP_URL_FILE tests/browser/storefront_test.py ESHOP_BINARY
+      the same with ordering in a process of its own (the storefront talks to the other one, which
+      proxies /api/v1/orders), both on the broker whose URL is in the file
 """
 import json
 import os
@@ -58,13 +61,25 @@ class Storefront(unittest.TestCase):
         config = os.path.join(cls.dir, "config.json")
         with open(config, "w") as f:  # every test registers from 127.0.0.1: no login throttling here
             json.dump({"rateLimits": {"login": {"perSecond": 0}}}, f)
-        cls.proc = subprocess.Popen([BINARY, "serve", "--config", config, "--host", "127.0.0.1", "--port", str(cls.port), "--data-dir",
-                                     os.path.join(cls.dir, "data")], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        serve = [BINARY, "serve", "--config", config, "--host", "127.0.0.1", "--port", str(cls.port), "--data-dir",
+                 os.path.join(cls.dir, "data")]
+        cls.procs = []
+        split = os.environ.get("ESHOP_STORE_SPLIT")
+        if split:
+            with open(split) as f:
+                bus = ["--bus", f.read().strip(), "--bus-namespace", f"store{os.getpid()}"]
+            ordering = free_port()
+            serve += ["--modules", "identity,catalog,discount,basket", "--remote", f"ordering=http://127.0.0.1:{ordering}"] + bus
+            cls.procs.append(subprocess.Popen(
+                [BINARY, "serve", "--config", config, "--host", "127.0.0.1", "--port", str(ordering), "--data-dir",
+                 os.path.join(cls.dir, "ordering"), "--modules", "ordering", "--remote", f"identity=http://127.0.0.1:{cls.port}",
+                 "--trusted-proxies", "127.0.0.1"] + bus, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        cls.procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         deadline = time.time() + 20
         while True:
             try:
-                if call(cls.port, "GET", "/health/live")[0] == 200:
+                if call(cls.port, "GET", "/health/ready")[0] == 200 and \
+                        all(r["status"] == "up" for r in (call(cls.port, "GET", "/health/ready")[1].get("remotes") or {}).values()):
                     break
             except OSError:
                 pass
@@ -83,12 +98,14 @@ class Storefront(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.browser.quit()
-        cls.proc.terminate()
-        try:
-            cls.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            cls.proc.kill()
-            cls.proc.wait()
+        for proc in cls.procs:
+            proc.terminate()
+        for proc in cls.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     # --- helpers -------------------------------------------------------------------------------
