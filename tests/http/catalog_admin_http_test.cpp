@@ -123,3 +123,57 @@ TEST_CASE("a list answered before a write shows the write at once, on every conn
     CHECK(page.at("items")[0].at("price") == 12345);
   }
 }
+
+TEST_CASE("an admin uploads a product picture: served under a new name, cached for good; bad input is refused",
+          "[catalog][http]") {
+  test::TestServer server;
+  auto c = server.client();
+  const auto admin = server.admin_token();
+  auto put = [&](const std::string& type, const std::string& body, const std::string& token, const char* id = "1") {
+    http::Request r;
+    r.method = "PUT";
+    r.target = std::string("/api/v1/catalog/products/") + id + "/image";
+    r.headers.add("Content-Type", type);
+    r.headers.add("Authorization", "Bearer " + token);
+    r.body = body;
+    return c.send(r);
+  };
+  const std::string png = std::string("\x89PNG\r\n\x1a\n", 8) + std::string(200, 'x');
+  const auto res = put("image/png", png, admin);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  const std::string url = test::body_of(res).at("imageUrl");
+  CHECK(url.starts_with("/api/v1/catalog/images/p1-"));
+  CHECK(url.ends_with(".png"));
+  CHECK(test::body_of(c.get("/api/v1/catalog/products/1")).at("imageUrl") == url);
+  const auto image = c.get(url);
+  CHECK(image.status == 200);
+  CHECK(image.body == png);
+  CHECK(image.headers.get("Content-Type") == "image/png");
+  CHECK(image.headers.get("Cache-Control") == "public, max-age=31536000, immutable");
+  http::Request again;
+  again.method = "GET";
+  again.target = url;
+  again.headers.add("If-None-Match", std::string(image.headers.get("ETag")));
+  CHECK(c.send(again).status == 304);
+  // A new picture, a new name; the old one is gone.
+  const std::string gif = "GIF89a" + std::string(50, 'y');
+  const auto second = put("image/gif", gif, admin);
+  REQUIRE(second.status == 200);
+  CHECK(test::body_of(second).at("imageUrl") != url);
+  CHECK(c.get(url).status == 404);
+
+  // Refused, each with a problem, and nothing changed.
+  CHECK(put("image/png", png, server.customer_token("c@example.com")).status == 403);
+  CHECK(put("text/plain", png, admin).status == 415);
+  CHECK(put("image/svg+xml", "<svg/>", admin).status == 415);  // scripts can live in an SVG
+  const auto liar = put("image/png", "GIF89a....", admin);
+  CHECK(liar.status == 422);
+  CHECK(test::body_of(liar).at("errors").at("body")[0] == "is not a PNG picture (its first bytes say otherwise)");
+  CHECK(put("image/png", "", admin).status == 422);
+  const auto big = put("image/png", std::string("\x89PNG\r\n\x1a\n", 8) + std::string(600 * 1024, 'z'), admin);
+  CHECK(big.status == 413);
+  CHECK(test::body_of(big).at("detail") == "A product picture is at most 512 KiB.");
+  CHECK(put("image/png", png, admin, "9999").status == 404);
+  CHECK(test::body_of(c.get("/api/v1/catalog/products/1")).at("imageUrl") == test::body_of(second).at("imageUrl"));
+}

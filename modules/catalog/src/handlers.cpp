@@ -139,10 +139,18 @@ void register_handlers(http::Router& router, CatalogService& service) {
   r.get("/api/v1/catalog/products/{id}", Access::anyone, [h](http::Request& q) { return h->detail(q); });
   r.get("/api/v1/catalog/brands", Access::anyone, [h](http::Request& q) { return h->brands(q); });
   r.get("/api/v1/catalog/categories", Access::anyone, [h](http::Request& q) { return h->categories(q); });
-  // The products' pictures (see images.hpp): cached for a year, revalidated by ETag.
-  r.get("/api/v1/catalog/images/{file}", Access::anyone, [](http::Request& q) {
-    const auto svg = product_svg(q.param("file"));
-    if (!svg) return http::problem(Error::not_found("No image has this name."));
+  // The products' pictures: an admin's upload, or one drawn from the name (see images.hpp). A
+  // picture never changes under its name: cached for a year, revalidated by ETag.
+  CatalogService* service_ptr = &service;
+  r.get("/api/v1/catalog/images/{file}", Access::anyone, [service_ptr](http::Request& q) {
+    auto svg = product_svg(q.param("file"));
+    std::string type = "image/svg+xml";
+    if (!svg) {
+      auto uploaded = service_ptr->image(q.param("file"));
+      if (!uploaded) return http::problem(Error::not_found("No image has this name."));
+      svg = std::move(uploaded->bytes);
+      type = uploaded->content_type;
+    }
     const auto etag = make_etag(*svg);
     http::Response res;
     res.headers.add("ETag", etag);
@@ -151,10 +159,31 @@ void register_handlers(http::Router& router, CatalogService& service) {
       res.status = 304;
       return res;
     }
-    res.headers.add("Content-Type", "image/svg+xml");
+    res.headers.add("Content-Type", type);
     res.headers.add("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
     res.body = *svg;
     return res;
+  });
+  // An admin's picture for a product: PNG, JPEG, WebP or GIF, at most kMaxImageBytes, its bytes
+  // what its Content-Type says.
+  r.put("/api/v1/catalog/products/{id}/image", Access::admin, [service_ptr](http::Request& q) {
+    const auto id = q.id_param("id");
+    if (!id) return http::problem(Error::not_found("No product has this id."));
+    const auto kind = image_kind(q.header("Content-Type"));
+    if (!kind)
+      return http::problem(Error::make(ErrorCode::unsupported_media_type,
+                                       "A product picture is image/png, image/jpeg, image/webp or image/gif."));
+    if (q.body.empty()) return http::problem(Error::invalid_field("body", "is empty: send the picture's bytes"));
+    if (q.body.size() > kMaxImageBytes)
+      return http::problem(Error::make(ErrorCode::payload_too_large, "A product picture is at most " +
+                                                                          std::to_string(kMaxImageBytes / 1024) + " KiB."));
+    if (!kind->matches(q.body))
+      return http::problem(Error::invalid_field("body", "is not a " + kind->name + " picture (its first bytes say otherwise)"));
+    auto product = service_ptr->set_image(*id, kind->content_type, kind->extension, q.body, q.request_id);
+    if (!product) return http::problem(product.error());
+    const auto snapshot = service_ptr->snapshot();
+    const auto* entry = snapshot->find(*id);
+    return http::Response::json(200, entry ? entry->detail_json : std::string("{}"));
   });
   r.post("/api/v1/catalog/products", Access::admin, [h](http::Request& q) { return h->create(q); });
   r.put("/api/v1/catalog/products/{id}", Access::admin, [h](http::Request& q) { return h->update(q); });

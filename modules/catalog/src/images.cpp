@@ -26,6 +26,26 @@ std::string escape_xml(std::string_view text) {
 
 }  // namespace
 
+std::optional<ImageKind> image_kind(std::string_view content_type) {
+  const auto type = content_type.substr(0, content_type.find(';'));
+  std::string lower;
+  for (char c : type)
+    if (c != ' ') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "image/png") return ImageKind{"PNG", "image/png", "png"};
+  if (lower == "image/jpeg") return ImageKind{"JPEG", "image/jpeg", "jpg"};
+  if (lower == "image/webp") return ImageKind{"WebP", "image/webp", "webp"};
+  if (lower == "image/gif") return ImageKind{"GIF", "image/gif", "gif"};
+  return std::nullopt;
+}
+
+bool ImageKind::matches(std::string_view b) const {
+  if (extension == "png") return b.starts_with(std::string_view("\x89PNG\r\n\x1a\n", 8));
+  if (extension == "jpg") return b.starts_with("\xFF\xD8\xFF");
+  if (extension == "gif") return b.starts_with("GIF87a") || b.starts_with("GIF89a");
+  if (extension == "webp") return b.size() >= 12 && b.starts_with("RIFF") && b.substr(8, 4) == "WEBP";
+  return false;
+}
+
 std::optional<std::string> product_svg(std::string_view file) {
   if (!file.ends_with(".svg")) return std::nullopt;
   const auto slug = file.substr(0, file.size() - 4);

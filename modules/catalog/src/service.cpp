@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <eshop/crypto.hpp>
+
 #include <catalog/events.hpp>
 #include <eshop/outbox.hpp>
 
@@ -229,6 +231,68 @@ void CatalogService::publish_committed(const std::vector<std::int64_t>& ids) {
     return out;
   });
   publish(with_products(*snapshot(), fresh));
+}
+
+}  // namespace eshop::catalog
+
+namespace eshop::catalog {
+
+namespace {
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string from_hex(std::string_view hex) {
+  auto value = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+  std::string out(hex.size() / 2, '\0');
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i] = static_cast<char>(value(hex[2 * i]) << 4 | value(hex[2 * i + 1]));
+  return out;
+}
+
+}  // namespace
+
+Result<Product> CatalogService::set_image(std::int64_t id, const std::string& content_type,
+                                          const std::string& extension, std::string_view bytes,
+                                          const std::string& correlation_id) {
+  {
+    const auto current = snapshot();
+    if (!current->find(id)) return fail(Error::not_found("No product has this id."));
+  }
+  const auto file = "p" + std::to_string(id) + "-" + crypto::sha256_hex(bytes).substr(0, 12) + "." + extension;
+  const auto now = to_rfc3339(clock_.now());
+  const auto hex = to_hex(bytes);
+  db_.write([&](soci::session&) {
+    db_.statement("DELETE FROM product_images WHERE product_id = ?1 AND file <> ?2").bind(1, id).bind(2, file).run();
+    db_.statement("INSERT OR IGNORE INTO product_images(file, product_id, content_type, data_hex, created_at) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, file)
+        .bind(2, id)
+        .bind(3, content_type)
+        .bind(4, hex)
+        .bind(5, now)
+        .run();
+  });
+  ProductFields fields;
+  fields.image_url = "/api/v1/catalog/images/" + file;
+  return update(id, fields, correlation_id);
+}
+
+std::optional<CatalogService::StoredImage> CatalogService::image(std::string_view file) const {
+  return db_.read([&](soci::session&) -> std::optional<StoredImage> {
+    auto& q = db_.statement("SELECT content_type, data_hex FROM product_images WHERE file = ?1");
+    q.bind(1, file);
+    if (!q.next()) return std::nullopt;
+    return StoredImage{q.text(0), from_hex(q.text(1))};
+  });
 }
 
 }  // namespace eshop::catalog

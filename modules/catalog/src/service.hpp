@@ -43,6 +43,17 @@ class CatalogService final : public Api {
 
   Result<ProductView> find_product(ProductId id) const override;
 
+  // An admin's picture for a product (its type already checked): stored, and the product's
+  // imageUrl pointed at it (publishing ProductUpdated). Returns the product.
+  Result<Product> set_image(std::int64_t id, const std::string& content_type, const std::string& extension,
+                            std::string_view bytes, const std::string& correlation_id);
+  struct StoredImage {
+    std::string content_type;
+    std::string bytes;
+  };
+  // An uploaded picture by its file name, or nullopt.
+  std::optional<StoredImage> image(std::string_view file) const;
+
   // The saga's stock contract (catalog/events.hpp), each event applied once.
   void reserve_stock(const Event& request);
   void release_stock(const Event& request);
