@@ -54,14 +54,15 @@ TEST_CASE("adding lines prices them, adding again adds to the quantity", "[baske
   test::TestServer server;
   Shopper ann(server, "ann@example.com");
   CHECK(Shopper::ok(ann.add(1, 2)) == nlohmann::json::parse(R"({"items":[{"productId":1,
-    "name":"Trailblazer 2 Running Shoe","unitPrice":12999,"quantity":2,"lineTotal":25998,"availableStock":42}],
+    "name":"Trailblazer 2 Running Shoe","unitPrice":12999,"quantity":2,"lineTotal":25998,"availableStock":42,
+    "imageUrl":"/api/v1/catalog/images/trailblazer-2-running-shoe.svg"}],
     "itemCount":2,"subtotal":25998,"coupon":null,"discount":0,"total":25998,"currency":"USD"})"));
   Shopper::ok(ann.add(1, 1));
   const auto b = Shopper::ok(ann.add(13, 4));
   CHECK(b.at("items").size() == 2);
   CHECK(b.at("items")[0].at("quantity") == 3);
   CHECK(b.at("items")[1] == nlohmann::json::parse(R"({"productId":13,"name":"Trail Gaiter","unitPrice":2499,
-    "quantity":4,"lineTotal":9996,"availableStock":120})"));
+    "quantity":4,"lineTotal":9996,"availableStock":120,"imageUrl":"/api/v1/catalog/images/trail-gaiter.svg"})"));
   CHECK(b.at("itemCount") == 7);
   CHECK(b.at("subtotal") == 48993);
   CHECK(b.at("total") == 48993);

@@ -124,7 +124,7 @@ TEST_CASE("a list answered before a write shows the write at once, on every conn
   }
 }
 
-TEST_CASE("an admin uploads a product picture: served under a new name, cached for good; bad input is refused",
+TEST_CASE("an admin uploads a product picture, served under a new name and cached for good, and bad input is refused",
           "[catalog][http]") {
   test::TestServer server;
   auto c = server.client();

@@ -82,8 +82,10 @@ TEST_CASE("checkout answers 202 with the order, the saga completes it and mails 
                                                        "completed", "confirmation_sent"});
   CHECK(order.at("statusReason").is_null());
   CHECK(order.at("items") == nlohmann::json::parse(R"([
-    {"productId":1,"name":"Trailblazer 2 Running Shoe","unitPrice":12999,"quantity":2,"lineTotal":25998},
-    {"productId":13,"name":"Trail Gaiter","unitPrice":2499,"quantity":1,"lineTotal":2499}])"));
+    {"productId":1,"name":"Trailblazer 2 Running Shoe","unitPrice":12999,"quantity":2,"lineTotal":25998,
+     "imageUrl":"/api/v1/catalog/images/trailblazer-2-running-shoe.svg"},
+    {"productId":13,"name":"Trail Gaiter","unitPrice":2499,"quantity":1,"lineTotal":2499,
+     "imageUrl":"/api/v1/catalog/images/trail-gaiter.svg"}])"));
   CHECK(order.at("subtotal") == 28497);
   CHECK(order.at("coupon") == nlohmann::json::parse(R"({"code":"WELCOME10","description":"10% off your first order","discount":2850})"));
   CHECK(order.at("discount") == 2850);

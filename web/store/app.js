@@ -242,7 +242,8 @@ async function basketView() {
       catch (e) { notice(explain(e)); }
     });
     return h("tr", { "data-line": l.productId },
-      h("td", {}, h("a", { href: `#/products/${l.productId}` }, l.name)),
+      h("td", {}, l.imageUrl ? h("img", { class: "thumb", src: l.imageUrl, alt: "", width: 48, height: 36 }) : null,
+        h("a", { href: `#/products/${l.productId}` }, l.name)),
       h("td", { class: "n" }, money(l.unitPrice, b.currency)),
       h("td", {}, input),
       h("td", { class: "n" }, money(l.lineTotal, b.currency)),
@@ -333,7 +334,7 @@ async function orderView(id, etag) {
     h("p", {}, "Status: ", h("span", { class: `status ${o.status}`, id: "order-status", "aria-live": "polite" }, o.status.replace("_", " "))),
     o.statusReason ? h("p", { id: "order-reason" }, REASONS[o.statusReason] || o.statusReason) : null,
     h("ol", { class: "timeline", "aria-label": "What happened" }, o.timeline.map((t) => h("li", {}, `${new Date(t.at).toLocaleTimeString()} — ${t.event.replace(/_/g, " ")}`))),
-    h("table", { class: "lines" }, h("tbody", {}, o.items.map((i) => h("tr", {}, h("td", {}, i.name), h("td", { class: "n" }, `× ${i.quantity}`), h("td", { class: "n" }, money(i.lineTotal, o.currency)))))),
+    h("table", { class: "lines" }, h("tbody", {}, o.items.map((i) => h("tr", {}, h("td", {}, i.imageUrl ? h("img", { class: "thumb", src: i.imageUrl, alt: "", width: 48, height: 36 }) : null, i.name), h("td", { class: "n" }, `× ${i.quantity}`), h("td", { class: "n" }, money(i.lineTotal, o.currency)))))),
     h("div", { class: "totals" }, h("span", {}, "Subtotal"), h("span", {}, money(o.subtotal, o.currency)),
       h("span", {}, "Discount"), h("span", {}, `−${money(o.discount, o.currency)}`),
       h("span", { class: "grand" }, "Total"), h("span", { class: "grand" }, money(o.total, o.currency))),

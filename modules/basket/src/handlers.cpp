@@ -20,7 +20,8 @@ std::string basket_json(const PricedBasket& b, const std::string& currency) {
                      {"unitPrice", l.unit_price.in_cents()},
                      {"quantity", l.quantity},
                      {"lineTotal", (l.unit_price * l.quantity).in_cents()},
-                     {"availableStock", l.available_stock}});
+                     {"availableStock", l.available_stock},
+                     {"imageUrl", l.image_url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(l.image_url)}});
   nlohmann::ordered_json coupon = nullptr;
   if (b.coupon)
     coupon = {{"code", b.coupon->code}, {"description", b.coupon->description}, {"discount", b.coupon->discount.in_cents()}};

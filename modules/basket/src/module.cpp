@@ -34,7 +34,7 @@ class BasketModule final : public Module {
       store::update_price(sql, e.product_id, e.new_price);
     });
     on<ev::ProductUpdated>(bus, "basket.product_updated", [](soci::session& sql, const ev::ProductUpdated& e) {
-      store::update_product(sql, e.product_id, e.name, e.price, e.available_stock);
+      store::update_product(sql, e.product_id, e.name, e.price, e.available_stock, e.image_url);
     });
     on<ev::ProductDeleted>(bus, "basket.product_deleted", [](soci::session& sql, const ev::ProductDeleted& e) {
       store::remove_product(sql, e.product_id);

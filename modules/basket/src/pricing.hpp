@@ -19,6 +19,7 @@ struct Line {
   Money unit_price;
   std::int64_t quantity = 0;
   std::int64_t available_stock = 0;
+  std::string image_url{};  // empty: none
 };
 
 struct AppliedCoupon {

@@ -58,7 +58,8 @@ Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId produ
       refused = Error::conflict("Only " + std::to_string(facts->available_stock) + " of this product " +
                                 (facts->available_stock == 1 ? "is" : "are") + " available.");
     } else {
-      store::upsert_line(sql, user.value, {product, facts->name, facts->price, wanted, facts->available_stock}, now);
+      store::upsert_line(sql, user.value,
+                         {product, facts->name, facts->price, wanted, facts->available_stock, facts->image_url}, now);
     }
     return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
   });
@@ -147,7 +148,8 @@ events::BasketCheckedOut checked_out(const PricedBasket& b, const Principal& buy
   e.user_id = buyer.id;
   e.buyer_email = buyer.email;
   e.buyer_name = buyer.name;
-  for (const auto& l : b.lines) e.lines.push_back({l.product_id, l.name, l.unit_price, l.quantity, l.unit_price * l.quantity});
+  for (const auto& l : b.lines)
+    e.lines.push_back({l.product_id, l.name, l.unit_price, l.quantity, l.unit_price * l.quantity, l.image_url});
   e.subtotal = b.subtotal;
   if (b.coupon) e.coupon = events::CheckedOutCoupon{b.coupon->code, b.coupon->description, b.coupon->discount};
   e.discount = b.discount;

@@ -19,11 +19,12 @@ void touch(const std::string& user_id, const std::string& now) {
 
 std::vector<Line> lines(soci::session&, const std::string& user_id) {
   std::vector<Line> out;
-  auto& q = db().statement("SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock "
+  auto& q = db().statement("SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock, p.image_url "
                            "FROM basket_items i JOIN basket_products p ON p.product_id = i.product_id "
                            "WHERE i.user_id = ?1 ORDER BY i.added_at, i.product_id");
   q.bind(1, user_id);
-  while (q.next()) out.push_back({ProductId{q.int64(0)}, q.text(1), Money::cents(q.int64(2)), q.int64(3), q.int64(4)});
+  while (q.next())
+    out.push_back({ProductId{q.int64(0)}, q.text(1), Money::cents(q.int64(2)), q.int64(3), q.int64(4), q.text(5)});
   return out;
 }
 
@@ -42,13 +43,15 @@ std::int64_t quantity_of(soci::session&, const std::string& user_id, ProductId p
 
 void upsert_line(soci::session&, const std::string& user_id, const Line& l, const std::string& now) {
   touch(user_id, now);
-  db().statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock) VALUES(?1, ?2, ?3, ?4) "
+  db().statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock, image_url) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5) "
                  "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
-                 "available_stock = excluded.available_stock")
+                 "available_stock = excluded.available_stock, image_url = excluded.image_url")
       .bind(1, l.product_id.value)
       .bind(2, l.name)
       .bind(3, l.unit_price.in_cents())
       .bind(4, l.available_stock)
+      .bind(5, l.image_url)
       .run();
   db().statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, ?3, ?4) "
                  "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = excluded.quantity")
@@ -101,12 +104,15 @@ void update_price(soci::session&, ProductId product, Money price) {
       .run();
 }
 
-void update_product(soci::session&, ProductId product, const std::string& name, Money price, std::int64_t stock) {
-  db().statement("UPDATE basket_products SET name = ?1, unit_price = ?2, available_stock = ?3 WHERE product_id = ?4")
+void update_product(soci::session&, ProductId product, const std::string& name, Money price, std::int64_t stock,
+                    const std::string& image_url) {
+  db().statement("UPDATE basket_products SET name = ?1, unit_price = ?2, available_stock = ?3, image_url = ?5 "
+                 "WHERE product_id = ?4")
       .bind(1, name)
       .bind(2, price.in_cents())
       .bind(3, stock)
       .bind(4, product.value)
+      .bind(5, image_url)
       .run();
 }
 

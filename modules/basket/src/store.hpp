@@ -26,7 +26,8 @@ void clear(soci::session& sql, const std::string& user_id);
 
 // The materialized view's updates from catalog's events: the product's one row.
 void update_price(soci::session& sql, ProductId product, Money price);
-void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock);
+void update_product(soci::session& sql, ProductId product, const std::string& name, Money price, std::int64_t stock,
+                    const std::string& image_url);
 void remove_product(soci::session& sql, ProductId product);
 
 }  // namespace eshop::basket::store

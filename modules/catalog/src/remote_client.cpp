@@ -13,8 +13,9 @@ class RemoteCatalog final : public Api {
   Result<ProductView> find_product(ProductId id) const override {
     auto body = remote::get_json(endpoint_, "catalog", "/api/v1/catalog/products/" + std::to_string(id.value));
     if (!body) return fail(body.error());
+    const auto image = body->value("imageUrl", nlohmann::json());
     return ProductView{id, body->at("name").get<std::string>(), Money::cents(whole_number(body->at("price"))),
-                       whole_number(body->at("availableStock"))};
+                       whole_number(body->at("availableStock")), image.is_string() ? image.get<std::string>() : ""};
   }
 
  private:

@@ -37,7 +37,7 @@ FieldErrors validate(const ProductFields& f, const Snapshot& s, bool creating) {
 namespace {
 
 Event product_updated(const Product& p, const std::string& correlation_id, const Clock& clock) {
-  const events::ProductUpdated e{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock};
+  const events::ProductUpdated e{ProductId{p.id}, p.name, Money::cents(p.price), p.available_stock, p.image_url};
   return new_event(std::string(e.kType), "catalog", e, correlation_id, clock, "product:" + std::to_string(p.id));
 }
 
@@ -149,7 +149,8 @@ Result<ProductView> CatalogService::find_product(ProductId id) const {
   const auto current = snapshot();
   const auto* e = current->find(id.value);
   if (!e) return fail(Error::not_found("No product has this id."));
-  return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock};
+  return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock,
+                     e->product.image_url};
 }
 
 // Reservations decide on the database's stock inside their own transaction, not on the read

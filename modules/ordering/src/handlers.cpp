@@ -12,7 +12,8 @@ nlohmann::ordered_json order_json(const Order& o) {
   auto items = J::array();
   for (const auto& i : o.items)
     items.push_back({{"productId", i.product_id}, {"name", i.name}, {"unitPrice", i.unit_price},
-                     {"quantity", i.quantity}, {"lineTotal", i.line_total}});
+                     {"quantity", i.quantity}, {"lineTotal", i.line_total},
+                     {"imageUrl", i.image_url.empty() ? J(nullptr) : J(i.image_url)}});
   auto timeline = J::array();
   for (const auto& t : o.timeline) timeline.push_back({{"at", t.at}, {"event", t.event}});
   J coupon = nullptr;

@@ -106,7 +106,7 @@ void Saga::create(const Event& e) {
   o.created_at = c.checked_out_at;
   o.updated_at = to_rfc3339_ms(clock_.now());
   for (const auto& l : c.lines) {
-    o.items.push_back({l.product_id.value, l.name, l.unit_price.in_cents(), l.quantity, l.line_total.in_cents()});
+    o.items.push_back({l.product_id.value, l.name, l.unit_price.in_cents(), l.quantity, l.line_total.in_cents(), l.image_url});
     o.item_count += l.quantity;
   }
   o.subtotal = c.subtotal.in_cents();

@@ -39,14 +39,15 @@ bool insert(soci::session&, const Order& o) {
       .bind(23, o.last4)
       .run();
   for (const auto& i : o.items)
-    db.statement("INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, line_total) "
-                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+    db.statement("INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, line_total, image_url) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .bind(1, o.id)
         .bind(2, i.product_id)
         .bind(3, i.name)
         .bind(4, i.unit_price)
         .bind(5, i.quantity)
         .bind(6, i.line_total)
+        .bind(7, i.image_url)
         .run();
   return true;
 }
@@ -91,9 +92,11 @@ std::optional<Order> find(soci::session&, const std::string& id) {
   o.tracking_number = q.text_or_null(26);
   o.invoice_number = q.text_or_null(27);
   auto& items = db.statement(
-      "SELECT product_id, name, unit_price, quantity, line_total FROM order_items WHERE order_id = ?1 ORDER BY rowid");
+      "SELECT product_id, name, unit_price, quantity, line_total, image_url FROM order_items WHERE order_id = ?1 "
+      "ORDER BY rowid");
   items.bind(1, id);
-  while (items.next()) o.items.push_back({items.int64(0), items.text(1), items.int64(2), items.int64(3), items.int64(4)});
+  while (items.next())
+    o.items.push_back({items.int64(0), items.text(1), items.int64(2), items.int64(3), items.int64(4), items.text(5)});
   auto& timeline = db.statement("SELECT at, event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
   timeline.bind(1, id);
   while (timeline.next()) o.timeline.push_back({timeline.text(0), timeline.text(1)});

@@ -16,6 +16,7 @@ struct OrderItem {
   std::int64_t unit_price = 0;
   std::int64_t quantity = 0;
   std::int64_t line_total = 0;
+  std::string image_url{};
 };
 
 struct TimelineEntry {

@@ -21,6 +21,7 @@ struct CheckedOutLine {
   Money unit_price;  // frozen at checkout
   std::int64_t quantity = 0;
   Money line_total;
+  std::string image_url{};  // "imageUrl", added within v1: absent in older events (read as empty)
 };
 
 struct CheckedOutCoupon {
@@ -69,7 +70,7 @@ inline void to_json(nlohmann::json& j, const BasketCheckedOut& e) {
   auto lines = nlohmann::json::array();
   for (const auto& l : e.lines)
     lines.push_back({{"productId", l.product_id.value}, {"name", l.name}, {"unitPrice", l.unit_price.in_cents()},
-                     {"quantity", l.quantity}, {"lineTotal", l.line_total.in_cents()}});
+                     {"quantity", l.quantity}, {"lineTotal", l.line_total.in_cents()}, {"imageUrl", l.image_url}});
   nlohmann::json coupon = nullptr;
   if (e.coupon)
     coupon = {{"code", e.coupon->code}, {"description", e.coupon->description}, {"discount", e.coupon->discount.in_cents()}};
@@ -90,7 +91,8 @@ inline void from_json(const nlohmann::json& j, BasketCheckedOut& e) {
   for (const auto& l : j.at("lines"))
     e.lines.push_back({ProductId{whole_number(l.at("productId"))}, l.at("name").get<std::string>(),
                        Money::cents(whole_number(l.at("unitPrice"))), whole_number(l.at("quantity")),
-                       Money::cents(whole_number(l.at("lineTotal")))});
+                       Money::cents(whole_number(l.at("lineTotal"))),
+                       l.contains("imageUrl") && l.at("imageUrl").is_string() ? l.at("imageUrl").get<std::string>() : ""});
   e.subtotal = Money::cents(whole_number(j.at("subtotal")));
   e.coupon.reset();
   if (const auto& c = j.at("coupon"); !c.is_null())

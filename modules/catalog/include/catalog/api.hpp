@@ -14,6 +14,7 @@ struct ProductView {
   std::string name;
   Money price;
   std::int64_t available_stock = 0;
+  std::string image_url{};  // empty: none
 };
 
 class Api {

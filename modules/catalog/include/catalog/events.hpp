@@ -21,13 +21,14 @@ struct ProductPriceChanged {
   Money new_price;
 };
 
-// Any change to a product: its current name, price and stock.
+// Any change to a product: its current name, price, stock and picture.
 struct ProductUpdated {
   static constexpr std::string_view kType = "catalog.product_updated.v1";
   ProductId product_id;
   std::string name;
   Money price;
   std::int64_t available_stock = 0;
+  std::string image_url{};  // "imageUrl", added within v1: absent in older events (read as empty)
 };
 
 // The product no longer exists; its id is never reused.
@@ -111,13 +112,14 @@ inline void from_json(const nlohmann::json& j, ProductPriceChanged& e) {
 }
 inline void to_json(nlohmann::json& j, const ProductUpdated& e) {
   j = {{"productId", e.product_id.value}, {"name", e.name}, {"price", e.price.in_cents()},
-       {"availableStock", e.available_stock}};
+       {"availableStock", e.available_stock}, {"imageUrl", e.image_url}};
 }
 inline void from_json(const nlohmann::json& j, ProductUpdated& e) {
   e.product_id = ProductId{whole_number(j.at("productId"))};
   e.name = j.at("name").get<std::string>();
   e.price = Money::cents(whole_number(j.at("price")));
   e.available_stock = whole_number(j.at("availableStock"));
+  e.image_url = j.contains("imageUrl") && j.at("imageUrl").is_string() ? j.at("imageUrl").get<std::string>() : "";
 }
 inline void to_json(nlohmann::json& j, const ProductDeleted& e) { j = {{"productId", e.product_id.value}}; }
 inline void from_json(const nlohmann::json& j, ProductDeleted& e) {
