@@ -52,7 +52,10 @@ def call(port, method, path, body=None, token=None):
         return e.code, json.loads(e.read() or b"null")
 
 
-class Storefront(unittest.TestCase):
+class Shop(unittest.TestCase):
+    """A shop and a browser, shared by a class's tests; no tests of its own."""
+    extra_config = {}
+
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="eshop-store-")
@@ -60,7 +63,7 @@ class Storefront(unittest.TestCase):
         env = dict(os.environ, ESHOP_ADMIN_EMAIL=ADMIN[0], ESHOP_ADMIN_PASSWORD=ADMIN[1])
         config = os.path.join(cls.dir, "config.json")
         with open(config, "w") as f:  # every test registers from 127.0.0.1: no login throttling here
-            json.dump({"rateLimits": {"login": {"perSecond": 0}}}, f)
+            json.dump({"rateLimits": {"login": {"perSecond": 0}}, **cls.extra_config}, f)
         serve = [BINARY, "serve", "--config", config, "--host", "127.0.0.1", "--port", str(cls.port), "--data-dir",
                  os.path.join(cls.dir, "data")]
         cls.procs = []
@@ -160,7 +163,8 @@ class Storefront(unittest.TestCase):
     def price_of(self, product):
         return call(self.port, "GET", f"/api/v1/catalog/products/{product}")[1]["price"]
 
-    # --- the tests -----------------------------------------------------------------------------
+
+class Storefront(Shop):
     def test_the_whole_purchase(self):
         self.go("#/")
         self.wait(lambda: len(self.browser.find_elements(By.CSS_SELECTOR, "#products [data-product]")) == 12)
@@ -289,6 +293,30 @@ class Storefront(unittest.TestCase):
             self.assertTrue(e["name"].startswith(f"http://127.0.0.1:{self.port}/"), e["name"])
         weight = sum(e["size"] for e in entries if "/api/v1/catalog/images/" not in e["name"])
         self.assertLess(weight, 150 * 1024)
+
+
+class SlowSaga(Shop):
+    """Each saga step waits 800 ms: the order page opens before ordering has recorded the order."""
+    extra_config = {"sagaStepDelayMs": 800}
+
+    def test_the_order_page_waits_for_an_order_being_placed_and_follows_it(self):
+        self.register("slow@example.com")
+        self.go("#/products/8")
+        self.find("#add").click()
+        self.wait(lambda: "added" in self.text("#notice"))
+        self.go("#/checkout")
+        self.fill_checkout("4242424242424242")
+        seen = []
+        def follow():
+            status = self.text("#order-status")
+            if status and (not seen or seen[-1] != status):
+                seen.append(status)
+            return status == "completed"
+        self.wait(follow, 30)
+        self.assertNotIn("Sorry", self.text("main"))
+        self.assertEqual(seen[0], "being placed")  # not "No order has this id"
+        self.assertIn("submitted", seen)
+        self.assertEqual(seen[-1], "completed")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 "use strict";
 
 const state = { token: localStorage.getItem("eshop-token"), basketToken: localStorage.getItem("eshop-basket-token"),
-  user: null, brands: [], categories: [] };
+  user: null, brands: [], categories: [], placed: new Set() };
 const main = document.getElementById("main");
 let routeSeq = 0;  // every navigation counts one: a view whose answers come after the next one's drops them
 
@@ -288,6 +288,7 @@ function checkoutView() {
       button.disabled = true;
       try {
         const answer = await api("POST", "/api/v1/basket/checkout", body, { "Idempotency-Key": form.dataset.key });
+        state.placed.add(answer.orderId);
         flash("Thank you! Your order is placed.", true);
         refreshBasketCount();
         location.hash = `#/orders/${answer.orderId}`;
@@ -322,7 +323,19 @@ async function orderView(id, etag) {
   const seq = routeSeq;
   if (!state.token) return needLogin(`#/orders/${id}`);
   // Polling with the order's ETag: the shop answers 304, without a body, until the saga moves on.
-  const o = await api("GET", `/api/v1/orders/${id}`, undefined, etag ? { "If-None-Match": etag } : {});
+  let o;
+  try {
+    o = await api("GET", `/api/v1/orders/${id}`, undefined, etag ? { "If-None-Match": etag } : {});
+  } catch (e) {
+    // Checkout answers at once (202) and ordering records the order a moment later, from the
+    // checkout's event: an order this page just placed may not be there yet.
+    if (!(e instanceof ApiError && e.status === 404 && state.placed.has(id))) throw e;
+    paint(seq, h("h1", {}, "Order ", h("code", {}, id.slice(0, 8))),
+      h("p", {}, "Status: ", h("span", { class: "status", id: "order-status", "aria-live": "polite" }, "being placed")));
+    clearTimeout(orderTimer);
+    orderTimer = setTimeout(() => { if (seq === routeSeq) orderView(id).catch(() => {}); }, 300);
+    return;
+  }
   const current = o.notModified ? etag : o.etag;
   const again = () => {
     clearTimeout(orderTimer);
