@@ -7,58 +7,20 @@ checkout. Run by ctest as `browser: ...` with the broker fixture.
 
   tests/browser/architecture_test.py ESHOP_BINARY AMQP_URL_FILE
 """
-import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from browser_support import ADMIN, admin_env, call, chromium, free_port, stop, wait_ready
+
 BINARY, URL_FILE = sys.argv[1], sys.argv[2]
-ADMIN = ("admin@example.com", "admin-password-1")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(port, method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, json.loads(res.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
-
-
-def wait_up(port):
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            if call(port, "GET", "/health/live")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"eshop on {port} did not start")
 
 
 class ArchitecturePage(unittest.TestCase):
@@ -69,7 +31,7 @@ class ArchitecturePage(unittest.TestCase):
             bus = f.read().strip()
         namespace = f"browser{os.getpid()}"
         cls.gw, cls.ord = free_port(), free_port()
-        env = dict(os.environ, ESHOP_ADMIN_EMAIL=ADMIN[0], ESHOP_ADMIN_PASSWORD=ADMIN[1])
+        env = admin_env()
         common = ["--host", "127.0.0.1", "--bus", bus, "--bus-namespace", namespace]
         cls.procs = [
             subprocess.Popen([BINARY, "serve", "--port", str(cls.gw), "--data-dir", os.path.join(cls.dir, "gw"),
@@ -81,29 +43,17 @@ class ArchitecturePage(unittest.TestCase):
                               "--trusted-proxies", "127.0.0.1"] + common,
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         ]
-        wait_up(cls.gw)
-        wait_up(cls.ord)
+        wait_ready(cls.gw)
+        wait_ready(cls.ord)
         status, answer = call(cls.gw, "POST", "/api/v1/identity/login", {"email": ADMIN[0], "password": ADMIN[1]})
         assert status == 200, answer
         cls.admin = answer["token"]
-        options = Options()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1400,1000", f"--user-data-dir={os.path.join(cls.dir, 'chromium')}"):
-            options.add_argument(flag)
-        cls.browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        cls.browser = chromium(os.path.join(cls.dir, "chromium"), width=1400)
 
     @classmethod
     def tearDownClass(cls):
         cls.browser.quit()
-        for p in cls.procs:
-            p.terminate()
-        for p in cls.procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop(cls.procs)
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def text(self, selector):

@@ -12,44 +12,19 @@ orders), a declined card, and stock that ran out between the basket and the chec
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from browser_support import ADMIN, admin_env, call, chromium, free_port, stop, wait_ready
+
 BINARY = sys.argv[1]
 SCREENSHOTS = sys.argv[2] if len(sys.argv) > 2 else None
-ADMIN = ("admin@example.com", "admin-password-1")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(port, method, path, body=None, token=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            return res.status, json.loads(res.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 class Shop(unittest.TestCase):
@@ -60,7 +35,7 @@ class Shop(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="eshop-store-")
         cls.port = free_port()
-        env = dict(os.environ, ESHOP_ADMIN_EMAIL=ADMIN[0], ESHOP_ADMIN_PASSWORD=ADMIN[1])
+        env = admin_env()
         config = os.path.join(cls.dir, "config.json")
         with open(config, "w") as f:  # every test registers from 127.0.0.1: no login throttling here
             json.dump({"rateLimits": {"login": {"perSecond": 0}}, **cls.extra_config}, f)
@@ -78,37 +53,15 @@ class Shop(unittest.TestCase):
                  os.path.join(cls.dir, "ordering"), "--modules", "ordering", "--remote", f"identity=http://127.0.0.1:{cls.port}",
                  "--trusted-proxies", "127.0.0.1"] + bus, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         cls.procs.append(subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        deadline = time.time() + 20
-        while True:
-            try:
-                if call(cls.port, "GET", "/health/ready")[0] == 200 and \
-                        all(r["status"] == "up" for r in (call(cls.port, "GET", "/health/ready")[1].get("remotes") or {}).values()):
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("eshop did not start")
-            time.sleep(0.1)
+        wait_ready(cls.port)
         cls.admin = call(cls.port, "POST", "/api/v1/identity/login", {"email": ADMIN[0], "password": ADMIN[1]})[1]["token"]
-        options = Options()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,1000", f"--user-data-dir={os.path.join(cls.dir, 'chromium')}"):
-            options.add_argument(flag)
-        cls.browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        cls.browser = chromium(os.path.join(cls.dir, "chromium"))
         cls.base = f"http://127.0.0.1:{cls.port}/"
 
     @classmethod
     def tearDownClass(cls):
         cls.browser.quit()
-        for proc in cls.procs:
-            proc.terminate()
-        for proc in cls.procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(cls.procs)
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     # --- helpers -------------------------------------------------------------------------------
