@@ -60,7 +60,7 @@ std::optional<http::Response> Gateway::preflight(http::Request& request) const {
   // A proxied route's methods are its own process's business: the method asked for is allowed here.
   const std::string methods = match.path_known ? match.allow : std::string(request.header("Access-Control-Request-Method"));
   res.headers.add("Access-Control-Allow-Methods", methods);
-  res.headers.add("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id");
+  res.headers.add("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Basket-Token, X-Request-Id");
   res.headers.add("Access-Control-Max-Age", "600");
   return res;
 }

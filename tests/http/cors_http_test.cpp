@@ -53,7 +53,7 @@ TEST_CASE("a preflight from an allowed origin is answered with the methods, head
   CHECK(res.headers.get("Access-Control-Allow-Origin") == "https://shop.example");
   CHECK(res.headers.get("Access-Control-Allow-Methods") == "PUT, DELETE");
   CHECK(res.headers.get("Access-Control-Allow-Headers") ==
-        "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id");
+        "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Basket-Token, X-Request-Id");
   CHECK(res.headers.get("Access-Control-Max-Age") == "600");
   const auto refused = c.send(preflight("/api/v1/basket/items/7", "https://evil.example", "PUT"));
   CHECK(refused.status == 403);
