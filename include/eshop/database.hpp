@@ -1,11 +1,11 @@
 #pragma once
-// One module's own SQLite database: WAL, busy timeout, foreign keys, numbered migrations.
-#include <atomic>
+// One module's own database, on SQLite (a file: the zero-setup default) or PostgreSQL (a URL:
+// several instances of the shop share it). Every store function takes the Tx its caller's
+// read() or write() work was given: the connection, and for write() its transaction, are
+// explicit, and the same code runs on both engines.
 #include <condition_variable>
 #include <cstdint>
-#include <exception>
 #include <functional>
-#include <memory>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,176 +14,179 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <typeindex>
-#include <unordered_map>
 #include <vector>
 
-#include <soci/soci.h>
-
 namespace eshop {
+
+enum class Engine { sqlite, postgresql };
 
 struct Migration {
   int version;
   std::string_view name;
-  std::string_view sql;  // may hold several statements
+  std::string_view sql;             // may hold several statements
+  std::string_view postgresql_sql;  // NNN_name.postgresql.sql when the dialects differ; empty: `sql` on both
 };
 
-// A statement prepared once per connection and kept, found by its SQL text: SQLite's prepare
-// costs more than running a short statement, and SOCI prepares anew at every `sql << ...`.
-// Parameters are ?1, ?2, ...; columns count from 0. Get it from Database::statement().
-class CachedStatement final {
+// A statement prepared once per connection and kept, found by its SQL text (preparing costs more
+// than running a short statement). Parameters are ?1, ?2, ... on both engines; columns count
+// from 0. Get it from Tx::statement(). Integers are 64-bit on both engines.
+class Statement {
  public:
-  CachedStatement& bind(int index, std::int64_t value);
+  virtual ~Statement() = default;
+  Statement& bind(int index, std::int64_t value) {
+    bind_int(index, value);
+    return *this;
+  }
   template <class Integer>
     requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
-  CachedStatement& bind(int index, Integer value) {  // int, long long, ...
+  Statement& bind(int index, Integer value) {  // int, long long, ...
     return bind(index, static_cast<std::int64_t>(value));
   }
-  CachedStatement& bind(int index, std::string_view value);  // copied
-  CachedStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
-  CachedStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
-  CachedStatement& bind(int index, const std::optional<std::string>& value);  // nullopt: NULL
-  // Steps once: true when a row is ready to read.
-  bool next();
-  // Steps to the end; returns the rows it changed.
-  int run();
-  std::int64_t int64(int column) const;
-  std::string text(int column) const;
-  std::optional<std::string> text_or_null(int column) const;
-  bool is_null(int column) const;
+  Statement& bind(int index, std::string_view value) {  // copied
+    bind_text(index, value);
+    return *this;
+  }
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Statement& bind(int index, const std::optional<std::string>& value) {  // nullopt: NULL
+    if (value) return bind(index, std::string_view(*value));
+    bind_null(index);
+    return *this;
+  }
+  Statement& bind(int index, const std::optional<std::int64_t>& value) {  // nullopt: NULL
+    if (value) return bind(index, *value);
+    bind_null(index);
+    return *this;
+  }
+  // Steps once (the first call runs the statement): true when a row is ready to read.
+  virtual bool next() = 0;
+  // Runs to the end; returns the rows it changed.
+  virtual int run() = 0;
+  virtual std::int64_t int64(int column) const = 0;
+  virtual std::string text(int column) const = 0;
+  virtual bool is_null(int column) const = 0;
+  std::optional<std::string> text_or_null(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return text(column);
+  }
+  std::optional<std::int64_t> int64_or_null(int column) const {
+    if (is_null(column)) return std::nullopt;
+    return int64(column);
+  }
 
-  explicit CachedStatement(void* stmt) : stmt_(stmt) {}
-  ~CachedStatement();
-  CachedStatement(const CachedStatement&) = delete;
-  CachedStatement& operator=(const CachedStatement&) = delete;
+ protected:
+  virtual void bind_int(int index, std::int64_t value) = 0;
+  virtual void bind_text(int index, std::string_view value) = 0;
+  virtual void bind_null(int index) = 0;
+};
+
+// The connection a read() or write() work runs on; inside write(), its transaction too. Valid
+// only while the work runs, and only on its thread.
+class Tx {
+ public:
+  virtual ~Tx() = default;
+  // The statement for `sql` on this connection, prepared at its first use, reset and unbound.
+  // Valid until the work returns.
+  virtual Statement& statement(std::string_view sql) = 0;
+  // Runs `sql` (several statements allowed, no parameters, no rows): DDL and scripts.
+  virtual void execute(std::string_view sql) = 0;
+  virtual Engine engine() const = 0;
+  // Inside write() work: the database's on_commit listeners run once this transaction commits
+  // (outbox::enqueue asks for it: the relay's wake-up).
+  void signal_commit() { signal_commit_ = true; }
+  bool commit_signalled() const { return signal_commit_; }
+  void clear_signal() { signal_commit_ = false; }
 
  private:
-  friend class Database;
-  void reset();
-  void* stmt_;  // sqlite3_stmt
+  bool signal_commit_ = false;
 };
 
 // The database was written by a build with more migrations than this one knows.
 struct NewerSchema : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// PostgreSQL could not be reached, or the connection broke: the caller answers 503.
+struct DatabaseUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
-class Database final {
+struct DatabaseOptions {
+  // The module the database belongs to. On PostgreSQL its tables live in a schema of this name
+  // (created at first start), so modules may share one PostgreSQL database and still see only
+  // their own tables. Empty: the connection's default schema.
+  std::string schema;
+  int pool_size = 8;  // PostgreSQL connections kept open
+};
+
+class Database {
  public:
-  // Opens (creating if needed) `path`, or an in-memory database for ":memory:".
-  static std::unique_ptr<Database> open(const std::string& path);
-  ~Database();
+  // Opens `location`: a postgresql:// (or postgres://) URL, or else a SQLite file, created if
+  // needed (":memory:" for an in-memory one).
+  static std::unique_ptr<Database> open(const std::string& location, const DatabaseOptions& options = {});
+  static bool is_postgresql_url(std::string_view location);
+  virtual ~Database() = default;
 
-  // Applies, in order and each in its own transaction, the migrations not yet recorded.
-  void migrate(std::span<const Migration> migrations);
-  int schema_version();
-  // Copies the whole database, consistently, into a new file at `path` (SQLite's online backup),
-  // holding off this process's writes meanwhile. The copy is a database of its own (no WAL).
-  void backup_to(const std::string& path);
+  // Applies, in order and each in its own transaction, the migrations not yet recorded (on
+  // PostgreSQL under a lock, so instances starting together migrate once).
+  virtual void migrate(std::span<const Migration> migrations) = 0;
+  virtual int schema_version() = 0;
+  // SQLite only: copies the whole database, consistently, into a new file at `path` (online
+  // backup), holding off this process's writes meanwhile.
+  virtual void backup_to(const std::string& path) = 0;
 
-  // Runs `work` in one transaction: it commits when `work` returns and rolls back when it
-  // throws (the exception propagates). Concurrent writers share a commit (group commit): the
-  // first becomes the leader and runs everyone's work, each in its own savepoint, then commits
-  // once, so one fsync makes a whole batch durable. `work` must not use this Database again.
+  // Runs `work(Tx&)` in one transaction: it commits when `work` returns and rolls back when it
+  // throws (the exception propagates). On SQLite concurrent writers share a commit (group
+  // commit: one fsync for a batch, each writer's work in its own savepoint). On PostgreSQL the
+  // transaction is SERIALIZABLE and is run again when PostgreSQL reports a serialization failure
+  // or deadlock, so `work` must have no effect outside the database before it returns.
+  // `work` must not use this Database again.
   template <class F>
   auto write(F&& work) {
-    using R = decltype(work(session_));
+    using R = decltype(work(std::declval<Tx&>()));
     if constexpr (std::is_void_v<R>) {
-      const std::function<void(soci::session&)> job = [&](soci::session& s) { work(s); };
-      run_in_batch(job);
+      const std::function<void(Tx&)> job = [&](Tx& tx) { work(tx); };
+      run_write(job);
     } else {
       std::optional<R> result;
-      const std::function<void(soci::session&)> job = [&](soci::session& s) { result.emplace(work(s)); };
-      run_in_batch(job);
+      const std::function<void(Tx&)> job = [&](Tx& tx) { result.emplace(work(tx)); };
+      run_write(job);
       return std::move(*result);
     }
   }
-  // `listener` runs after each commit of write() whose work called signal_commit(), outside the
-  // lock: the outbox relay's wake-up, asked for by outbox::enqueue. Other commits wake no one.
-  void on_commit(std::function<void()> listener);
-  // Inside write() work: the on_commit listeners run once this transaction has committed.
-  void signal_commit() { signal_commit_ = true; }
-  // Runs `work` outside an explicit transaction on one of the read-only connections: in WAL mode
-  // a reader sees the last commit and neither waits for a writer (nor its fsync) nor holds one up.
-  // An in-memory database has one connection, so there reads are serialized with writes.
+  // Runs `work(Tx&)` outside an explicit transaction on a read connection: on SQLite (WAL) it
+  // sees the last commit and neither waits for a writer nor holds one up.
   template <class F>
   auto read(F&& work) {
-    if (readers_.empty()) {
-      std::lock_guard lock(mutex_);
-      const Scope scope(this, session_, prepared_);
-      const Settle settle{session_};
-      return work(session_);
+    using R = decltype(work(std::declval<Tx&>()));
+    if constexpr (std::is_void_v<R>) {
+      const std::function<void(Tx&)> job = [&](Tx& tx) { work(tx); };
+      run_read(job);
+    } else {
+      std::optional<R> result;
+      const std::function<void(Tx&)> job = [&](Tx& tx) { result.emplace(work(tx)); };
+      run_read(job);
+      return std::move(*result);
     }
-    Reader& reader = lock_reader();
-    std::lock_guard lock(reader.mutex, std::adopt_lock);
-    const Scope scope(this, reader.session, reader.prepared);
-    const Settle settle{reader.session};
-    return work(reader.session);
   }
-  // Inside read() or write() work: the statement for `sql` on the connection in use, prepared at
-  // its first use, reset and unbound. Valid until the work returns.
-  CachedStatement& statement(std::string_view sql);
-  // The database whose write() or read() work runs on this thread; throws std::logic_error
-  // outside such work.
-  static Database& current();
+  // `listener` runs after each commit of write() whose work called Tx::signal_commit(), outside
+  // any lock. Other commits wake no one.
+  void on_commit(std::function<void()> listener);
 
   // A trivial query: is the database usable?
-  bool ping();
-  const std::string& path() const { return path_; }
+  virtual bool ping() = 0;
+  // The file, or the URL without its password.
+  const std::string& path() const { return location_; }
+  virtual Engine engine() const = 0;
+
+ protected:
+  explicit Database(std::string location) : location_(std::move(location)) {}
+  virtual void run_write(const std::function<void(Tx&)>& work) = 0;
+  virtual void run_read(const std::function<void(Tx&)>& work) = 0;
+  void committed();
+
+  std::string location_;
 
  private:
-  explicit Database(std::string path);
-  using Statements = std::unordered_map<std::type_index, std::shared_ptr<void>>;
-  struct InUse {
-    Database* db = nullptr;
-    soci::session* session = nullptr;
-    Statements* prepared = nullptr;
-  };
-  // The connection whose work runs on this thread (throws outside read() and write() work).
-  static const InUse& connection_in_use();
-  // Marks this database, and the connection, as current() on this thread while it is in use.
-  struct Scope {
-    Scope(Database* db, soci::session& session, Statements& prepared);
-    ~Scope();
-    InUse previous;
-  };
-  struct Reader {
-    std::mutex mutex;
-    soci::session session;
-    Statements prepared;  // under mutex
-    ~Reader() { prepared.clear(); }
-  };
-  // A free reader if there is one, else the next in turn; returned locked.
-  Reader& lock_reader();
-  // Resets every statement of the session left mid-result (a prepared one-row SELECT), when work
-  // is done: an active statement holds its read snapshot, and SQLite can then never checkpoint the
-  // WAL back to the start, which grows without bound.
-  static void reset_statements(soci::session& session);
-  struct Settle {
-    soci::session& session;
-    ~Settle() { reset_statements(session); }
-  };
-  struct Job {
-    const std::function<void(soci::session&)>* work;
-    std::exception_ptr error;
-    bool done = false;
-  };
-  void exec_script(std::string_view sql);
-  void committed();
-  void run_in_batch(const std::function<void(soci::session&)>& work);
-  void execute(const std::vector<Job*>& batch);
-
-  std::string path_;
-  std::mutex mutex_;
-  soci::session session_;
-  std::mutex batch_mutex_;  // the queue of writers and who leads
-  std::condition_variable batch_done_;
-  std::vector<Job*> queue_;
-  bool leading_ = false;
-  Statements prepared_;  // under mutex_
-  bool signal_commit_ = false;  // under mutex_
-  std::vector<std::unique_ptr<Reader>> readers_;
-  std::atomic<unsigned> next_reader_{0};
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
 };

@@ -27,7 +27,7 @@ namespace outbox {
 // Creates the outbox and inbox tables if they are missing.
 void install(Database& db);
 // Adds `event` to the outbox, inside the caller's transaction.
-void enqueue(soci::session& sql, const Event& event);
+void enqueue(Tx& tx, const Event& event);
 // Events still waiting for delivery (dead-lettered ones excluded).
 std::int64_t backlog(Database& db);
 }  // namespace outbox
@@ -36,7 +36,7 @@ namespace inbox {
 // Runs `effect` and records `event` as handled by `handler`, in one transaction, unless it
 // was handled before. Returns false for a duplicate.
 bool handle_once(Database& db, const Event& event, std::string_view handler,
-                 const std::function<void(soci::session&)>& effect);
+                 const std::function<void(Tx&)>& effect);
 // Whether `handler` already handled `event` (to skip an external call before handle_once).
 bool seen(Database& db, const Event& event, std::string_view handler);
 }  // namespace inbox

@@ -2,16 +2,18 @@
 
 #include <optional>
 
+#include <eshop/clock.hpp>
 #include <eshop/crypto.hpp>
 
 namespace eshop::adapters {
 
 TestPaymentProvider::TestPaymentProvider(Database& ledger) : ledger_(ledger) {
-  ledger_.write([](soci::session& sql) {
-    sql << "CREATE TABLE IF NOT EXISTS charges (idempotency_key TEXT PRIMARY KEY, charge_id TEXT, token TEXT NOT NULL, "
-           "amount INTEGER NOT NULL, currency TEXT NOT NULL, approved INTEGER NOT NULL, refunded INTEGER NOT NULL "
-           "DEFAULT 0, created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))";
-    sql << "CREATE TABLE IF NOT EXISTS refunds (idempotency_key TEXT PRIMARY KEY, charge_id TEXT NOT NULL)";
+  ledger_.write([](Tx& tx) {
+    // Portable SQL: the ledger may be a file or a PostgreSQL database like any module's.
+    tx.execute("CREATE TABLE IF NOT EXISTS charges (idempotency_key TEXT PRIMARY KEY, charge_id TEXT, token TEXT NOT NULL, "
+               "amount BIGINT NOT NULL, currency TEXT NOT NULL, approved BIGINT NOT NULL, refunded BIGINT NOT NULL "
+               "DEFAULT 0, created_at TEXT NOT NULL)");
+    tx.execute("CREATE TABLE IF NOT EXISTS refunds (idempotency_key TEXT PRIMARY KEY, charge_id TEXT NOT NULL)");
   });
 }
 
@@ -44,9 +46,9 @@ Result<CardToken> TestPaymentProvider::tokenize(const CardDetails& card) {
 
 ChargeResult TestPaymentProvider::charge(const std::string& token, Money amount, const std::string& currency,
                                          const std::string& key) {
-  return ledger_.write([&](soci::session&) {
+  return ledger_.write([&](Tx& tx) {
     ChargeResult r;
-    auto& before = ledger_.statement("SELECT charge_id, approved FROM charges WHERE idempotency_key = ?1");
+    auto& before = tx.statement("SELECT charge_id, approved FROM charges WHERE idempotency_key = ?1");
     before.bind(1, key);
     if (before.next()) {  // a retry: the same answer, no second charge
       r.approved = before.int64(1) == 1;
@@ -59,25 +61,27 @@ ChargeResult TestPaymentProvider::charge(const std::string& token, Money amount,
     r.approved = known && !*declines;
     if (r.approved) r.charge_id = "ch_" + crypto::random_token(18);
     else r.decline_reason = known ? "card_declined" : "unknown_token";
-    ledger_.statement("INSERT INTO charges(idempotency_key, charge_id, token, amount, currency, approved) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
+    tx.statement("INSERT INTO charges(idempotency_key, charge_id, token, amount, currency, approved, created_at) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .bind(1, key)
         .bind(2, r.approved ? std::optional<std::string>(r.charge_id) : std::nullopt)
         .bind(3, token)
         .bind(4, amount.in_cents())
         .bind(5, currency)
         .bind(6, r.approved ? 1 : 0)
+        .bind(7, to_rfc3339(std::chrono::system_clock::now()))
         .run();
     return r;
   });
 }
 
 void TestPaymentProvider::refund(const std::string& charge_id, const std::string& key) {
-  ledger_.write([&](soci::session& sql) {
-    soci::statement st = (sql.prepare << "INSERT OR IGNORE INTO refunds(idempotency_key, charge_id) VALUES(:k, :c)",
-                          soci::use(key), soci::use(charge_id));
-    st.execute(true);
-    if (st.get_affected_rows() > 0) sql << "UPDATE charges SET refunded = 1 WHERE charge_id = :c", soci::use(charge_id);
+  ledger_.write([&](Tx& tx) {
+    const int added = tx.statement("INSERT INTO refunds(idempotency_key, charge_id) VALUES(?1, ?2) ON CONFLICT DO NOTHING")
+                          .bind(1, key)
+                          .bind(2, charge_id)
+                          .run();
+    if (added > 0) tx.statement("UPDATE charges SET refunded = 1 WHERE charge_id = ?1").bind(1, charge_id).run();
   });
 }
 

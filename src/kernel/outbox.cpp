@@ -15,24 +15,41 @@ namespace eshop {
 namespace outbox {
 
 void install(Database& db) {
-  db.write([](soci::session& sql) {
-    sql << "CREATE TABLE IF NOT EXISTS outbox ("
-           " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
-           " source TEXT NOT NULL, time TEXT NOT NULL, correlation_id TEXT NOT NULL, payload TEXT NOT NULL,"
-           " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, dead_at TEXT)";
-    int keyed = 0;
-    sql << "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'partition_key'", soci::into(keyed);
-    if (!keyed) sql << "ALTER TABLE outbox ADD COLUMN partition_key TEXT NOT NULL DEFAULT ''";
-    sql << "CREATE TABLE IF NOT EXISTS inbox ("
-           " event_id TEXT NOT NULL, handler TEXT NOT NULL, handled_at TEXT NOT NULL,"
-           " PRIMARY KEY (event_id, handler))";
+  db.write([](Tx& tx) {
+    if (tx.engine() == Engine::postgresql) {
+      // txid: the writing transaction's id. The relay reads rows in (txid, seq) order and only
+      // those of transactions older than every one still running, so a row committed late with
+      // a lower seq is never passed over (sequences are handed out before commit, not at it).
+      tx.execute("CREATE TABLE IF NOT EXISTS outbox ("
+                 " seq BIGSERIAL PRIMARY KEY, txid BIGINT NOT NULL, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+                 " source TEXT NOT NULL, time TEXT NOT NULL, correlation_id TEXT NOT NULL, payload TEXT NOT NULL,"
+                 " attempts BIGINT NOT NULL DEFAULT 0, last_error TEXT, dead_at TEXT,"
+                 " partition_key TEXT NOT NULL DEFAULT '');"
+                 "CREATE INDEX IF NOT EXISTS outbox_txid_seq ON outbox(txid, seq);"
+                 "CREATE TABLE IF NOT EXISTS inbox ("
+                 " event_id TEXT NOT NULL, handler TEXT NOT NULL, handled_at TEXT NOT NULL,"
+                 " PRIMARY KEY (event_id, handler))");
+      return;
+    }
+    tx.execute("CREATE TABLE IF NOT EXISTS outbox ("
+               " seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+               " source TEXT NOT NULL, time TEXT NOT NULL, correlation_id TEXT NOT NULL, payload TEXT NOT NULL,"
+               " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, dead_at TEXT)");
+    auto& keyed = tx.statement("SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'partition_key'");
+    const bool has_key = keyed.next() && keyed.int64(0) > 0;
+    if (!has_key) tx.execute("ALTER TABLE outbox ADD COLUMN partition_key TEXT NOT NULL DEFAULT ''");
+    tx.execute("CREATE TABLE IF NOT EXISTS inbox ("
+               " event_id TEXT NOT NULL, handler TEXT NOT NULL, handled_at TEXT NOT NULL,"
+               " PRIMARY KEY (event_id, handler))");
   });
 }
 
-void enqueue(soci::session&, const Event& e) {
-  Database& db = Database::current();  // inside the caller's write()
-  db.statement("INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
-               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+void enqueue(Tx& tx, const Event& e) {
+  tx.statement(tx.engine() == Engine::postgresql
+                   ? "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key, txid) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, pg_current_xact_id()::text::bigint)"
+                   : "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key) "
+                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
       .bind(1, e.id)
       .bind(2, e.type)
       .bind(3, e.source)
@@ -41,14 +58,13 @@ void enqueue(soci::session&, const Event& e) {
       .bind(6, e.payload.dump())
       .bind(7, e.key)
       .run();
-  db.signal_commit();  // the relay wakes once this commits
+  tx.signal_commit();  // the relay wakes once this commits
 }
 
 std::int64_t backlog(Database& db) {
-  return db.read([](soci::session& sql) {
-    long long n = 0;
-    sql << "SELECT COUNT(*) FROM outbox WHERE dead_at IS NULL", soci::into(n);
-    return static_cast<std::int64_t>(n);
+  return db.read([](Tx& tx) {
+    auto& q = tx.statement("SELECT COUNT(*) FROM outbox WHERE dead_at IS NULL");
+    return q.next() ? q.int64(0) : 0;
   });
 }
 
@@ -56,25 +72,25 @@ std::int64_t backlog(Database& db) {
 
 namespace inbox {
 
-bool handle_once(Database& db, const Event& event, std::string_view handler,
-                 const std::function<void(soci::session&)>& effect) {
+bool handle_once(Database& db, const Event& event, std::string_view handler, const std::function<void(Tx&)>& effect) {
   const std::string name(handler);
   const std::string now = to_rfc3339(std::chrono::system_clock::now());
-  return db.write([&](soci::session& sql) {
-    const int recorded = db.statement("INSERT OR IGNORE INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3)")
+  return db.write([&](Tx& tx) {
+    const int recorded = tx.statement("INSERT INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3) "
+                                      "ON CONFLICT DO NOTHING")
                              .bind(1, event.id)
                              .bind(2, name)
                              .bind(3, now)
                              .run();
     if (recorded == 0) return false;
-    effect(sql);
+    effect(tx);
     return true;
   });
 }
 
 bool seen(Database& db, const Event& event, std::string_view handler) {
-  return db.read([&](soci::session&) {
-    auto& q = db.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
+  return db.read([&](Tx& tx) {
+    auto& q = tx.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
     q.bind(1, event.id).bind(2, handler);
     return q.next();
   });
@@ -88,6 +104,7 @@ namespace {
 
 struct OutboxRelay::Row {
   long long seq = 0;
+  long long txid = 0;  // PostgreSQL: the writing transaction
   int attempts = 0;
   Event event;
   bool dead = false;  // dead-lettered by the last attempt
@@ -95,12 +112,25 @@ struct OutboxRelay::Row {
 
 namespace {
 
+// Where the relay has read up to: (txid, seq) on PostgreSQL, seq alone on SQLite (one writer at a
+// time: rows commit in seq order).
+struct Cursor {
+  long long txid = 0, seq = 0;
+};
+
 // The next committed rows after `after`, in outbox order.
-std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int limit) {
-  return db.read([&](soci::session&) {
-    auto& q = db.statement("SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, partition_key "
-                           "FROM outbox WHERE seq > ?1 AND dead_at IS NULL ORDER BY seq LIMIT ?2");
-    q.bind(1, after).bind(2, limit);
+std::vector<OutboxRelay::Row> pending_rows(Database& db, const Cursor& after, int limit) {
+  return db.read([&](Tx& tx) {
+    const bool pg = tx.engine() == Engine::postgresql;
+    auto& q = pg ? tx.statement("SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, "
+                                "partition_key, txid FROM outbox "
+                                "WHERE (txid, seq) > (?1, ?2) AND dead_at IS NULL "
+                                "AND txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint "
+                                "ORDER BY txid, seq LIMIT ?3")
+                 : tx.statement("SELECT seq, attempts, event_id, type, source, time, correlation_id, payload, "
+                                "partition_key, 0 FROM outbox WHERE seq > ?2 AND dead_at IS NULL ORDER BY seq LIMIT ?3");
+    if (pg) q.bind(1, after.txid);
+    q.bind(2, after.seq).bind(3, limit);
     std::vector<OutboxRelay::Row> rows;
     while (q.next()) {
       OutboxRelay::Row r;
@@ -113,6 +143,7 @@ std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int li
       r.event.correlation_id = q.text(6);
       r.event.payload = nlohmann::json::parse(q.text(7));
       r.event.key = q.text(8);
+      r.txid = q.int64(9);
       rows.push_back(std::move(r));
     }
     return rows;
@@ -121,8 +152,8 @@ std::vector<OutboxRelay::Row> pending_rows(Database& db, long long after, int li
 
 void remove_delivered(Database& db, const std::vector<long long>& seqs) {
   if (seqs.empty()) return;
-  db.write([&](soci::session&) {
-    for (auto s : seqs) db.statement("DELETE FROM outbox WHERE seq = ?1").bind(1, s).run();
+  db.write([&](Tx& tx) {
+    for (auto s : seqs) tx.statement("DELETE FROM outbox WHERE seq = ?1").bind(1, s).run();
   });
 }
 
@@ -324,10 +355,15 @@ bool OutboxRelay::deliver(Row& row) {
     const std::string error = e.what();
     const int dead = row.dead ? 1 : 0;
     try {
-      db_.write([&](soci::session& sql) {
-        sql << "UPDATE outbox SET attempts = attempts + 1, last_error = :e, "
-               "dead_at = CASE WHEN :g THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') END WHERE seq = :s",
-            soci::use(error), soci::use(dead), soci::use(row.seq);
+      const std::string now = to_rfc3339(std::chrono::system_clock::now());
+      db_.write([&](Tx& tx) {
+        tx.statement("UPDATE outbox SET attempts = attempts + 1, last_error = ?1, "
+                     "dead_at = CASE WHEN ?2 = 1 THEN ?3 END WHERE seq = ?4")
+            .bind(1, error)
+            .bind(2, dead)
+            .bind(3, now)
+            .bind(4, row.seq)
+            .run();
       });
     } catch (const std::exception&) {
       row.dead = false;  // not recorded: it stays pending, and is retried
@@ -348,7 +384,7 @@ void OutboxRelay::run() {
   pthread_setname_np(pthread_self(), ("relay-" + module_.substr(0, 9)).c_str());
   // A lane's thread starts with its first event: a quiet module's relay keeps few threads.
   std::vector<std::unique_ptr<Lane>> lanes(static_cast<std::size_t>(options_.lanes));
-  long long cursor = 0;  // every row up to here is with a lane, delivered or dead
+  Cursor cursor;  // every row up to here is with a lane, delivered or dead
   in_flight_ = 0;
   auto clean_up = [&] {
     std::vector<long long> done;
@@ -369,7 +405,7 @@ void OutboxRelay::run() {
       if (room > 0) {
         auto rows = pending_rows(db_, cursor, std::min(room, options_.batch_size));
         if (!rows.empty()) {
-          cursor = rows.back().seq;
+          cursor = {rows.back().txid, rows.back().seq};
           in_flight_ += static_cast<int>(rows.size());
           std::vector<std::vector<Row>> by_lane(lanes.size());
           for (auto& row : rows)

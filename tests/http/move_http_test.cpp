@@ -18,6 +18,7 @@
 #include <eshop/database.hpp>
 
 #include "support/child_process.hpp"
+#include "support/db_query.hpp"
 #include "support/eventually.hpp"
 #include "support/test_server.hpp"
 
@@ -156,11 +157,7 @@ int charges_in(const Node& node) {
   const auto path = node.dir.path() / "payments.db";
   if (!std::filesystem::exists(path)) return 0;
   auto db = Database::open(path.string());
-  return db->read([](soci::session& sql) {
-    int n = 0;
-    sql << "SELECT COUNT(*) FROM charges WHERE approved = 1", soci::into(n);
-    return n;
-  });
+  return static_cast<int>(db->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM charges WHERE approved = 1"); }));
 }
 
 // Customers buying on threads until the end of scope (also when a REQUIRE leaves it early).
@@ -290,7 +287,7 @@ TEST_CASE("a module whose data is of a newer schema is refused by the target, an
   shop.start(shop.bus);
   {  // as if a newer build had migrated this database
     auto db = Database::open((shop.a.dir.path() / "ordering.db").string());
-    db->write([](soci::session& sql) { sql << "INSERT INTO schema_migrations(version, name) VALUES(999, 'future')"; });
+    db->write([](Tx& tx) { tx.execute("INSERT INTO schema_migrations(version, name) VALUES(999, 'future')"); });
   }
   const auto r = shop.move(shop.a, "ordering", shop.b);
   INFO(r.body);

@@ -13,6 +13,7 @@
 #include <eshop/outbox.hpp>
 
 #include "support/eventually.hpp"
+#include "support/db_query.hpp"
 #include "support/test_server.hpp"
 #include "transport/amqp_bus.hpp"
 
@@ -75,7 +76,7 @@ struct Harness {
     bus->stop();
   }
   void publish(const Event& e) {
-    producer->write([&](soci::session& sql) { outbox::enqueue(sql, e); });
+    producer->write([&](Tx& tx) { outbox::enqueue(tx, e); });
   }
 };
 
@@ -124,22 +125,18 @@ TEST_CASE("an event reaches every subscribing module once, its envelope intact",
 TEST_CASE("a handler that fails gets the event again until it succeeds, once in effect", "[contract]") {
   Harness h;
   std::atomic<int> failures_left{2};
-  h.consumer->write([](soci::session& sql) { sql << "CREATE TABLE effects (n INTEGER)"; });
+  h.consumer->write([](Tx& tx) { tx.execute("CREATE TABLE effects (n INTEGER)"); });
   h.bus->subscribe("basket", "contract.happened.v1", [&](const Event& e) {
-    inbox::handle_once(*h.consumer, e, "basket.count", [&](soci::session& sql) {
+    inbox::handle_once(*h.consumer, e, "basket.count", [&](Tx& tx) {
       if (failures_left-- > 0) throw std::runtime_error("not yet");
       const int n = e.payload.at("n");
-      sql << "INSERT INTO effects(n) VALUES(:n)", soci::use(n);
+      tx.statement("INSERT INTO effects(n) VALUES(?1)").bind(1, n).run();
     });
   });
   h.start();
   h.publish(sample("contract.happened.v1", 5));
   auto effects = [&] {
-    return h.consumer->read([](soci::session& sql) {
-      int n = 0;
-      sql << "SELECT COUNT(*) FROM effects", soci::into(n);
-      return n;
-    });
+    return h.consumer->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM effects"); });
   };
   REQUIRE(eventually([&] { return effects() == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -166,11 +163,7 @@ TEST_CASE("a poison event is set aside and the events after it still flow", "[co
     CHECK(eventually([&] { return waiting_in(h.ns + ".basket.dead") == 1; }));
   } else {
     CHECK(eventually([&] {
-      return h.producer->read([](soci::session& sql) {
-        int n = 0;
-        sql << "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL", soci::into(n);
-        return n == 1;
-      });
+      return h.producer->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL") == 1; });
     }));
   }
   std::lock_guard lock(m);

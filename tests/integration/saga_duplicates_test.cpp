@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/eventually.hpp"
+#include "support/db_query.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -92,8 +93,8 @@ struct Shop {
     e.card_brand = token.brand;
     e.last4 = token.last4;
     e.checked_out_at = to_rfc3339(clock.now());
-    ordering_db->write([&](soci::session& sql) {
-      outbox::enqueue(sql, new_event(std::string(e.kType), "basket", e, "test", clock));
+    ordering_db->write([&](Tx& tx) {
+      outbox::enqueue(tx, new_event(std::string(e.kType), "basket", e, "test", clock));
     });
     return e.order_id.value;
   }
@@ -102,21 +103,20 @@ struct Shop {
     return std::all_of(relays.begin(), relays.end(), [](auto& r) { return r->backlog() == 0; });
   }
   std::string status_and_timeline(const std::string& order_id) {
-    return ordering_db->read([&](soci::session& sql) {
-      std::string status, events, e;
-      sql << "SELECT status FROM orders WHERE id = :id", soci::into(status), soci::use(order_id);
-      soci::statement st = (sql.prepare << "SELECT event FROM order_timeline WHERE order_id = :id ORDER BY seq",
-                            soci::into(e), soci::use(order_id));
-      st.execute();
-      while (st.fetch()) events += " " + e;
+    return ordering_db->read([&](Tx& tx) {
+      std::string status, events;
+      auto& s = tx.statement("SELECT status FROM orders WHERE id = ?1");
+      s.bind(1, order_id);
+      if (s.next()) status = s.text(0);
+      auto& q = tx.statement("SELECT event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
+      q.bind(1, order_id);
+      while (q.next()) events += " " + q.text(0);
       return status + ":" + events;
     });
   }
   std::int64_t ledger_count(const std::string& where) {
-    return ledger->read([&](soci::session& sql) {
-      long long n = 0;
-      sql << "SELECT COUNT(*) FROM charges WHERE " + where, soci::into(n);
-      return static_cast<std::int64_t>(n);
+    return ledger->read([&](Tx& tx) {
+      return test::scalar(tx, "SELECT COUNT(*) FROM charges WHERE " + where);
     });
   }
 };
@@ -134,11 +134,7 @@ TEST_CASE("every step of a completed order tolerates a duplicate delivery", "[or
   CHECK(shop.catalog->api().find_product(ProductId{1})->available_stock == 40);
   CHECK(shop.ledger_count("approved = 1") == 1);
   CHECK(std::filesystem::exists(shop.dir.path() / "mail" / (id + ".eml")));
-  const auto invoices = shop.ordering_db->read([](soci::session& sql) {
-    long long last = 0;
-    sql << "SELECT last FROM invoice_counters", soci::into(last);
-    return last;
-  });
+  const auto invoices = shop.ordering_db->read([](Tx& tx) { return test::scalar(tx, "SELECT last FROM invoice_counters"); });
   CHECK(invoices == 1);
 }
 

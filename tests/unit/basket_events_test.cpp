@@ -1,6 +1,8 @@
 // basket's materialized view, fed by catalog's events through its inbox.
 #include <catch2/catch.hpp>
 
+#include "support/db_query.hpp"
+
 #include <span>
 
 #include <basket/module.hpp>
@@ -43,19 +45,18 @@ TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit
   auto module = basket::make_module({*db, clock, catalog, discounts, payments, {}});
   module->subscribe(*bus);
   bus->start();
-  db->write([](soci::session& sql) {
-    basket::store::upsert_line(sql, "ann", {ProductId{1}, "Shoe", Money::cents(4000), 1, 5}, "2026-11-24T10:00:00Z");
+  db->write([](Tx& tx) {
+    basket::store::upsert_line(tx, "ann", {ProductId{1}, "Shoe", Money::cents(4000), 1, 5}, "2026-11-24T10:00:00Z");
   });
   auto unit_price = [&] {
-    return db->read([](soci::session& sql) { return basket::store::lines(sql, "ann").at(0).unit_price; });
+    return db->read([](Tx& tx) { return basket::store::lines(tx, "ann").at(0).unit_price; });
   };
   bus->publish(price_changed("first", 4000, 5000));
   CHECK(unit_price() == Money::cents(5000));
   bus->publish(price_changed("second", 5000, 6000));
   bus->publish(price_changed("first", 4000, 5000));  // the transport delivers "first" again
   CHECK(unit_price() == Money::cents(6000));
-  int handled = 0;
-  db->read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM inbox", soci::into(handled); });
+  const auto handled = db->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM inbox"); });
   CHECK(handled == 2);
 }
 
@@ -68,20 +69,20 @@ TEST_CASE("migration 003 moves product facts out of basket lines without losing 
   const auto all = basket::migrations();
   REQUIRE(all.size() >= 3);
   db->migrate(all.first(2));
-  db->write([](soci::session& sql) {
-    sql << "INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
-           "VALUES('ann', 7, 'Boot', 42999, 6, 2, '2026-11-24T10:00:00Z')";
-    sql << "INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
-           "VALUES('bob', 7, 'Boot', 42999, 6, 1, '2026-11-24T10:00:01Z')";
+  db->write([](Tx& tx) {
+    tx.execute("INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
+               "VALUES('ann', 7, 'Boot', 42999, 6, 2, '2026-11-24T10:00:00Z')");
+    tx.execute("INSERT INTO basket_items(user_id, product_id, name, unit_price, available_stock, quantity, added_at) "
+               "VALUES('bob', 7, 'Boot', 42999, 6, 1, '2026-11-24T10:00:01Z')");
   });
   db->migrate(all);
-  const auto lines = db->read([](soci::session& sql) { return basket::store::lines(sql, "ann"); });
+  const auto lines = db->read([](Tx& tx) { return basket::store::lines(tx, "ann"); });
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].name == "Boot");
   CHECK(lines[0].unit_price == Money::cents(42999));
   CHECK(lines[0].quantity == 2);
   CHECK(lines[0].available_stock == 6);
-  db->write([](soci::session& sql) { basket::store::update_price(sql, ProductId{7}, Money::cents(39999)); });
-  CHECK(db->read([](soci::session& sql) { return basket::store::lines(sql, "bob"); }).at(0).unit_price ==
+  db->write([](Tx& tx) { basket::store::update_price(tx, ProductId{7}, Money::cents(39999)); });
+  CHECK(db->read([](Tx& tx) { return basket::store::lines(tx, "bob"); }).at(0).unit_price ==
         Money::cents(39999));
 }

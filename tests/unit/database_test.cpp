@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/db_query.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -36,18 +38,16 @@ TEST_CASE("migrations run once, in order, and are recorded", "[kernel][unit]") {
   }
   auto db = Database::open(path.string());
   db->migrate(kMigrations);  // again: nothing re-runs, so no duplicate row
-  int rows = 0, recorded = 0;
-  db->read([&](soci::session& sql) {
-    sql << "SELECT COUNT(*) FROM things", soci::into(rows);
-    sql << "SELECT COUNT(*) FROM schema_migrations", soci::into(recorded);
+  std::int64_t rows = 0, recorded = 0;
+  db->read([&](Tx& tx) {
+    rows = test::scalar(tx, "SELECT COUNT(*) FROM things");
+    recorded = test::scalar(tx, "SELECT COUNT(*) FROM schema_migrations");
   });
   CHECK(rows == 1);
   CHECK(recorded == 2);
-  std::string mode;
-  db->read([&](soci::session& sql) { sql << "PRAGMA journal_mode", soci::into(mode); });
+  const auto mode = db->read([](Tx& tx) { return test::text_scalar(tx, "PRAGMA journal_mode"); });
   CHECK(mode == "wal");
-  int fk = 0;
-  db->read([&](soci::session& sql) { sql << "PRAGMA foreign_keys", soci::into(fk); });
+  const auto fk = db->read([](Tx& tx) { return test::scalar(tx, "PRAGMA foreign_keys"); });
   CHECK(fk == 1);
   db.reset();
   for (auto suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
@@ -63,12 +63,11 @@ TEST_CASE("a failing migration leaves the schema at the last good version", "[ke
 TEST_CASE("a write that throws is rolled back", "[kernel][unit]") {
   auto db = Database::open(":memory:");
   db->migrate(kMigrations);
-  CHECK_THROWS(db->write([](soci::session& sql) {
-    sql << "INSERT INTO things(name) VALUES('b')";
+  CHECK_THROWS(db->write([](Tx& tx) {
+    tx.execute("INSERT INTO things(name) VALUES('b')");
     throw std::runtime_error("changed my mind");
   }));
-  int rows = 0;
-  db->read([&](soci::session& sql) { sql << "SELECT COUNT(*) FROM things", soci::into(rows); });
+  const auto rows = db->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM things"); });
   CHECK(rows == 1);
   CHECK(db->ping());
 }
@@ -80,9 +79,9 @@ TEST_CASE("prepared reads left mid-result do not stop the WAL from being checkpo
     db->migrate(kMigrations);
     const std::string big(3000, 'x');  // about a page per row
     for (int i = 0; i < 3000; ++i) {
-      db->write([&](soci::session& sql) { sql << "INSERT INTO things(name) VALUES(:n)", soci::use(big); });
-      db->read([&](soci::session&) {  // a one-row SELECT, left on its row
-        auto& q = db->statement("SELECT name FROM things WHERE id = ?1");
+      db->write([&](Tx& tx) { tx.statement("INSERT INTO things(name) VALUES(?1)").bind(1, big).run(); });
+      db->read([&](Tx& tx) {  // a one-row SELECT, left on its row
+        auto& q = tx.statement("SELECT name FROM things WHERE id = ?1");
         q.bind(1, 1);
         REQUIRE(q.next());
         return q.text(0);
@@ -99,21 +98,20 @@ TEST_CASE("cached statements bind, step, read columns and are reused", "[kernel]
   auto db = Database::open(":memory:");
   db->migrate(kMigrations);
   const char* insert = "INSERT INTO things(name, size) VALUES(?1, ?2)";
-  db->write([&](soci::session&) {
-    CHECK(db->statement(insert).bind(1, "b").bind(2, 7).run() == 1);
-    CHECK(db->statement(insert).bind(1, std::string("c")).bind(2, std::int64_t{9}).run() == 1);
+  db->write([&](Tx& tx) {
+    CHECK(tx.statement(insert).bind(1, "b").bind(2, 7).run() == 1);
+    CHECK(tx.statement(insert).bind(1, std::string("c")).bind(2, std::int64_t{9}).run() == 1);
   });
-  CHECK_THROWS(db->write([&](soci::session&) {
-    db->statement(insert).bind(1, std::optional<std::string>{}).bind(2, 1).run();  // name is NOT NULL
+  CHECK_THROWS(db->write([&](Tx& tx) {
+    tx.statement(insert).bind(1, std::optional<std::string>{}).bind(2, 1).run();  // name is NOT NULL
   }));
-  const auto rows = db->read([&](soci::session&) {
+  const auto rows = db->read([&](Tx& tx) {
     std::vector<std::pair<std::string, std::int64_t>> out;
-    auto& q = db->statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id");
+    auto& q = tx.statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id");
     q.bind(1, 1);
     while (q.next()) out.emplace_back(q.text(0), q.int64(1));
-    CHECK(&q == &db->statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id"));  // the same one
+    CHECK(&q == &tx.statement("SELECT name, size FROM things WHERE size >= ?1 ORDER BY id"));  // the same one
     return out;
   });
   CHECK(rows == std::vector<std::pair<std::string, std::int64_t>>{{"b", 7}, {"c", 9}});
-  CHECK_THROWS_AS(db->statement("SELECT 1"), std::logic_error);  // only inside read() or write() work
 }

@@ -1,6 +1,8 @@
 // The transactional outbox and the idempotent inbox, over the in-process bus and real SQLite files.
 #include <catch2/catch.hpp>
 
+#include "support/db_query.hpp"
+
 #include "support/eventually.hpp"
 
 #include <atomic>
@@ -63,8 +65,8 @@ struct Relayed {
     relay->start();
   }
   void publish(const std::vector<Event>& events) {
-    db->write([&](soci::session& sql) {
-      for (const auto& e : events) outbox::enqueue(sql, e);
+    db->write([&](Tx& tx) {
+      for (const auto& e : events) outbox::enqueue(tx, e);
     });
   }
   // Waits until the outbox is empty, then stops the relay.
@@ -83,8 +85,8 @@ struct Relayed {
 TEST_CASE("committed events of one key are delivered in order, rolled-back ones never", "[kernel][unit]") {
   Relayed r;
   r.publish({event(1), event(2)});
-  CHECK_THROWS(r.db->write([](soci::session& sql) {
-    outbox::enqueue(sql, event(3));
+  CHECK_THROWS(r.db->write([](Tx& tx) {
+    outbox::enqueue(tx, event(3));
     throw std::runtime_error("rolled back");
   }));
   r.publish({event(4)});
@@ -99,8 +101,8 @@ TEST_CASE("events committed while no relay ran are delivered, exactly, when one 
     // The "crash": state and events committed, the process gone before any delivery.
     auto db = Database::open(file.path);
     outbox::install(*db);
-    db->write([](soci::session& sql) {
-      for (int i = 1; i <= 3; ++i) outbox::enqueue(sql, event(i));
+    db->write([](Tx& tx) {
+      for (int i = 1; i <= 3; ++i) outbox::enqueue(tx, event(i));
     });
   }
   auto db = Database::open(file.path);
@@ -130,9 +132,10 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
   Relayed r([](int n) { return n == 1; }, options);
   r.publish({event(1), event(2)});
   r.drain();
-  int dead = 0, attempts = 0;
-  r.db->read([&](soci::session& sql) {
-    sql << "SELECT COUNT(*), MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL", soci::into(dead), soci::into(attempts);
+  std::int64_t dead = 0, attempts = 0;
+  r.db->read([&](Tx& tx) {
+    dead = test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL");
+    attempts = test::scalar(tx, "SELECT MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL");
   });
   CHECK(dead == 1);
   CHECK(attempts == 3);
@@ -142,14 +145,13 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
 TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit]") {
   auto db = Database::open(":memory:");
   outbox::install(*db);
-  db->write([](soci::session& sql) { sql << "CREATE TABLE counter (n INTEGER)"; sql << "INSERT INTO counter VALUES (0)"; });
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)"); });
   const auto e = event(1);
-  auto bump = [](soci::session& sql) { sql << "UPDATE counter SET n = n + 1"; };
+  auto bump = [](Tx& tx) { tx.execute("UPDATE counter SET n = n + 1"); };
   CHECK(inbox::handle_once(*db, e, "basket.count", bump));
   CHECK_FALSE(inbox::handle_once(*db, e, "basket.count", bump));
   CHECK(inbox::handle_once(*db, e, "basket.other_handler", bump));  // another handler has its own record
-  int n = 0;
-  db->read([&](soci::session& sql) { sql << "SELECT n FROM counter", soci::into(n); });
+  const auto n = db->read([](Tx& tx) { return test::scalar(tx, "SELECT n FROM counter"); });
   CHECK(n == 2);
 }
 
@@ -157,9 +159,9 @@ TEST_CASE("an effect that throws records nothing, so the retry applies it", "[ke
   auto db = Database::open(":memory:");
   outbox::install(*db);
   const auto e = event(1);
-  CHECK_THROWS(inbox::handle_once(*db, e, "h", [](soci::session&) { throw std::runtime_error("fail"); }));
+  CHECK_THROWS(inbox::handle_once(*db, e, "h", [](Tx&) { throw std::runtime_error("fail"); }));
   int calls = 0;
-  CHECK(inbox::handle_once(*db, e, "h", [&](soci::session&) { ++calls; }));
+  CHECK(inbox::handle_once(*db, e, "h", [&](Tx&) { ++calls; }));
   CHECK(calls == 1);
 }
 
@@ -185,7 +187,7 @@ TEST_CASE("a failing event does not hold up events of other keys", "[kernel][uni
 TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[kernel][unit]") {
   TempFile file;
   auto db = Database::open(file.path);
-  db->write([](soci::session& sql) { sql << "CREATE TABLE t (n INTEGER PRIMARY KEY)"; });
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
   std::atomic<int> commits{0};
   db->on_commit([&] { ++commits; });
   std::vector<std::thread> writers;
@@ -195,9 +197,9 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
       for (int i = 0; i < 50; ++i) {
         const int n = w * 1000 + i;
         try {
-          db->write([&](soci::session& sql) {
-            sql << "INSERT INTO t(n) VALUES(:n)", soci::use(n);
-            db->signal_commit();
+          db->write([&](Tx& tx) {
+            tx.statement("INSERT INTO t(n) VALUES(?1)").bind(1, n).run();
+            tx.signal_commit();
             if (i % 10 == 9) throw std::runtime_error("refused");  // undoes only this writer's insert
           });
         } catch (const std::runtime_error&) {
@@ -206,10 +208,10 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
       }
     });
   for (auto& t : writers) t.join();
-  int rows = 0, refused_rows = 0;
-  db->read([&](soci::session& sql) {
-    sql << "SELECT COUNT(*) FROM t", soci::into(rows);
-    sql << "SELECT COUNT(*) FROM t WHERE n % 10 = 9", soci::into(refused_rows);
+  std::int64_t rows = 0, refused_rows = 0;
+  db->read([&](Tx& tx) {
+    rows = test::scalar(tx, "SELECT COUNT(*) FROM t");
+    refused_rows = test::scalar(tx, "SELECT COUNT(*) FROM t WHERE n % 10 = 9");
   });
   CHECK(refused == 40);
   CHECK(rows == 360);

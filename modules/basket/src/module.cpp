@@ -30,24 +30,24 @@ class BasketModule final : public Module {
   // The materialized view of catalog's products: each event applied once (inbox).
   void subscribe(EventBus& bus) override {
     namespace ev = catalog::events;
-    on<ev::ProductPriceChanged>(bus, "basket.price_changed", [](soci::session& sql, const ev::ProductPriceChanged& e) {
-      store::update_price(sql, e.product_id, e.new_price);
+    on<ev::ProductPriceChanged>(bus, "basket.price_changed", [](Tx& tx, const ev::ProductPriceChanged& e) {
+      store::update_price(tx, e.product_id, e.new_price);
     });
-    on<ev::ProductUpdated>(bus, "basket.product_updated", [](soci::session& sql, const ev::ProductUpdated& e) {
-      store::update_product(sql, e.product_id, e.name, e.price, e.available_stock, e.image_url);
+    on<ev::ProductUpdated>(bus, "basket.product_updated", [](Tx& tx, const ev::ProductUpdated& e) {
+      store::update_product(tx, e.product_id, e.name, e.price, e.available_stock, e.image_url);
     });
-    on<ev::ProductDeleted>(bus, "basket.product_deleted", [](soci::session& sql, const ev::ProductDeleted& e) {
-      store::remove_product(sql, e.product_id);
+    on<ev::ProductDeleted>(bus, "basket.product_deleted", [](Tx& tx, const ev::ProductDeleted& e) {
+      store::remove_product(tx, e.product_id);
     });
     // The saga's compensation: a checkout that failed through no choice of the customer's gives the
     // lines back, added to what the basket holds by then (never past a line's maximum).
     on<events::BasketRestoreRequested>(
-        bus, "basket.restore", [this](soci::session& sql, const events::BasketRestoreRequested& e) {
+        bus, "basket.restore", [this](Tx& tx, const events::BasketRestoreRequested& e) {
           const auto now = to_rfc3339(clock_.now());
           for (const auto& l : e.lines)
-            store::add_quantity(sql, e.user_id.value, l.product_id, l.quantity, kMaxLineQuantity, now);
-          if (e.coupon_code && !store::coupon_code(sql, e.user_id.value))
-            store::set_coupon(sql, e.user_id.value, e.coupon_code, now);
+            store::add_quantity(tx, e.user_id.value, l.product_id, l.quantity, kMaxLineQuantity, now);
+          if (e.coupon_code && !store::coupon_code(tx, e.user_id.value))
+            store::set_coupon(tx, e.user_id.value, e.coupon_code, now);
         });
   }
 
@@ -58,7 +58,7 @@ class BasketModule final : public Module {
   void on(EventBus& bus, const char* handler, F effect) {
     bus.subscribe("basket", std::string(E::kType), [this, handler, effect](const Event& event) {
       const auto payload = event.payload.get<E>();
-      inbox::handle_once(db_, event, handler, [&](soci::session& sql) { effect(sql, payload); });
+      inbox::handle_once(db_, event, handler, [&](Tx& tx) { effect(tx, payload); });
     });
   }
 

@@ -36,8 +36,8 @@ Result<PricedBasket> BasketService::priced(std::vector<Line> lines, const std::o
 }
 
 Result<PricedBasket> BasketService::get(const UserId& user) {
-  auto [lines, code] = db_.read([&](soci::session& sql) {
-    return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
+  auto [lines, code] = db_.read([&](Tx& tx) {
+    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
   });
   return priced(std::move(lines), code);
 }
@@ -50,18 +50,18 @@ Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId produ
   if (!facts) return fail(facts.error());
   const auto now = to_rfc3339(clock_.now());
   std::optional<Error> refused;
-  auto [lines, code] = db_.write([&](soci::session& sql) {
-    const auto wanted = add ? store::quantity_of(sql, user.value, product) + quantity : quantity;
+  auto [lines, code] = db_.write([&](Tx& tx) {
+    const auto wanted = add ? store::quantity_of(tx, user.value, product) + quantity : quantity;
     if (wanted > kMaxLineQuantity) {
       refused = too_many_on_a_line();
     } else if (wanted > facts->available_stock) {
       refused = Error::conflict("Only " + std::to_string(facts->available_stock) + " of this product " +
                                 (facts->available_stock == 1 ? "is" : "are") + " available.");
     } else {
-      store::upsert_line(sql, user.value,
+      store::upsert_line(tx, user.value,
                          {product, facts->name, facts->price, wanted, facts->available_stock, facts->image_url}, now);
     }
-    return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
+    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
   });
   if (refused) return fail(*refused);
   return priced(std::move(lines), code);
@@ -78,22 +78,22 @@ Result<PricedBasket> BasketService::set(const UserId& user, ProductId product, s
 
 void BasketService::merge(const UserId& user, const UserId& guest) {
   const auto now = to_rfc3339(clock_.now());
-  db_.write([&](soci::session& sql) {
-    const auto lines = store::lines(sql, guest.value);
-    const auto code = store::coupon_code(sql, guest.value);
+  db_.write([&](Tx& tx) {
+    const auto lines = store::lines(tx, guest.value);
+    const auto code = store::coupon_code(tx, guest.value);
     if (lines.empty() && !code) return;
     for (const auto& l : lines)
       if (l.available_stock > 0)  // none left: nothing to carry over
-        store::add_quantity(sql, user.value, l.product_id, l.quantity, std::min(l.available_stock, kMaxLineQuantity), now);
-    if (code && !store::coupon_code(sql, user.value)) store::set_coupon(sql, user.value, code, now);
-    store::clear(sql, guest.value);
+        store::add_quantity(tx, user.value, l.product_id, l.quantity, std::min(l.available_stock, kMaxLineQuantity), now);
+    if (code && !store::coupon_code(tx, user.value)) store::set_coupon(tx, user.value, code, now);
+    store::clear(tx, guest.value);
   });
 }
 
 Result<PricedBasket> BasketService::remove(const UserId& user, ProductId product) {
-  auto [lines, code] = db_.write([&](soci::session& sql) {
-    store::remove_line(sql, user.value, product);
-    return std::make_pair(store::lines(sql, user.value), store::coupon_code(sql, user.value));
+  auto [lines, code] = db_.write([&](Tx& tx) {
+    store::remove_line(tx, user.value, product);
+    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
   });
   return priced(std::move(lines), code);
 }
@@ -104,23 +104,23 @@ Result<PricedBasket> BasketService::apply_coupon(const UserId& user, const std::
     if (terms.error().code != ErrorCode::not_found) return fail(terms.error());
     return fail(Error::invalid_field("code", "No coupon has this code."));
   }
-  auto lines = db_.read([&](soci::session& sql) { return store::lines(sql, user.value); });
+  auto lines = db_.read([&](Tx& tx) { return store::lines(tx, user.value); });
   const bool eligible_line = terms->product_id && has_product(lines, *terms->product_id);
   if (auto why = discount::refusal(*terms, subtotal_of(lines), eligible_line, clock_.now()))
     return fail(Error::invalid_field("code", *why));
   const auto now = to_rfc3339(clock_.now());
-  lines = db_.write([&](soci::session& sql) {
-    store::set_coupon(sql, user.value, terms->code, now);
-    return store::lines(sql, user.value);
+  lines = db_.write([&](Tx& tx) {
+    store::set_coupon(tx, user.value, terms->code, now);
+    return store::lines(tx, user.value);
   });
   return price(std::move(lines), *terms, clock_.now());
 }
 
 PricedBasket BasketService::remove_coupon(const UserId& user) {
   const auto now = to_rfc3339(clock_.now());
-  auto lines = db_.write([&](soci::session& sql) {
-    store::set_coupon(sql, user.value, std::nullopt, now);
-    return store::lines(sql, user.value);
+  auto lines = db_.write([&](Tx& tx) {
+    store::set_coupon(tx, user.value, std::nullopt, now);
+    return store::lines(tx, user.value);
   });
   return price(std::move(lines), std::nullopt, clock_.now());
 }
@@ -128,13 +128,13 @@ PricedBasket BasketService::remove_coupon(const UserId& user) {
 namespace {
 
 // The checkout answered before for this key: the same order, or 422 for another request.
-std::optional<Result<CheckoutAccepted>> replay(soci::session& sql, const UserId& user, const std::string& key,
+std::optional<Result<CheckoutAccepted>> replay(Tx& tx, const UserId& user, const std::string& key,
                                                const std::string& fingerprint) {
   if (key.empty()) return std::nullopt;
-  std::string stored_fingerprint, order_id;
-  sql << "SELECT fingerprint, order_id FROM checkouts WHERE user_id = :u AND idempotency_key = :k",
-      soci::into(stored_fingerprint), soci::into(order_id), soci::use(user.value), soci::use(key);
-  if (!sql.got_data()) return std::nullopt;
+  auto& q = tx.statement("SELECT fingerprint, order_id FROM checkouts WHERE user_id = ?1 AND idempotency_key = ?2");
+  q.bind(1, user.value).bind(2, key);
+  if (!q.next()) return std::nullopt;
+  const std::string stored_fingerprint = q.text(0), order_id = q.text(1);
   if (stored_fingerprint != fingerprint)
     return Result<CheckoutAccepted>(fail(Error::invalid_field(
         "Idempotency-Key", "was already used with a different request")));
@@ -187,13 +187,13 @@ std::optional<Error> short_of_stock(const std::vector<Line>& lines) {
 
 Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const CheckoutRequest& request,
                                                  const std::string& key, const std::string& correlation_id) {
-  auto [lines, code, twin] = db_.read([&](soci::session& sql) {
+  auto [lines, code, twin] = db_.read([&](Tx& tx) {
     // The replay check after the lines, in this order (a function's arguments are evaluated in any
     // order): a concurrent twin that checked out in between emptied the basket and recorded the key
     // in one commit, so lines found empty that way are always followed by the twin's answer.
-    auto lines = store::lines(sql, buyer.id.value);
-    auto code = store::coupon_code(sql, buyer.id.value);
-    auto twin = replay(sql, buyer.id, key, request.fingerprint);
+    auto lines = store::lines(tx, buyer.id.value);
+    auto code = store::coupon_code(tx, buyer.id.value);
+    auto twin = replay(tx, buyer.id, key, request.fingerprint);
     return std::make_tuple(std::move(lines), std::move(code), std::move(twin));
   });
   if (twin) return *twin;
@@ -206,29 +206,33 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
   if (!token) return fail(token.error());
 
   const auto now = clock_.now();
-  return db_.write([&](soci::session& sql) -> Result<CheckoutAccepted> {
-    if (auto earlier = replay(sql, buyer.id, key, request.fingerprint)) return *earlier;  // a concurrent twin won
-    auto current = store::lines(sql, buyer.id.value);
+  return db_.write([&](Tx& tx) -> Result<CheckoutAccepted> {
+    if (auto earlier = replay(tx, buyer.id, key, request.fingerprint)) return *earlier;  // a concurrent twin won
+    auto current = store::lines(tx, buyer.id.value);
     if (current.empty()) return fail(empty_basket());
     if (auto refused = short_of_stock(current)) return fail(*refused);
-    const auto current_code = store::coupon_code(sql, buyer.id.value);
+    const auto current_code = store::coupon_code(tx, buyer.id.value);
     const bool same_coupon = terms && current_code && terms->code == *current_code;
     const auto priced = price(std::move(current), same_coupon ? terms : std::nullopt, now);
     const auto event = checked_out(priced, buyer, request, *token, currency_, to_rfc3339_ms(now));
-    store::clear(sql, buyer.id.value);
+    store::clear(tx, buyer.id.value);
     if (!key.empty())
-      sql << "INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "
-             "VALUES(:u, :k, :f, :o, :t)",
-          soci::use(buyer.id.value), soci::use(key), soci::use(request.fingerprint), soci::use(event.order_id.value),
-          soci::use(event.checked_out_at);
-    outbox::enqueue(sql, new_event(std::string(event.kType), "basket", event, correlation_id, clock_,
+      tx.statement("INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "
+                   "VALUES(?1, ?2, ?3, ?4, ?5)")
+          .bind(1, buyer.id.value)
+          .bind(2, key)
+          .bind(3, request.fingerprint)
+          .bind(4, event.order_id.value)
+          .bind(5, event.checked_out_at)
+          .run();
+    outbox::enqueue(tx, new_event(std::string(event.kType), "basket", event, correlation_id, clock_,
                                    event.order_id.value));
     return CheckoutAccepted{event.order_id};
   });
 }
 
 void BasketService::clear(const UserId& user) {
-  db_.write([&](soci::session& sql) { store::clear(sql, user.value); });
+  db_.write([&](Tx& tx) { store::clear(tx, user.value); });
 }
 
 }  // namespace eshop::basket

@@ -1,14 +1,15 @@
 #include "store.hpp"
 
+#include <algorithm>
+
 namespace eshop::basket::store {
 // Every basket request runs several of these: statements cached per connection, not prepared
 // per call (see Database::statement), on the connection of the caller's read() or write().
 namespace {
 
-Database& db() { return Database::current(); }
 
-void touch(const std::string& user_id, const std::string& now) {
-  db().statement("INSERT INTO baskets(user_id, updated_at) VALUES(?1, ?2) "
+void touch(Tx& tx, const std::string& user_id, const std::string& now) {
+  tx.statement("INSERT INTO baskets(user_id, updated_at) VALUES(?1, ?2) "
                  "ON CONFLICT(user_id) DO UPDATE SET updated_at = excluded.updated_at")
       .bind(1, user_id)
       .bind(2, now)
@@ -17,9 +18,9 @@ void touch(const std::string& user_id, const std::string& now) {
 
 }  // namespace
 
-std::vector<Line> lines(soci::session&, const std::string& user_id) {
+std::vector<Line> lines(Tx& tx, const std::string& user_id) {
   std::vector<Line> out;
-  auto& q = db().statement("SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock, p.image_url "
+  auto& q = tx.statement("SELECT i.product_id, p.name, p.unit_price, i.quantity, p.available_stock, p.image_url "
                            "FROM basket_items i JOIN basket_products p ON p.product_id = i.product_id "
                            "WHERE i.user_id = ?1 ORDER BY i.added_at, i.product_id");
   q.bind(1, user_id);
@@ -28,22 +29,22 @@ std::vector<Line> lines(soci::session&, const std::string& user_id) {
   return out;
 }
 
-std::optional<std::string> coupon_code(soci::session&, const std::string& user_id) {
-  auto& q = db().statement("SELECT coupon_code FROM baskets WHERE user_id = ?1");
+std::optional<std::string> coupon_code(Tx& tx, const std::string& user_id) {
+  auto& q = tx.statement("SELECT coupon_code FROM baskets WHERE user_id = ?1");
   q.bind(1, user_id);
   if (!q.next() || q.is_null(0)) return std::nullopt;
   return q.text(0);
 }
 
-std::int64_t quantity_of(soci::session&, const std::string& user_id, ProductId product) {
-  auto& q = db().statement("SELECT quantity FROM basket_items WHERE user_id = ?1 AND product_id = ?2");
+std::int64_t quantity_of(Tx& tx, const std::string& user_id, ProductId product) {
+  auto& q = tx.statement("SELECT quantity FROM basket_items WHERE user_id = ?1 AND product_id = ?2");
   q.bind(1, user_id).bind(2, product.value);
   return q.next() ? q.int64(0) : 0;
 }
 
-void upsert_line(soci::session&, const std::string& user_id, const Line& l, const std::string& now) {
-  touch(user_id, now);
-  db().statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock, image_url) "
+void upsert_line(Tx& tx, const std::string& user_id, const Line& l, const std::string& now) {
+  touch(tx, user_id, now);
+  tx.statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock, image_url) "
                  "VALUES(?1, ?2, ?3, ?4, ?5) "
                  "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
                  "available_stock = excluded.available_stock, image_url = excluded.image_url")
@@ -53,7 +54,7 @@ void upsert_line(soci::session&, const std::string& user_id, const Line& l, cons
       .bind(4, l.available_stock)
       .bind(5, l.image_url)
       .run();
-  db().statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, ?3, ?4) "
+  tx.statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, ?3, ?4) "
                  "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = excluded.quantity")
       .bind(1, user_id)
       .bind(2, l.product_id.value)
@@ -62,51 +63,53 @@ void upsert_line(soci::session&, const std::string& user_id, const Line& l, cons
       .run();
 }
 
-bool add_quantity(soci::session&, const std::string& user_id, ProductId product, std::int64_t quantity,
+bool add_quantity(Tx& tx, const std::string& user_id, ProductId product, std::int64_t quantity,
                   std::int64_t max, const std::string& now) {
-  auto& known = db().statement("SELECT 1 FROM basket_products WHERE product_id = ?1");
+  auto& known = tx.statement("SELECT 1 FROM basket_products WHERE product_id = ?1");
   known.bind(1, product.value);
   if (!known.next()) return false;
-  touch(user_id, now);
-  db().statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, MIN(?3, ?5), ?4) "
-                 "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = MIN(quantity + excluded.quantity, ?5)")
+  touch(tx, user_id, now);
+  tx.statement("INSERT INTO basket_items(user_id, product_id, quantity, added_at) VALUES(?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(user_id, product_id) DO UPDATE SET quantity = CASE "
+                 "WHEN basket_items.quantity + excluded.quantity < ?5 THEN basket_items.quantity + excluded.quantity "
+                 "ELSE ?5 END")
       .bind(1, user_id)
       .bind(2, product.value)
-      .bind(3, quantity)
+      .bind(3, std::min(quantity, max))
       .bind(4, now)
       .bind(5, max)
       .run();
   return true;
 }
 
-void remove_line(soci::session&, const std::string& user_id, ProductId product) {
-  db().statement("DELETE FROM basket_items WHERE user_id = ?1 AND product_id = ?2")
+void remove_line(Tx& tx, const std::string& user_id, ProductId product) {
+  tx.statement("DELETE FROM basket_items WHERE user_id = ?1 AND product_id = ?2")
       .bind(1, user_id)
       .bind(2, product.value)
       .run();
 }
 
-void set_coupon(soci::session&, const std::string& user_id, const std::optional<std::string>& code,
+void set_coupon(Tx& tx, const std::string& user_id, const std::optional<std::string>& code,
                 const std::string& now) {
-  touch(user_id, now);
-  db().statement("UPDATE baskets SET coupon_code = ?1 WHERE user_id = ?2").bind(1, code).bind(2, user_id).run();
+  touch(tx, user_id, now);
+  tx.statement("UPDATE baskets SET coupon_code = ?1 WHERE user_id = ?2").bind(1, code).bind(2, user_id).run();
 }
 
-void clear(soci::session&, const std::string& user_id) {
-  db().statement("DELETE FROM basket_items WHERE user_id = ?1").bind(1, user_id).run();
-  db().statement("DELETE FROM baskets WHERE user_id = ?1").bind(1, user_id).run();
+void clear(Tx& tx, const std::string& user_id) {
+  tx.statement("DELETE FROM basket_items WHERE user_id = ?1").bind(1, user_id).run();
+  tx.statement("DELETE FROM baskets WHERE user_id = ?1").bind(1, user_id).run();
 }
 
-void update_price(soci::session&, ProductId product, Money price) {
-  db().statement("UPDATE basket_products SET unit_price = ?1 WHERE product_id = ?2")
+void update_price(Tx& tx, ProductId product, Money price) {
+  tx.statement("UPDATE basket_products SET unit_price = ?1 WHERE product_id = ?2")
       .bind(1, price.in_cents())
       .bind(2, product.value)
       .run();
 }
 
-void update_product(soci::session&, ProductId product, const std::string& name, Money price, std::int64_t stock,
+void update_product(Tx& tx, ProductId product, const std::string& name, Money price, std::int64_t stock,
                     const std::string& image_url) {
-  db().statement("UPDATE basket_products SET name = ?1, unit_price = ?2, available_stock = ?3, image_url = ?5 "
+  tx.statement("UPDATE basket_products SET name = ?1, unit_price = ?2, available_stock = ?3, image_url = ?5 "
                  "WHERE product_id = ?4")
       .bind(1, name)
       .bind(2, price.in_cents())
@@ -116,9 +119,9 @@ void update_product(soci::session&, ProductId product, const std::string& name, 
       .run();
 }
 
-void remove_product(soci::session&, ProductId product) {
-  db().statement("DELETE FROM basket_items WHERE product_id = ?1").bind(1, product.value).run();
-  db().statement("DELETE FROM basket_products WHERE product_id = ?1").bind(1, product.value).run();
+void remove_product(Tx& tx, ProductId product) {
+  tx.statement("DELETE FROM basket_items WHERE product_id = ?1").bind(1, product.value).run();
+  tx.statement("DELETE FROM basket_products WHERE product_id = ?1").bind(1, product.value).run();
 }
 
 }  // namespace eshop::basket::store

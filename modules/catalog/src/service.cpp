@@ -113,8 +113,8 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
   const auto now = to_rfc3339(clock_.now());
   // Changed on the row as committed, not on the read model: reservations commit without this lock,
   // and a stock they took must not be written back.
-  auto updated = db_.write([&](soci::session& sql) -> std::optional<Product> {
-    const auto before = stock::find(sql, id);
+  auto updated = db_.write([&](Tx& tx) -> std::optional<Product> {
+    const auto before = stock::find(tx, id);
     if (!before) return std::nullopt;
     Product p = *before;
     apply(fields, p);
@@ -126,7 +126,7 @@ Result<Product> CatalogService::update(std::int64_t id, const ProductFields& fie
                                  "product:" + std::to_string(p.id)));
     }
     events.push_back(product_updated(p, correlation_id, clock_));
-    store_.update(sql, p, events);
+    store_.update(tx, p, events);
     return p;
   });
   if (!updated) return fail(Error::not_found("No product has this id."));
@@ -160,35 +160,35 @@ void CatalogService::reserve_stock(const Event& event) {
   const auto request = event.payload.get<events::StockReservationRequested>();
   const auto now = to_rfc3339(clock_.now());
   std::vector<std::int64_t> changed;
-  inbox::handle_once(db_, event, "catalog.reserve_stock", [&](soci::session& sql) {
+  inbox::handle_once(db_, event, "catalog.reserve_stock", [&](Tx& tx) {
     changed.clear();
     std::map<std::int64_t, std::int64_t> wanted;  // one line per product
     for (const auto& l : request.lines) wanted[l.product_id.value] += l.quantity;
     std::vector<ProductId> short_products;
     std::vector<Product> products;
     for (const auto& [id, quantity] : wanted) {
-      auto p = stock::find(sql, id);
+      auto p = stock::find(tx, id);
       if (!p || quantity <= 0 || p->available_stock < quantity) short_products.push_back(ProductId{id});
       else products.push_back(std::move(*p));
     }
     if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
       const events::StockReservationRejected rejected{request.reservation_id, short_products};
-      outbox::enqueue(sql, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_,
+      outbox::enqueue(tx, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_,
                                      request.reservation_id));
       return;
     }
     for (auto& p : products) {
       const auto quantity = wanted.at(p.id);
       // The conditional update is the guarantee: stock never goes below zero.
-      if (!stock::take(sql, p.id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
-      stock::record_reservation(sql, request.reservation_id, p.id, quantity, now);
+      if (!stock::take(tx, p.id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
+      stock::record_reservation(tx, request.reservation_id, p.id, quantity, now);
       p.available_stock -= quantity;
       p.updated_at = now;
-      outbox::enqueue(sql, product_updated(p, event.correlation_id, clock_));
+      outbox::enqueue(tx, product_updated(p, event.correlation_id, clock_));
       changed.push_back(p.id);
     }
     const events::StockReserved reserved{request.reservation_id};
-    outbox::enqueue(sql, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_,
+    outbox::enqueue(tx, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_,
                                      request.reservation_id));
   });
   refresh(changed);
@@ -198,19 +198,19 @@ void CatalogService::release_stock(const Event& event) {
   const auto request = event.payload.get<events::StockReleaseRequested>();
   const auto now = to_rfc3339(clock_.now());
   std::vector<std::int64_t> changed;
-  inbox::handle_once(db_, event, "catalog.release_stock", [&](soci::session& sql) {
+  inbox::handle_once(db_, event, "catalog.release_stock", [&](Tx& tx) {
     changed.clear();
-    const auto lines = stock::release(sql, request.reservation_id);
+    const auto lines = stock::release(tx, request.reservation_id);
     for (const auto& [id, quantity] : lines) {
-      stock::give_back(sql, id, quantity, now);
-      if (auto p = stock::find(sql, id)) {  // a deleted product stays deleted
-        outbox::enqueue(sql, product_updated(*p, event.correlation_id, clock_));
+      stock::give_back(tx, id, quantity, now);
+      if (auto p = stock::find(tx, id)) {  // a deleted product stays deleted
+        outbox::enqueue(tx, product_updated(*p, event.correlation_id, clock_));
         changed.push_back(id);
       }
     }
     if (lines.empty()) return;
     const events::StockReleased released{request.reservation_id};
-    outbox::enqueue(sql, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_,
+    outbox::enqueue(tx, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_,
                                      request.reservation_id));
   });
   refresh(changed);
@@ -225,10 +225,10 @@ void CatalogService::refresh(const std::vector<std::int64_t>& ids) {
 }
 
 void CatalogService::publish_committed(const std::vector<std::int64_t>& ids) {
-  auto fresh = db_.read([&](soci::session& sql) {
+  auto fresh = db_.read([&](Tx& tx) {
     std::vector<Product> out;
     for (auto id : ids)
-      if (auto p = stock::find(sql, id)) out.push_back(std::move(*p));
+      if (auto p = stock::find(tx, id)) out.push_back(std::move(*p));
     return out;
   });
   publish(with_products(*snapshot(), fresh));
@@ -271,9 +271,9 @@ Result<Product> CatalogService::set_image(std::int64_t id, const std::string& co
   const auto file = "p" + std::to_string(id) + "-" + crypto::sha256_hex(bytes).substr(0, 12) + "." + extension;
   const auto now = to_rfc3339(clock_.now());
   const auto hex = to_hex(bytes);
-  db_.write([&](soci::session&) {
-    db_.statement("DELETE FROM product_images WHERE product_id = ?1 AND file <> ?2").bind(1, id).bind(2, file).run();
-    db_.statement("INSERT OR IGNORE INTO product_images(file, product_id, content_type, data_hex, created_at) "
+  db_.write([&](Tx& tx) {
+    tx.statement("DELETE FROM product_images WHERE product_id = ?1 AND file <> ?2").bind(1, id).bind(2, file).run();
+    tx.statement("INSERT INTO product_images(file, product_id, content_type, data_hex, created_at) "
                   "VALUES(?1, ?2, ?3, ?4, ?5)")
         .bind(1, file)
         .bind(2, id)
@@ -288,8 +288,8 @@ Result<Product> CatalogService::set_image(std::int64_t id, const std::string& co
 }
 
 std::optional<CatalogService::StoredImage> CatalogService::image(std::string_view file) const {
-  return db_.read([&](soci::session&) -> std::optional<StoredImage> {
-    auto& q = db_.statement("SELECT content_type, data_hex FROM product_images WHERE file = ?1");
+  return db_.read([&](Tx& tx) -> std::optional<StoredImage> {
+    auto& q = tx.statement("SELECT content_type, data_hex FROM product_images WHERE file = ?1");
     q.bind(1, file);
     if (!q.next()) return std::nullopt;
     return StoredImage{q.text(0), from_hex(q.text(1))};

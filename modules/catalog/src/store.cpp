@@ -25,7 +25,7 @@ constexpr const char* kProductColumns =
     "SELECT id, name, description, price, brand_id, category_id, supplier_id, available_stock, image_url, "
     "attributes, created_at, updated_at FROM products";
 
-Product product_from(const CachedStatement& q) {
+Product product_from(const Statement& q) {
   Product p;
   p.id = q.int64(0);
   p.name = q.text(1);
@@ -42,19 +42,24 @@ Product product_from(const CachedStatement& q) {
   return p;
 }
 
-void insert_product(soci::session& sql, Product& p) {
-  const std::string attrs = attributes_text(p.attributes);
-  const long long price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
-  const long long supplier = p.supplier_id.value_or(0);
-  soci::indicator supplier_ind = p.supplier_id ? soci::i_ok : soci::i_null;
-  sql << "INSERT INTO products(name, description, price, brand_id, category_id, supplier_id, available_stock, "
-         "image_url, attributes, created_at, updated_at) VALUES(:n, :d, :p, :b, :c, :s, :st, :i, :a, :ca, :ua)",
-      soci::use(p.name), soci::use(p.description), soci::use(price), soci::use(brand), soci::use(category),
-      soci::use(supplier, supplier_ind), soci::use(stock), soci::use(p.image_url), soci::use(attrs),
-      soci::use(p.created_at), soci::use(p.updated_at);
-  long long id = 0;
-  sql << "SELECT last_insert_rowid()", soci::into(id);
-  p.id = id;
+void insert_product(Tx& tx, Product& p) {
+  auto& q = tx.statement("INSERT INTO products(name, description, price, brand_id, category_id, supplier_id, "
+                         "available_stock, image_url, attributes, created_at, updated_at) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id");
+  q.bind(1, p.name)
+      .bind(2, p.description)
+      .bind(3, p.price)
+      .bind(4, p.brand_id)
+      .bind(5, p.category_id)
+      .bind(6, p.supplier_id)
+      .bind(7, p.available_stock)
+      .bind(8, p.image_url)
+      .bind(9, attributes_text(p.attributes))
+      .bind(10, p.created_at)
+      .bind(11, p.updated_at);
+  if (!q.next()) throw std::runtime_error("the new product's id was not returned");
+  p.id = q.int64(0);
+  q.run();  // to the end: a write statement still stepping would fail the savepoint's release
 }
 
 }  // namespace
@@ -62,20 +67,18 @@ void insert_product(soci::session& sql, Product& p) {
 namespace stock {
 // The saga's stock statements run for every order: cached per connection, not prepared per call.
 namespace {
-Database& db() { return Database::current(); }
 }  // namespace
 
-std::optional<Product> find(soci::session&, std::int64_t product_id) {
+std::optional<Product> find(Tx& tx, std::int64_t product_id) {
   static const std::string by_id = std::string(kProductColumns) + " WHERE id = ?1";
-  auto& q = db().statement(by_id);
+  auto& q = tx.statement(by_id);
   q.bind(1, product_id);
   if (!q.next()) return std::nullopt;
   return product_from(q);
 }
 
-bool take(soci::session&, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
-  return db()
-             .statement("UPDATE products SET available_stock = available_stock - ?1, updated_at = ?2 "
+bool take(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  return tx.statement("UPDATE products SET available_stock = available_stock - ?1, updated_at = ?2 "
                         "WHERE id = ?3 AND available_stock >= ?1")
              .bind(1, quantity)
              .bind(2, now)
@@ -83,17 +86,17 @@ bool take(soci::session&, std::int64_t product_id, std::int64_t quantity, const 
              .run() == 1;
 }
 
-void give_back(soci::session&, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
-  db().statement("UPDATE products SET available_stock = available_stock + ?1, updated_at = ?2 WHERE id = ?3")
+void give_back(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  tx.statement("UPDATE products SET available_stock = available_stock + ?1, updated_at = ?2 WHERE id = ?3")
       .bind(1, quantity)
       .bind(2, now)
       .bind(3, product_id)
       .run();
 }
 
-void record_reservation(soci::session&, const std::string& reservation_id, std::int64_t product_id,
+void record_reservation(Tx& tx, const std::string& reservation_id, std::int64_t product_id,
                         std::int64_t quantity, const std::string& now) {
-  db().statement("INSERT INTO stock_reservations(reservation_id, product_id, quantity, created_at) "
+  tx.statement("INSERT INTO stock_reservations(reservation_id, product_id, quantity, created_at) "
                  "VALUES(?1, ?2, ?3, ?4)")
       .bind(1, reservation_id)
       .bind(2, product_id)
@@ -102,70 +105,60 @@ void record_reservation(soci::session&, const std::string& reservation_id, std::
       .run();
 }
 
-std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session&, const std::string& reservation_id) {
+std::vector<std::pair<std::int64_t, std::int64_t>> release(Tx& tx, const std::string& reservation_id) {
   std::vector<std::pair<std::int64_t, std::int64_t>> lines;
-  auto& q = db().statement("SELECT product_id, quantity FROM stock_reservations "
+  auto& q = tx.statement("SELECT product_id, quantity FROM stock_reservations "
                            "WHERE reservation_id = ?1 AND released = 0 ORDER BY product_id");
   q.bind(1, reservation_id);
   while (q.next()) lines.emplace_back(q.int64(0), q.int64(1));
-  db().statement("UPDATE stock_reservations SET released = 1 WHERE reservation_id = ?1").bind(1, reservation_id).run();
+  tx.statement("UPDATE stock_reservations SET released = 1 WHERE reservation_id = ?1").bind(1, reservation_id).run();
   return lines;
 }
 
 }  // namespace stock
 
 CatalogData CatalogStore::load_all() {
-  return db_.read([this](soci::session& sql) {
+  return db_.read([](Tx& tx) {
     CatalogData d;
-    {
-      long long id = 0;
-      std::string name, country;
-      soci::statement st = (sql.prepare << "SELECT id, name FROM brands", soci::into(id), soci::into(name));
-      st.execute();
-      while (st.fetch()) d.brands[id] = {id, name};
-      soci::statement sc = (sql.prepare << "SELECT id, name FROM categories", soci::into(id), soci::into(name));
-      sc.execute();
-      while (sc.fetch()) d.categories[id] = {id, name};
-      soci::statement ss =
-          (sql.prepare << "SELECT id, name, country FROM suppliers", soci::into(id), soci::into(name), soci::into(country));
-      ss.execute();
-      while (ss.fetch()) d.suppliers[id] = {id, name, country};
-    }
-    auto& q = db_.statement(kProductColumns);
+    auto& brands = tx.statement("SELECT id, name FROM brands");
+    while (brands.next()) d.brands[brands.int64(0)] = {brands.int64(0), brands.text(1)};
+    auto& categories = tx.statement("SELECT id, name FROM categories");
+    while (categories.next()) d.categories[categories.int64(0)] = {categories.int64(0), categories.text(1)};
+    auto& suppliers = tx.statement("SELECT id, name, country FROM suppliers");
+    while (suppliers.next()) d.suppliers[suppliers.int64(0)] = {suppliers.int64(0), suppliers.text(1), suppliers.text(2)};
+    auto& q = tx.statement(kProductColumns);
     while (q.next()) d.products.push_back(product_from(q));
     return d;
   });
 }
 
 bool CatalogStore::is_empty() {
-  return db_.read([](soci::session& sql) {
-    int n = 0;
-    sql << "SELECT (SELECT COUNT(*) FROM brands) + (SELECT COUNT(*) FROM products)", soci::into(n);
-    return n == 0;
+  return db_.read([](Tx& tx) {
+    auto& q = tx.statement("SELECT (SELECT COUNT(*) FROM brands) + (SELECT COUNT(*) FROM products)");
+    return q.next() && q.int64(0) == 0;
   });
 }
 
 void CatalogStore::load_demo(std::string_view document, const std::string& now) {
   const auto doc = nlohmann::json::parse(document);
-  db_.write([&](soci::session& sql) {
-    std::map<std::string, long long> brand_ids, category_ids, supplier_ids;
+  db_.write([&](Tx& tx) {
+    std::map<std::string, std::int64_t> brand_ids, category_ids, supplier_ids;
     for (const auto& b : doc.at("brands")) {
-      const long long id = b.at("id");
+      const std::int64_t id = b.at("id");
       const std::string name = b.at("name");
-      sql << "INSERT INTO brands(id, name) VALUES(:i, :n)", soci::use(id), soci::use(name);
+      tx.statement("INSERT INTO brands(id, name) VALUES(?1, ?2)").bind(1, id).bind(2, name).run();
       brand_ids[name] = id;
     }
     for (const auto& c : doc.at("categories")) {
-      const long long id = c.at("id");
+      const std::int64_t id = c.at("id");
       const std::string name = c.at("name");
-      sql << "INSERT INTO categories(id, name) VALUES(:i, :n)", soci::use(id), soci::use(name);
+      tx.statement("INSERT INTO categories(id, name) VALUES(?1, ?2)").bind(1, id).bind(2, name).run();
       category_ids[name] = id;
     }
     for (const auto& s : doc.at("suppliers")) {
-      const long long id = s.at("id");
+      const std::int64_t id = s.at("id");
       const std::string name = s.at("name"), country = s.at("country");
-      sql << "INSERT INTO suppliers(id, name, country) VALUES(:i, :n, :c)", soci::use(id), soci::use(name),
-          soci::use(country);
+      tx.statement("INSERT INTO suppliers(id, name, country) VALUES(?1, ?2, ?3)").bind(1, id).bind(2, name).bind(3, country).run();
       supplier_ids[name] = id;
     }
     for (const auto& j : doc.at("products")) {
@@ -180,38 +173,38 @@ void CatalogStore::load_demo(std::string_view document, const std::string& now) 
       p.image_url = j.value("imageUrl", "");
       p.attributes = j.value("attributes", std::map<std::string, std::string>{});
       p.created_at = p.updated_at = now;
-      insert_product(sql, p);
+      insert_product(tx, p);
     }
   });
 }
 
 Product CatalogStore::insert(Product product) {
-  db_.write([&](soci::session& sql) { insert_product(sql, product); });
+  db_.write([&](Tx& tx) { insert_product(tx, product); });
   return product;
 }
 
-void CatalogStore::update(soci::session& sql, const Product& p, const std::vector<Event>& events) {
-  {
-    for (const auto& e : events) outbox::enqueue(sql, e);
-    const std::string attrs = attributes_text(p.attributes);
-    const long long id = p.id, price = p.price, brand = p.brand_id, category = p.category_id, stock = p.available_stock;
-    const long long supplier = p.supplier_id.value_or(0);
-    soci::indicator supplier_ind = p.supplier_id ? soci::i_ok : soci::i_null;
-    sql << "UPDATE products SET name = :n, description = :d, price = :p, brand_id = :b, category_id = :c, "
-           "supplier_id = :s, available_stock = :st, image_url = :i, attributes = :a, updated_at = :ua WHERE id = :id",
-        soci::use(p.name), soci::use(p.description), soci::use(price), soci::use(brand), soci::use(category),
-        soci::use(supplier, supplier_ind), soci::use(stock), soci::use(p.image_url), soci::use(attrs),
-        soci::use(p.updated_at), soci::use(id);
-  }
+void CatalogStore::update(Tx& tx, const Product& p, const std::vector<Event>& events) {
+  for (const auto& e : events) outbox::enqueue(tx, e);
+  tx.statement("UPDATE products SET name = ?1, description = ?2, price = ?3, brand_id = ?4, category_id = ?5, "
+               "supplier_id = ?6, available_stock = ?7, image_url = ?8, attributes = ?9, updated_at = ?10 WHERE id = ?11")
+      .bind(1, p.name)
+      .bind(2, p.description)
+      .bind(3, p.price)
+      .bind(4, p.brand_id)
+      .bind(5, p.category_id)
+      .bind(6, p.supplier_id)
+      .bind(7, p.available_stock)
+      .bind(8, p.image_url)
+      .bind(9, attributes_text(p.attributes))
+      .bind(10, p.updated_at)
+      .bind(11, p.id)
+      .run();
 }
 
 bool CatalogStore::remove(std::int64_t id, const std::vector<Event>& events) {
-  return db_.write([&](soci::session& sql) {
-    const long long v = id;
-    soci::statement st = (sql.prepare << "DELETE FROM products WHERE id = :id", soci::use(v));
-    st.execute(true);
-    if (st.get_affected_rows() == 0) return false;
-    for (const auto& e : events) outbox::enqueue(sql, e);
+  return db_.write([&](Tx& tx) {
+    if (tx.statement("DELETE FROM products WHERE id = ?1").bind(1, id).run() == 0) return false;
+    for (const auto& e : events) outbox::enqueue(tx, e);
     return true;
   });
 }

@@ -22,14 +22,14 @@ struct CatalogData {
 // Stock for sagas; inside the caller's transaction.
 namespace stock {
 // The product as committed (inside this transaction), or nullopt when there is none.
-std::optional<Product> find(soci::session& sql, std::int64_t product_id);
+std::optional<Product> find(Tx& tx, std::int64_t product_id);
 // Decreases the stock if at least `quantity` is there; false (and no change) otherwise.
-bool take(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
-void give_back(soci::session& sql, std::int64_t product_id, std::int64_t quantity, const std::string& now);
-void record_reservation(soci::session& sql, const std::string& reservation_id, std::int64_t product_id,
+bool take(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now);
+void give_back(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now);
+void record_reservation(Tx& tx, const std::string& reservation_id, std::int64_t product_id,
                         std::int64_t quantity, const std::string& now);
 // The reservation's lines not yet released, marking them released.
-std::vector<std::pair<std::int64_t, std::int64_t>> release(soci::session& sql, const std::string& reservation_id);
+std::vector<std::pair<std::int64_t, std::int64_t>> release(Tx& tx, const std::string& reservation_id);
 }  // namespace stock
 
 class CatalogStore final {
@@ -45,7 +45,7 @@ class CatalogStore final {
   // Returns the new product with its id.
   Product insert(Product product);
   // Inside the caller's transaction.
-  void update(soci::session& sql, const Product& product, const std::vector<Event>& events);
+  void update(Tx& tx, const Product& product, const std::vector<Event>& events);
   // False (and no events) when there was no such product.
   bool remove(std::int64_t id, const std::vector<Event>& events);
 

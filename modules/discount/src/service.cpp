@@ -14,42 +14,29 @@ namespace {
 
 constexpr std::int64_t kMaxFixed = 1'000'000'000;
 
-std::optional<TimePoint> from_text(const std::string& text, soci::indicator ind) {
-  if (ind != soci::i_ok) return std::nullopt;
-  return parse_rfc3339(text);
-}
-
-CouponTerms read_row(const std::string& code, const std::string& description, const std::string& type,
-                     long long value, long long min_subtotal, const std::string& from, soci::indicator from_ind,
-                     const std::string& until, soci::indicator until_ind, long long product, soci::indicator product_ind) {
+CouponTerms read_row(const Statement& q) {
   CouponTerms c;
-  c.code = code;
-  c.description = description;
-  c.type = type == "fixed" ? CouponType::fixed : CouponType::percent;
-  c.value = value;
-  c.min_subtotal = Money::cents(min_subtotal);
-  c.valid_from = from_text(from, from_ind);
-  c.valid_until = from_text(until, until_ind);
-  if (product_ind == soci::i_ok) c.product_id = ProductId{product};
+  c.code = q.text(0);
+  c.description = q.text(1);
+  c.type = q.text(2) == "fixed" ? CouponType::fixed : CouponType::percent;
+  c.value = q.int64(3);
+  c.min_subtotal = Money::cents(q.int64(4));
+  if (!q.is_null(5)) c.valid_from = parse_rfc3339(q.text(5));
+  if (!q.is_null(6)) c.valid_until = parse_rfc3339(q.text(6));
+  if (!q.is_null(7)) c.product_id = ProductId{q.int64(7)};
   return c;
 }
 
-// Binds a coupon's columns for INSERT and UPDATE.
-struct Columns {
-  std::string type, from, until;
-  long long value, min_subtotal, product;
-  soci::indicator from_ind, until_ind, product_ind;
-  explicit Columns(const CouponTerms& c)
-      : type(c.type == CouponType::fixed ? "fixed" : "percent"),
-        from(c.valid_from ? to_rfc3339(*c.valid_from) : ""),
-        until(c.valid_until ? to_rfc3339(*c.valid_until) : ""),
-        value(c.value),
-        min_subtotal(c.min_subtotal.in_cents()),
-        product(c.product_id ? c.product_id->value : 0),
-        from_ind(c.valid_from ? soci::i_ok : soci::i_null),
-        until_ind(c.valid_until ? soci::i_ok : soci::i_null),
-        product_ind(c.product_id ? soci::i_ok : soci::i_null) {}
-};
+// Binds a coupon's columns ?2 to ?8 for INSERT and UPDATE.
+void bind_columns(Statement& st, const CouponTerms& c) {
+  st.bind(2, c.description)
+      .bind(3, c.type == CouponType::fixed ? "fixed" : "percent")
+      .bind(4, c.value)
+      .bind(5, c.min_subtotal.in_cents())
+      .bind(6, c.valid_from ? std::optional<std::string>(to_rfc3339(*c.valid_from)) : std::nullopt)
+      .bind(7, c.valid_until ? std::optional<std::string>(to_rfc3339(*c.valid_until)) : std::nullopt)
+      .bind(8, c.product_id ? std::optional<std::int64_t>(c.product_id->value) : std::nullopt);
+}
 
 const char* kSelect =
     "SELECT code, description, type, value, min_subtotal, valid_from, valid_until, product_id FROM coupons";
@@ -117,10 +104,9 @@ Result<CouponTerms> apply_fields(CouponTerms c, const CouponFields& f, bool crea
 }
 
 DiscountService::DiscountService(Database& db, const Clock& clock, Settings settings) : db_(db), clock_(clock) {
-  const bool empty = db_.read([](soci::session& sql) {
-    int n = 0;
-    sql << "SELECT COUNT(*) FROM coupons", soci::into(n);
-    return n == 0;
+  const bool empty = db_.read([](Tx& tx) {
+    auto& q = tx.statement("SELECT COUNT(*) FROM coupons");
+    return q.next() && q.int64(0) == 0;
   });
   if (!settings.load_demo_data || !empty) return;
   for (const auto& j : nlohmann::json::parse(embedded::demo_coupons())) {
@@ -138,27 +124,24 @@ DiscountService::DiscountService(Database& db, const Clock& clock, Settings sett
 }
 
 void DiscountService::insert(const CouponTerms& c) {
-  Columns col(c);
   const std::string now = to_rfc3339(clock_.now());
-  db_.write([&](soci::session& sql) {
-    sql << "INSERT INTO coupons(code, description, type, value, min_subtotal, valid_from, valid_until, product_id, "
-           "created_at, updated_at) VALUES(:c, :d, :t, :v, :m, :f, :u, :p, :n, :n2)",
-        soci::use(c.code), soci::use(c.description), soci::use(col.type), soci::use(col.value),
-        soci::use(col.min_subtotal), soci::use(col.from, col.from_ind), soci::use(col.until, col.until_ind),
-        soci::use(col.product, col.product_ind), soci::use(now), soci::use(now);
+  db_.write([&](Tx& tx) {
+    auto& st = tx.statement("INSERT INTO coupons(code, description, type, value, min_subtotal, valid_from, valid_until, "
+                            "product_id, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)");
+    st.bind(1, c.code).bind(9, now);
+    bind_columns(st, c);
+    st.run();
   });
 }
 
 Result<CouponTerms> DiscountService::find_coupon(const std::string& raw_code) const {
   const auto code = normalize_code(raw_code);
-  auto found = db_.read([&](soci::session& sql) -> std::optional<CouponTerms> {
-    std::string c, d, t, f, u;
-    long long v = 0, m = 0, p = 0;
-    soci::indicator fi, ui, pi;
-    sql << std::string(kSelect) + " WHERE code = :code", soci::into(c), soci::into(d), soci::into(t), soci::into(v),
-        soci::into(m), soci::into(f, fi), soci::into(u, ui), soci::into(p, pi), soci::use(code);
-    if (!sql.got_data()) return std::nullopt;
-    return read_row(c, d, t, v, m, f, fi, u, ui, p, pi);
+  auto found = db_.read([&](Tx& tx) -> std::optional<CouponTerms> {
+    static const std::string sql = std::string(kSelect) + " WHERE code = ?1";
+    auto& q = tx.statement(sql);
+    q.bind(1, code);
+    if (!q.next()) return std::nullopt;
+    return read_row(q);
   });
   if (!found) return fail(Error::not_found("No coupon has this code."));
   return *found;
@@ -175,16 +158,11 @@ std::vector<CouponTerms> DiscountService::applicable_to(ProductId product) const
 }
 
 std::vector<CouponTerms> DiscountService::list() const {
-  return db_.read([](soci::session& sql) {
+  return db_.read([](Tx& tx) {
+    static const std::string sql = std::string(kSelect) + " ORDER BY code";
     std::vector<CouponTerms> out;
-    std::string c, d, t, f, u;
-    long long v = 0, m = 0, p = 0;
-    soci::indicator fi, ui, pi;
-    soci::statement st = (sql.prepare << std::string(kSelect) + " ORDER BY code", soci::into(c), soci::into(d),
-                          soci::into(t), soci::into(v), soci::into(m), soci::into(f, fi), soci::into(u, ui),
-                          soci::into(p, pi));
-    st.execute();
-    while (st.fetch()) out.push_back(read_row(c, d, t, v, m, f, fi, u, ui, p, pi));
+    auto& q = tx.statement(sql);
+    while (q.next()) out.push_back(read_row(q));
     return out;
   });
 }
@@ -202,24 +180,21 @@ Result<CouponTerms> DiscountService::update(const std::string& code, const Coupo
   if (!current) return current;
   auto coupon = apply_fields(*current, fields, false);
   if (!coupon) return coupon;
-  Columns col(*coupon);
   const std::string now = to_rfc3339(clock_.now());
-  db_.write([&](soci::session& sql) {
-    sql << "UPDATE coupons SET description = :d, type = :t, value = :v, min_subtotal = :m, valid_from = :f, "
-           "valid_until = :u, product_id = :p, updated_at = :n WHERE code = :c",
-        soci::use(coupon->description), soci::use(col.type), soci::use(col.value), soci::use(col.min_subtotal),
-        soci::use(col.from, col.from_ind), soci::use(col.until, col.until_ind), soci::use(col.product, col.product_ind),
-        soci::use(now), soci::use(coupon->code);
+  db_.write([&](Tx& tx) {
+    auto& st = tx.statement("UPDATE coupons SET description = ?2, type = ?3, value = ?4, min_subtotal = ?5, "
+                            "valid_from = ?6, valid_until = ?7, product_id = ?8, updated_at = ?9 WHERE code = ?1");
+    st.bind(1, coupon->code).bind(9, now);
+    bind_columns(st, *coupon);
+    st.run();
   });
   return coupon;
 }
 
 Result<void> DiscountService::remove(const std::string& raw_code) {
   const auto code = normalize_code(raw_code);
-  const bool removed = db_.write([&](soci::session& sql) {
-    soci::statement st = (sql.prepare << "DELETE FROM coupons WHERE code = :c", soci::use(code));
-    st.execute(true);
-    return st.get_affected_rows() > 0;
+  const bool removed = db_.write([&](Tx& tx) {
+    return tx.statement("DELETE FROM coupons WHERE code = ?1").bind(1, code).run() > 0;
   });
   if (!removed) return fail(Error::not_found("No coupon has this code."));
   return {};

@@ -22,74 +22,89 @@ std::vector<std::string> split_roles(const std::string& text) {
 
 namespace {
 
-std::optional<UserRecord> find_where(Database& db, const char* column, const std::string& value) {
-  return db.read([&](soci::session& sql) -> std::optional<UserRecord> {
+std::optional<UserRecord> find_where(Database& db, const std::string& sql, const std::string& value) {
+  return db.read([&](Tx& tx) -> std::optional<UserRecord> {
+    auto& q = tx.statement(sql);
+    q.bind(1, value);
+    if (!q.next()) return std::nullopt;
     UserRecord u;
-    std::string roles;
-    soci::indicator ind;
-    sql << "SELECT id, email, name, password_hash, roles, created_at, origin FROM users WHERE " << column << " = :v",
-        soci::into(u.id, ind), soci::into(u.email), soci::into(u.name), soci::into(u.password_hash),
-        soci::into(roles), soci::into(u.created_at), soci::into(u.origin), soci::use(value);
-    if (!sql.got_data()) return std::nullopt;
-    u.roles = split_roles(roles);
+    u.id = q.text(0);
+    u.email = q.text(1);
+    u.name = q.text(2);
+    u.password_hash = q.text(3);
+    u.roles = split_roles(q.text(4));
+    u.created_at = q.text(5);
+    u.origin = q.text(6);
     return u;
   });
 }
 
+constexpr const char* kUserColumns = "SELECT id, email, name, password_hash, roles, created_at, origin FROM users ";
+
 }  // namespace
 
-std::optional<UserRecord> UserStore::find_by_email(const std::string& email) { return find_where(db_, "email", email); }
-std::optional<UserRecord> UserStore::find_by_id(const std::string& id) { return find_where(db_, "id", id); }
+std::optional<UserRecord> UserStore::find_by_email(const std::string& email) {
+  static const std::string sql = std::string(kUserColumns) + "WHERE email = ?1";
+  return find_where(db_, sql, email);
+}
+std::optional<UserRecord> UserStore::find_by_id(const std::string& id) {
+  static const std::string sql = std::string(kUserColumns) + "WHERE id = ?1";
+  return find_where(db_, sql, id);
+}
 
 bool UserStore::insert(const UserRecord& u) {
-  return db_.write([&](soci::session& sql) {
-    int taken = 0;
-    sql << "SELECT COUNT(*) FROM users WHERE email = :e", soci::into(taken), soci::use(u.email);
-    if (taken > 0) return false;
-    const std::string roles = join_roles(u.roles);
-    sql << "INSERT INTO users(id, email, name, password_hash, roles, created_at, origin) "
-           "VALUES(:id, :e, :n, :h, :r, :c, :o)",
-        soci::use(u.id), soci::use(u.email), soci::use(u.name), soci::use(u.password_hash), soci::use(roles),
-        soci::use(u.created_at), soci::use(u.origin);
+  return db_.write([&](Tx& tx) {
+    auto& taken = tx.statement("SELECT 1 FROM users WHERE email = ?1");
+    taken.bind(1, u.email);
+    if (taken.next()) return false;
+    tx.statement("INSERT INTO users(id, email, name, password_hash, roles, created_at, origin) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(1, u.id)
+        .bind(2, u.email)
+        .bind(3, u.name)
+        .bind(4, u.password_hash)
+        .bind(5, join_roles(u.roles))
+        .bind(6, u.created_at)
+        .bind(7, u.origin)
+        .run();
     return true;
   });
 }
 
 void UserStore::update_and_revoke_sessions(const UserRecord& u) {
-  db_.write([&](soci::session& sql) {
-    const std::string roles = join_roles(u.roles);
-    sql << "UPDATE users SET name = :n, password_hash = :h, roles = :r, origin = :o WHERE id = :id", soci::use(u.name),
-        soci::use(u.password_hash), soci::use(roles), soci::use(u.origin), soci::use(u.id);
-    sql << "DELETE FROM sessions WHERE user_id = :u", soci::use(u.id);
+  db_.write([&](Tx& tx) {
+    tx.statement("UPDATE users SET name = ?1, password_hash = ?2, roles = ?3, origin = ?4 WHERE id = ?5")
+        .bind(1, u.name)
+        .bind(2, u.password_hash)
+        .bind(3, join_roles(u.roles))
+        .bind(4, u.origin)
+        .bind(5, u.id)
+        .run();
+    tx.statement("DELETE FROM sessions WHERE user_id = ?1").bind(1, u.id).run();
   });
 }
 
 void UserStore::insert_session(const SessionRecord& s, const std::string& created_at) {
-  db_.write([&](soci::session& sql) {
-    const long long expires = s.expires_at;
-    sql << "INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES(:t, :u, :c, :x)",
-        soci::use(s.token_hash), soci::use(s.user_id), soci::use(created_at), soci::use(expires);
+  db_.write([&](Tx& tx) {
+    tx.statement("INSERT INTO sessions(token_hash, user_id, created_at, expires_at) VALUES(?1, ?2, ?3, ?4)")
+        .bind(1, s.token_hash)
+        .bind(2, s.user_id)
+        .bind(3, created_at)
+        .bind(4, s.expires_at)
+        .run();
   });
 }
 
 void UserStore::delete_session(const std::string& token_hash) {
-  db_.write([&](soci::session& sql) { sql << "DELETE FROM sessions WHERE token_hash = :t", soci::use(token_hash); });
+  db_.write([&](Tx& tx) { tx.statement("DELETE FROM sessions WHERE token_hash = ?1").bind(1, token_hash).run(); });
 }
 
 std::vector<SessionRecord> UserStore::live_sessions(std::int64_t now) {
-  return db_.write([&](soci::session& sql) {
-    const long long t = now;
-    sql << "DELETE FROM sessions WHERE expires_at <= :t", soci::use(t);
+  return db_.write([&](Tx& tx) {
+    tx.statement("DELETE FROM sessions WHERE expires_at <= ?1").bind(1, now).run();
     std::vector<SessionRecord> out;
-    SessionRecord r;
-    long long expires = 0;
-    soci::statement st = (sql.prepare << "SELECT token_hash, user_id, expires_at FROM sessions",
-                          soci::into(r.token_hash), soci::into(r.user_id), soci::into(expires));
-    st.execute();
-    while (st.fetch()) {
-      r.expires_at = expires;
-      out.push_back(r);
-    }
+    auto& q = tx.statement("SELECT token_hash, user_id, expires_at FROM sessions");
+    while (q.next()) out.push_back({q.text(0), q.text(1), q.int64(2)});
     return out;
   });
 }

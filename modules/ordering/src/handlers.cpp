@@ -48,9 +48,9 @@ void register_handlers(http::Router& router, Database& db, Saga& saga) {
     const auto paging = http::read_paging(req, errors);
     if (!errors.empty()) return http::problem(Error::invalid(std::move(errors), "The query parameters are invalid."));
     const auto& user = req.user->id.value;
-    auto [total, summaries] = db.read([&](soci::session& sql) {
-      const auto total = store::count(sql, user);
-      return std::make_pair(total, paging.reachable(total) ? store::list(sql, user, paging.page_size, paging.offset())
+    auto [total, summaries] = db.read([&](Tx& tx) {
+      const auto total = store::count(tx, user);
+      return std::make_pair(total, paging.reachable(total) ? store::list(tx, user, paging.page_size, paging.offset())
                                                            : std::vector<OrderSummary>{});
     });
     auto items = nlohmann::ordered_json::array();
@@ -65,7 +65,7 @@ void register_handlers(http::Router& router, Database& db, Saga& saga) {
   });
   r.get("/api/v1/orders/{id}", Access::user, [&db](http::Request& req) {
     const std::string id(req.param("id"));
-    const auto order = db.read([&](soci::session& sql) { return store::find(sql, id); });
+    const auto order = db.read([&](Tx& tx) { return store::find(tx, id); });
     // Another user's order is indistinguishable from none at all.
     if (!order || (order->user_id != req.user->id.value && !req.user->has_role(kAdminRole)))
       return http::problem(Error::not_found("No order has this id."));

@@ -22,8 +22,8 @@ class OrderingModule final : public Module {
   // The saga's instances per state: how many orders are placed, paid, ..., completed, cancelled.
   nlohmann::json gauges() const override {
     nlohmann::json by_state = nlohmann::json::object();
-    db_.read([&](soci::session&) {
-      auto& q = db_.statement("SELECT status, COUNT(*) FROM orders GROUP BY status");
+    db_.read([&](Tx& tx) {
+      auto& q = tx.statement("SELECT status, COUNT(*) FROM orders GROUP BY status");
       while (q.next()) by_state[q.text(0)] = q.int64(1);
     });
     return {{"ordersByState", by_state}};

@@ -11,24 +11,24 @@ namespace eshop::ordering {
 namespace {
 
 template <class E>
-void emit(soci::session& sql, const std::string& order_id, const std::string& correlation_id, const Clock& clock) {
+void emit(Tx& tx, const std::string& order_id, const std::string& correlation_id, const Clock& clock) {
   E e;
   e.order_id = order_id;
-  outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", static_cast<const events::OrderEvent&>(e),
+  outbox::enqueue(tx, new_event(std::string(E::kType), "ordering", static_cast<const events::OrderEvent&>(e),
                                  correlation_id, clock, order_id));
 }
 
 template <class E>
-void emit_to_catalog(soci::session& sql, const E& e, const std::string& correlation_id, const Clock& clock) {
-  outbox::enqueue(sql, new_event(std::string(E::kType), "ordering", e, correlation_id, clock, e.reservation_id));
+void emit_to_catalog(Tx& tx, const E& e, const std::string& correlation_id, const Clock& clock) {
+  outbox::enqueue(tx, new_event(std::string(E::kType), "ordering", e, correlation_id, clock, e.reservation_id));
 }
 
 // Gives the customer the basket back: the order failed through no choice of theirs.
-void restore_basket(soci::session& sql, const Order& o, const std::string& reason, const std::string& correlation_id,
+void restore_basket(Tx& tx, const Order& o, const std::string& reason, const std::string& correlation_id,
                     const Clock& clock) {
   basket::events::BasketRestoreRequested restore{OrderId{o.id}, UserId{o.user_id}, reason, {}, o.coupon_code};
   for (const auto& i : o.items) restore.lines.push_back({ProductId{i.product_id}, i.quantity});
-  outbox::enqueue(sql, new_event(std::string(restore.kType), "ordering", restore, correlation_id, clock, o.user_id));
+  outbox::enqueue(tx, new_event(std::string(restore.kType), "ordering", restore, correlation_id, clock, o.user_id));
 }
 
 std::string order_id_of(const Event& e) { return e.payload.at("orderId").get<std::string>(); }
@@ -90,7 +90,7 @@ std::vector<std::string> Saga::subscriptions() {
 }
 
 std::optional<Order> Saga::load(const std::string& order_id) {
-  return db_.read([&](soci::session& sql) { return store::find(sql, order_id); });
+  return db_.read([&](Tx& tx) { return store::find(tx, order_id); });
 }
 
 bool Saga::seen(const Event& e, const char* handler) { return inbox::seen(db_, e, handler); }
@@ -122,10 +122,10 @@ void Saga::create(const Event& e) {
   o.payment_token = c.payment_token;
   o.card_brand = c.card_brand;
   o.last4 = c.last4;
-  inbox::handle_once(db_, e, "ordering.create", [&](soci::session& sql) {
-    if (!store::insert(sql, o)) return;
-    store::append(sql, o.id, kSubmitted, o.created_at);
-    emit<events::OrderPlaced>(sql, o.id, e.correlation_id, clock_);
+  inbox::handle_once(db_, e, "ordering.create", [&](Tx& tx) {
+    if (!store::insert(tx, o)) return;
+    store::append(tx, o.id, kSubmitted, o.created_at);
+    emit<events::OrderPlaced>(tx, o.id, e.correlation_id, clock_);
   });
 }
 
@@ -137,54 +137,54 @@ void Saga::pay(const Event& e) {
   if (order && order->status == kSubmitted)  // the external call, outside any transaction; idempotent per order
     charge = payments_.charge(order->payment_token, Money::cents(order->total), order->currency, order->id + ":charge");
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
+  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
     if (!charge) return;
     const auto& id = order->id;
     if (!charge->approved) {
-      if (store::transition(sql, id, kSubmitted, kCancelled, "payment_declined", now)) {
-        store::append(sql, id, "payment_declined", now);
-        restore_basket(sql, *order, "payment_declined", e.correlation_id, clock_);
+      if (store::transition(tx, id, kSubmitted, kCancelled, "payment_declined", now)) {
+        store::append(tx, id, "payment_declined", now);
+        restore_basket(tx, *order, "payment_declined", e.correlation_id, clock_);
       }
       return;
     }
-    store::set_column(sql, id, "charge_id", charge->charge_id);
-    if (!store::transition(sql, id, kSubmitted, kPaid, std::nullopt, now)) {
-      emit<events::RefundRequested>(sql, id, e.correlation_id, clock_);  // cancelled while we charged
+    store::set_column(tx, id, "charge_id", charge->charge_id);
+    if (!store::transition(tx, id, kSubmitted, kPaid, std::nullopt, now)) {
+      emit<events::RefundRequested>(tx, id, e.correlation_id, clock_);  // cancelled while we charged
       return;
     }
-    store::append(sql, id, kPaid, now);
+    store::append(tx, id, kPaid, now);
     catalog::events::StockReservationRequested reserve{id, {}};
     for (const auto& i : order->items) reserve.lines.push_back({ProductId{i.product_id}, i.quantity});
-    emit_to_catalog(sql, reserve, e.correlation_id, clock_);
+    emit_to_catalog(tx, reserve, e.correlation_id, clock_);
   });
 }
 
 void Saga::stock_reserved(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_reserved", [&](soci::session& sql) {
-    if (!store::transition(sql, id, kPaid, kStockConfirmed, std::nullopt, now)) return;  // cancelled meanwhile
-    store::append(sql, id, kStockConfirmed, now);
-    emit<events::OrderStockConfirmed>(sql, id, e.correlation_id, clock_);
+  inbox::handle_once(db_, e, "ordering.stock_reserved", [&](Tx& tx) {
+    if (!store::transition(tx, id, kPaid, kStockConfirmed, std::nullopt, now)) return;  // cancelled meanwhile
+    store::append(tx, id, kStockConfirmed, now);
+    emit<events::OrderStockConfirmed>(tx, id, e.correlation_id, clock_);
   });
 }
 
 void Saga::stock_rejected(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_rejected", [&](soci::session& sql) {
-    if (!store::transition(sql, id, kPaid, kCancelled, "out_of_stock", now)) return;
-    store::append(sql, id, "out_of_stock", now);
-    emit<events::RefundRequested>(sql, id, e.correlation_id, clock_);
-    if (const auto order = store::find(sql, id)) restore_basket(sql, *order, "out_of_stock", e.correlation_id, clock_);
+  inbox::handle_once(db_, e, "ordering.stock_rejected", [&](Tx& tx) {
+    if (!store::transition(tx, id, kPaid, kCancelled, "out_of_stock", now)) return;
+    store::append(tx, id, "out_of_stock", now);
+    emit<events::RefundRequested>(tx, id, e.correlation_id, clock_);
+    if (const auto order = store::find(tx, id)) restore_basket(tx, *order, "out_of_stock", e.correlation_id, clock_);
   });
 }
 
 void Saga::stock_released(const Event& e) {
   const auto id = e.payload.at("reservationId").get<std::string>();
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_released", [&](soci::session& sql) {
-    store::append(sql, id, "stock_released", now);
+  inbox::handle_once(db_, e, "ordering.stock_released", [&](Tx& tx) {
+    store::append(tx, id, "stock_released", now);
   });
 }
 
@@ -195,11 +195,11 @@ void Saga::ship(const Event& e) {
   std::optional<std::string> tracking;
   if (order && order->status == kStockConfirmed) tracking = shipping_.create_shipment(order->id, order->address);
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
-    if (!tracking || !store::transition(sql, order->id, kStockConfirmed, kShipped, std::nullopt, now)) return;
-    store::set_column(sql, order->id, "tracking_number", *tracking);
-    store::append(sql, order->id, kShipped, now);
-    emit<events::OrderShipped>(sql, order->id, e.correlation_id, clock_);
+  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
+    if (!tracking || !store::transition(tx, order->id, kStockConfirmed, kShipped, std::nullopt, now)) return;
+    store::set_column(tx, order->id, "tracking_number", *tracking);
+    store::append(tx, order->id, kShipped, now);
+    emit<events::OrderShipped>(tx, order->id, e.correlation_id, clock_);
   });
 }
 
@@ -208,12 +208,12 @@ void Saga::bill(const Event& e) {
   const auto t = clock_.now();
   const auto now = to_rfc3339_ms(t);
   const int year = static_cast<int>(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t)).year());
-  inbox::handle_once(db_, e, "ordering.bill", [&](soci::session& sql) {
-    if (!store::transition(sql, id, kShipped, kCompleted, std::nullopt, now)) return;
-    store::set_column(sql, id, "invoice_number", store::next_invoice_number(sql, year));
-    store::append(sql, id, "invoiced", now);
-    store::append(sql, id, kCompleted, now);
-    emit<events::OrderCompleted>(sql, id, e.correlation_id, clock_);
+  inbox::handle_once(db_, e, "ordering.bill", [&](Tx& tx) {
+    if (!store::transition(tx, id, kShipped, kCompleted, std::nullopt, now)) return;
+    store::set_column(tx, id, "invoice_number", store::next_invoice_number(tx, year));
+    store::append(tx, id, "invoiced", now);
+    store::append(tx, id, kCompleted, now);
+    emit<events::OrderCompleted>(tx, id, e.correlation_id, clock_);
   });
 }
 
@@ -224,8 +224,8 @@ void Saga::confirm(const Event& e) {
   if (order) mail_.send({order->id, order->buyer_email, order->buyer_name,
                          "Your eshop order " + order->id + " is confirmed", confirmation_text(*order)});
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
-    if (order) store::append(sql, order->id, "confirmation_sent", now);
+  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
+    if (order) store::append(tx, order->id, "confirmation_sent", now);
   });
 }
 
@@ -236,31 +236,31 @@ void Saga::refund(const Event& e) {
   const bool due = order && order->charge_id && !order->refunded;
   if (due) payments_.refund(*order->charge_id, order->id + ":refund");
   const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](soci::session& sql) {
+  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
     if (!due) return;
-    sql << "UPDATE orders SET refunded = 1 WHERE id = :id", soci::use(order->id);
-    store::append(sql, order->id, "payment_refunded", now);
+    tx.statement("UPDATE orders SET refunded = 1 WHERE id = ?1").bind(1, order->id).run();
+    store::append(tx, order->id, "payment_refunded", now);
   });
 }
 
 Result<Order> Saga::cancel(const std::string& user_id, const std::string& order_id, const std::string& correlation_id) {
   const auto now = to_rfc3339_ms(clock_.now());
-  return db_.write([&](soci::session& sql) -> Result<Order> {
-    auto order = store::find(sql, order_id);
+  return db_.write([&](Tx& tx) -> Result<Order> {
+    auto order = store::find(tx, order_id);
     if (!order || order->user_id != user_id) return fail(Error::not_found("No order has this id."));
     const std::string was = order->status;
     if (was == kShipped || was == kCompleted)
       return fail(Error::conflict("The order has shipped and can no longer be cancelled."));
     if (was == kCancelled) return fail(Error::conflict("The order is already cancelled."));
-    if (!store::transition(sql, order_id, was, kCancelled, "cancelled_by_customer", now))
+    if (!store::transition(tx, order_id, was, kCancelled, "cancelled_by_customer", now))
       return fail(Error::conflict("The order changed; try again."));
-    store::append(sql, order_id, "cancelled_by_customer", now);
-    emit<events::OrderCancelled>(sql, order_id, correlation_id, clock_);
-    if (order->charge_id) emit<events::RefundRequested>(sql, order_id, correlation_id, clock_);
+    store::append(tx, order_id, "cancelled_by_customer", now);
+    emit<events::OrderCancelled>(tx, order_id, correlation_id, clock_);
+    if (order->charge_id) emit<events::RefundRequested>(tx, order_id, correlation_id, clock_);
     // Once paid, a reservation was requested: release it (catalog releases only what it took).
     if (was == kPaid || was == kStockConfirmed)
-      emit_to_catalog(sql, catalog::events::StockReleaseRequested{order_id}, correlation_id, clock_);
-    return *store::find(sql, order_id);
+      emit_to_catalog(tx, catalog::events::StockReleaseRequested{order_id}, correlation_id, clock_);
+    return *store::find(tx, order_id);
   });
 }
 

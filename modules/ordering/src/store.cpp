@@ -4,12 +4,11 @@
 
 namespace eshop::ordering::store {
 
-bool insert(soci::session&, const Order& o) {
-  auto& db = Database::current();
-  auto& exists = db.statement("SELECT 1 FROM orders WHERE id = ?1");
+bool insert(Tx& tx, const Order& o) {
+    auto& exists = tx.statement("SELECT 1 FROM orders WHERE id = ?1");
   exists.bind(1, o.id);
   if (exists.next()) return false;
-  db.statement("INSERT INTO orders(id, user_id, buyer_email, buyer_name, status, created_at, updated_at, item_count, "
+  tx.statement("INSERT INTO orders(id, user_id, buyer_email, buyer_name, status, created_at, updated_at, item_count, "
                "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, "
                "ship_city, ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4) "
                "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, "
@@ -39,7 +38,7 @@ bool insert(soci::session&, const Order& o) {
       .bind(23, o.last4)
       .run();
   for (const auto& i : o.items)
-    db.statement("INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, line_total, image_url) "
+    tx.statement("INSERT INTO order_items(order_id, product_id, name, unit_price, quantity, line_total, image_url) "
                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .bind(1, o.id)
         .bind(2, i.product_id)
@@ -52,10 +51,9 @@ bool insert(soci::session&, const Order& o) {
   return true;
 }
 
-std::optional<Order> find(soci::session&, const std::string& id) {
+std::optional<Order> find(Tx& tx, const std::string& id) {
   // The saga reads an order at almost every step: cached statements.
-  auto& db = Database::current();
-  auto& q = db.statement(
+    auto& q = tx.statement(
       "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, item_count, "
       "subtotal, discount, coupon_code, coupon_description, total, currency, ship_full_name, ship_street, ship_city, "
       "ship_postal_code, ship_country, delivery_note, payment_token, card_brand, last4, charge_id, refunded, "
@@ -91,46 +89,36 @@ std::optional<Order> find(soci::session&, const std::string& id) {
   o.refunded = q.int64(25) != 0;
   o.tracking_number = q.text_or_null(26);
   o.invoice_number = q.text_or_null(27);
-  auto& items = db.statement(
+  auto& items = tx.statement(
       "SELECT product_id, name, unit_price, quantity, line_total, image_url FROM order_items WHERE order_id = ?1 "
       "ORDER BY rowid");
   items.bind(1, id);
   while (items.next())
     o.items.push_back({items.int64(0), items.text(1), items.int64(2), items.int64(3), items.int64(4), items.text(5)});
-  auto& timeline = db.statement("SELECT at, event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
+  auto& timeline = tx.statement("SELECT at, event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
   timeline.bind(1, id);
   while (timeline.next()) o.timeline.push_back({timeline.text(0), timeline.text(1)});
   return o;
 }
 
-std::vector<OrderSummary> list(soci::session& sql, const std::string& user_id, std::int64_t limit, std::int64_t offset) {
+std::vector<OrderSummary> list(Tx& tx, const std::string& user_id, std::int64_t limit, std::int64_t offset) {
   std::vector<OrderSummary> out;
-  OrderSummary s;
-  long long total = 0, count = 0;
-  const long long lim = limit, off = offset;
-  soci::statement st = (sql.prepare << "SELECT id, created_at, status, total, currency, item_count FROM orders "
-                                       "WHERE user_id = :u ORDER BY created_at DESC, rowid DESC LIMIT :l OFFSET :o",
-                        soci::into(s.id), soci::into(s.created_at), soci::into(s.status), soci::into(total),
-                        soci::into(s.currency), soci::into(count), soci::use(user_id), soci::use(lim), soci::use(off));
-  st.execute();
-  while (st.fetch()) {
-    s.total = total;
-    s.item_count = count;
-    out.push_back(s);
-  }
+  auto& q = tx.statement("SELECT id, created_at, status, total, currency, item_count FROM orders "
+                         "WHERE user_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT ?2 OFFSET ?3");
+  q.bind(1, user_id).bind(2, limit).bind(3, offset);
+  while (q.next()) out.push_back({q.text(0), q.text(1), q.text(2), q.text(4), q.int64(3), q.int64(5)});
   return out;
 }
 
-std::int64_t count(soci::session& sql, const std::string& user_id) {
-  long long n = 0;
-  sql << "SELECT COUNT(*) FROM orders WHERE user_id = :u", soci::into(n), soci::use(user_id);
-  return n;
+std::int64_t count(Tx& tx, const std::string& user_id) {
+  auto& q = tx.statement("SELECT COUNT(*) FROM orders WHERE user_id = ?1");
+  q.bind(1, user_id);
+  return q.next() ? q.int64(0) : 0;
 }
 
-bool transition(soci::session&, const std::string& id, const std::string& from, const std::string& to,
+bool transition(Tx& tx, const std::string& id, const std::string& from, const std::string& to,
                 const std::optional<std::string>& reason, const std::string& now) {
-  return Database::current()
-             .statement("UPDATE orders SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5")
+  return tx.statement("UPDATE orders SET status = ?1, status_reason = ?2, updated_at = ?3 WHERE id = ?4 AND status = ?5")
              .bind(1, to)
              .bind(2, reason)
              .bind(3, now)
@@ -139,27 +127,24 @@ bool transition(soci::session&, const std::string& id, const std::string& from, 
              .run() == 1;
 }
 
-void set_column(soci::session&, const std::string& id, const char* column, const std::string& value) {
-  Database::current()
-      .statement(fmt::format("UPDATE orders SET {} = ?1 WHERE id = ?2", column))
+void set_column(Tx& tx, const std::string& id, const char* column, const std::string& value) {
+  tx.statement(fmt::format("UPDATE orders SET {} = ?1 WHERE id = ?2", column))
       .bind(1, value)
       .bind(2, id)
       .run();
 }
 
-void append(soci::session&, const std::string& id, const std::string& event, const std::string& at) {
-  Database::current()
-      .statement("INSERT INTO order_timeline(order_id, at, event) VALUES(?1, ?2, ?3)")
+void append(Tx& tx, const std::string& id, const std::string& event, const std::string& at) {
+  tx.statement("INSERT INTO order_timeline(order_id, at, event) VALUES(?1, ?2, ?3)")
       .bind(1, id)
       .bind(2, at)
       .bind(3, event)
       .run();
 }
 
-std::string next_invoice_number(soci::session&, int year) {
-  auto& db = Database::current();
-  auto& next = db.statement("INSERT INTO invoice_counters(year, last) VALUES(?1, 1) "
-                            "ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last");
+std::string next_invoice_number(Tx& tx, int year) {
+    auto& next = tx.statement("INSERT INTO invoice_counters(year, last) VALUES(?1, 1) "
+                            "ON CONFLICT(year) DO UPDATE SET last = invoice_counters.last + 1 RETURNING last");
   next.bind(1, year);
   if (!next.next()) throw std::runtime_error("invoice counter not returned");
   const auto last = next.int64(0);

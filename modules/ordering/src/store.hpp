@@ -51,17 +51,17 @@ struct OrderSummary {
 namespace store {
 
 // False when an order with this id exists already.
-bool insert(soci::session& sql, const Order& order);
-std::optional<Order> find(soci::session& sql, const std::string& id);
-std::vector<OrderSummary> list(soci::session& sql, const std::string& user_id, std::int64_t limit, std::int64_t offset);
-std::int64_t count(soci::session& sql, const std::string& user_id);
+bool insert(Tx& tx, const Order& order);
+std::optional<Order> find(Tx& tx, const std::string& id);
+std::vector<OrderSummary> list(Tx& tx, const std::string& user_id, std::int64_t limit, std::int64_t offset);
+std::int64_t count(Tx& tx, const std::string& user_id);
 
 // Moves the order from `from` to `to` only if it is still in `from`: the saga's compare-and-set.
-bool transition(soci::session& sql, const std::string& id, const std::string& from, const std::string& to,
+bool transition(Tx& tx, const std::string& id, const std::string& from, const std::string& to,
                 const std::optional<std::string>& reason, const std::string& now);
-void set_column(soci::session& sql, const std::string& id, const char* column, const std::string& value);
-void append(soci::session& sql, const std::string& id, const std::string& event, const std::string& at);
-std::string next_invoice_number(soci::session& sql, int year);
+void set_column(Tx& tx, const std::string& id, const char* column, const std::string& value);
+void append(Tx& tx, const std::string& id, const std::string& event, const std::string& at);
+std::string next_invoice_number(Tx& tx, int year);
 
 }  // namespace store
 }  // namespace eshop::ordering

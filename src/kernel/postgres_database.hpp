@@ -1,0 +1,81 @@
+#pragma once
+// The PostgreSQL engine of Database (libpq): a pool of connections, each with its prepared
+// statements; SERIALIZABLE write transactions run again on a serialization failure.
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <eshop/database.hpp>
+#include <eshop/text_hash.hpp>
+
+struct pg_conn;
+
+namespace eshop {
+
+// An error PostgreSQL reported, with its SQLSTATE (e.g. 40001: serialization failure).
+struct PostgresError : std::runtime_error {
+  PostgresError(const std::string& message, std::string state) : std::runtime_error(message), sqlstate(std::move(state)) {}
+  std::string sqlstate;
+};
+
+class PostgresConnection final : public Tx {
+ public:
+  PostgresConnection(const std::string& url, const std::string& shown_url, const std::string& schema);
+  ~PostgresConnection() override;
+  PostgresConnection(const PostgresConnection&) = delete;
+  PostgresConnection& operator=(const PostgresConnection&) = delete;
+
+  Statement& statement(std::string_view sql) override;
+  void execute(std::string_view sql) override;
+  Engine engine() const override { return Engine::postgresql; }
+
+  bool broken() const;
+  pg_conn* handle() const { return conn_; }
+  std::string next_name() { return "s" + std::to_string(++statements_); }
+  const std::string& shown_url() const { return shown_url_; }
+
+ private:
+  pg_conn* conn_ = nullptr;
+  std::string shown_url_;
+  int statements_ = 0;
+  std::unordered_map<std::string, std::unique_ptr<Statement>, TextHash, std::equal_to<>> cache_;
+};
+
+class PostgresDatabase final : public Database {
+ public:
+  PostgresDatabase(const std::string& url, const DatabaseOptions& options);
+  ~PostgresDatabase() override;
+
+  void migrate(std::span<const Migration> migrations) override;
+  int schema_version() override;
+  void backup_to(const std::string& path) override;
+  bool ping() override;
+  Engine engine() const override { return Engine::postgresql; }
+
+  // ?1, ?2, ... outside quotes and comments become $1, $2, ...
+  static std::string translate(std::string_view sql);
+  // The URL with its password left out, for logs and errors.
+  static std::string without_password(const std::string& url);
+
+ protected:
+  void run_write(const std::function<void(Tx&)>& work) override;
+  void run_read(const std::function<void(Tx&)>& work) override;
+
+ private:
+  class Lease;
+  std::unique_ptr<PostgresConnection> acquire();
+  void release(std::unique_ptr<PostgresConnection> connection);
+
+  std::string url_;
+  std::string schema_;
+  int pool_size_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::vector<std::unique_ptr<PostgresConnection>> idle_;  // under mutex_
+  int open_ = 0;                                          // under mutex_: idle and in use
+};
+
+}  // namespace eshop

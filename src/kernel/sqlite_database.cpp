@@ -1,0 +1,333 @@
+#include "kernel/sqlite_database.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+#include <utility>
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+namespace eshop {
+
+namespace {
+
+// Read-only connections per database file: enough for the worker pool's reads to rarely wait.
+constexpr int kReaders = 4;
+
+class SqliteStatement final : public Statement {
+ public:
+  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~SqliteStatement() override { sqlite3_finalize(stmt_); }
+
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  bool next() override {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    const std::string message = sqlite3_errmsg(sqlite3_db_handle(stmt_));
+    sqlite3_reset(stmt_);
+    throw std::runtime_error("sqlite: " + message);
+  }
+  int run() override {
+    while (next()) {
+    }
+    return sqlite3_changes(sqlite3_db_handle(stmt_));
+  }
+  std::int64_t int64(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  std::string text(int column) const override {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)))
+             : std::string();
+  }
+  bool is_null(int column) const override { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+ protected:
+  void bind_int(int index, std::int64_t value) override { check(sqlite3_bind_int64(stmt_, index, value)); }
+  void bind_text(int index, std::string_view value) override {
+    check(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT));
+  }
+  void bind_null(int index) override { check(sqlite3_bind_null(stmt_, index)); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw std::runtime_error(fmt::format("sqlite: {}", sqlite3_errmsg(sqlite3_db_handle(stmt_))));
+  }
+  sqlite3_stmt* stmt_;
+};
+
+}  // namespace
+
+SqliteConnection::SqliteConnection(const std::string& path, bool reader) {
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw std::runtime_error(message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    execute("PRAGMA foreign_keys = ON");
+    // Temporary b-trees and the savepoint sub-journal (group commit opens a savepoint per writer)
+    // in memory: they only serve a transaction in progress, never durability.
+    execute("PRAGMA temp_store = MEMORY");
+    if (reader) {
+      execute("PRAGMA query_only = 1");  // every write goes through write()
+      // 1 MiB of page cache each (the writer keeps SQLite's 2 MiB): the hot pages are shared
+      // through the OS's cache anyway, and memory stays bounded as the files grow.
+      execute("PRAGMA cache_size = -1024");
+    } else {
+      execute("PRAGMA synchronous = FULL");
+    }
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
+  }
+}
+
+SqliteConnection::~SqliteConnection() {
+  cache_.clear();  // statements go before the connection they belong to
+  sqlite3_close(db_);
+}
+
+void SqliteConnection::execute(std::string_view sql) {
+  char* message = nullptr;
+  const std::string script(sql);
+  if (sqlite3_exec(db_, script.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errmsg(db_);
+    sqlite3_free(message);
+    throw std::runtime_error(text);
+  }
+}
+
+Statement& SqliteConnection::statement(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr) !=
+        SQLITE_OK)
+      throw std::runtime_error(fmt::format("sqlite: {}: {}", sqlite3_errmsg(db_), sql));
+    it = cache_.emplace(std::string(sql), std::make_unique<SqliteStatement>(st)).first;
+  }
+  static_cast<SqliteStatement&>(*it->second).reset();
+  return *it->second;
+}
+
+void SqliteConnection::reset_statements() {
+  for (auto* st = sqlite3_next_stmt(db_, nullptr); st; st = sqlite3_next_stmt(db_, st))
+    if (sqlite3_stmt_busy(st)) sqlite3_reset(st);
+}
+
+bool SqliteConnection::in_transaction() const { return !sqlite3_get_autocommit(db_); }
+
+SqliteDatabase::SqliteDatabase(const std::string& path) : Database(path) {
+  // Another process may hold the file for a moment (a shared ledger, a second eshop starting):
+  // opening retries for up to 10 s rather than failing at once.
+  for (int attempt = 0;; ++attempt) {
+    try {
+      writer_ = std::make_unique<SqliteConnection>(path, false);
+      if (path != ":memory:") {
+        auto& mode = writer_->statement("PRAGMA journal_mode = WAL");
+        if (!mode.next() || mode.text(0) != "wal") throw std::runtime_error(fmt::format("{}: could not enable WAL", path));
+        writer_->reset_statements();
+        for (int i = 0; i < kReaders; ++i) {
+          auto reader = std::make_unique<Reader>();
+          reader->connection = std::make_unique<SqliteConnection>(path, true);
+          readers_.push_back(std::move(reader));
+        }
+      }
+      return;
+    } catch (const std::runtime_error& e) {
+      readers_.clear();
+      writer_.reset();
+      if (attempt >= 200 || std::string(e.what()).find("locked") == std::string::npos) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+void SqliteDatabase::migrate(std::span<const Migration> migrations) {
+  std::lock_guard lock(mutex_);
+  auto& w = *writer_;
+  w.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')))");
+  int current = 0;
+  {
+    auto& q = w.statement("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (q.next()) current = static_cast<int>(q.int64(0));
+    w.reset_statements();
+  }
+  // A database written by a newer build (a module moved in from a newer process, or a downgrade):
+  // its tables may mean what this build does not know. Refuse it rather than guess.
+  if (!migrations.empty() && current > migrations.back().version)
+    throw NewerSchema(fmt::format("{} has schema version {}, newer than this build knows ({})", location_, current,
+                                  migrations.back().version));
+  for (const auto& m : migrations) {
+    if (m.version <= current) continue;
+    w.execute("BEGIN IMMEDIATE");
+    try {
+      try {
+        w.execute(m.sql);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("{}: migration {} failed: {}", location_, m.name, e.what()));
+      }
+      w.statement("INSERT INTO schema_migrations(version, name) VALUES(?1, ?2)").bind(1, m.version).bind(2, m.name).run();
+      w.execute("COMMIT");
+    } catch (...) {
+      w.reset_statements();
+      if (w.in_transaction()) w.execute("ROLLBACK");
+      throw;
+    }
+    current = m.version;
+  }
+}
+
+void SqliteDatabase::backup_to(const std::string& path) {
+  std::lock_guard lock(mutex_);  // no write of this process starts meanwhile
+  sqlite3* target = nullptr;
+  if (sqlite3_open(path.c_str(), &target) != SQLITE_OK) {
+    const std::string message = target ? sqlite3_errmsg(target) : "out of memory";
+    sqlite3_close(target);
+    throw std::runtime_error(fmt::format("cannot create {}: {}", path, message));
+  }
+  auto* backup = sqlite3_backup_init(target, "main", writer_->handle(), "main");
+  int rc = backup ? sqlite3_backup_step(backup, -1) : sqlite3_errcode(target);
+  if (backup) sqlite3_backup_finish(backup);
+  const std::string message = sqlite3_errmsg(target);
+  sqlite3_close(target);
+  if (rc != SQLITE_DONE) throw std::runtime_error(fmt::format("backup of {} to {} failed: {}", location_, path, message));
+}
+
+int SqliteDatabase::schema_version() {
+  std::lock_guard lock(mutex_);
+  auto& q = writer_->statement("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  const int v = q.next() ? static_cast<int>(q.int64(0)) : 0;
+  writer_->reset_statements();
+  return v;
+}
+
+bool SqliteDatabase::ping() {
+  try {
+    std::lock_guard lock(mutex_);
+    auto& q = writer_->statement("SELECT 1");
+    const bool ok = q.next() && q.int64(0) == 1;
+    writer_->reset_statements();
+    return ok;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+SqliteDatabase::Reader& SqliteDatabase::lock_reader() {
+  const auto n = readers_.size();
+  const auto first = next_reader_.fetch_add(1, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto& r = *readers_[(first + i) % n];
+    if (r.mutex.try_lock()) return r;
+  }
+  auto& r = *readers_[first % n];
+  r.mutex.lock();
+  return r;
+}
+
+void SqliteDatabase::run_read(const std::function<void(Tx&)>& work) {
+  // An in-memory database has one connection, so there reads are serialized with writes.
+  if (readers_.empty()) {
+    std::lock_guard lock(mutex_);
+    struct Settle {
+      SqliteConnection& c;
+      ~Settle() { c.reset_statements(); }
+    } settle{*writer_};
+    work(*writer_);
+    return;
+  }
+  Reader& reader = lock_reader();
+  std::lock_guard lock(reader.mutex, std::adopt_lock);
+  struct Settle {
+    SqliteConnection& c;
+    ~Settle() { c.reset_statements(); }
+  } settle{*reader.connection};
+  work(*reader.connection);
+}
+
+void SqliteDatabase::run_write(const std::function<void(Tx&)>& work) {
+  Job job{&work, nullptr, false};
+  std::unique_lock lock(batch_mutex_);
+  queue_.push_back(&job);
+  while (!job.done) {
+    if (leading_) {
+      batch_done_.wait(lock);
+      continue;
+    }
+    leading_ = true;  // this thread commits for everyone queued now
+    std::vector<Job*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    execute(batch);
+    lock.lock();
+    leading_ = false;
+    for (auto* j : batch) j->done = true;
+    batch_done_.notify_all();
+  }
+  lock.unlock();
+  if (job.error) std::rethrow_exception(job.error);
+}
+
+void SqliteDatabase::execute(const std::vector<Job*>& batch) {
+  bool any_committed = false, signal = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto& w = *writer_;
+    w.clear_signal();
+    try {
+      // IMMEDIATE: the write lock is taken (waiting out another process's writer, up to the busy
+      // timeout) before anything is read; a deferred BEGIN that read first fails at once with
+      // SQLITE_BUSY when another process wrote in between (a shared ledger in the split topology).
+      w.statement("BEGIN IMMEDIATE").run();
+      if (batch.size() == 1) {  // the common case needs no savepoint
+        try {
+          (*batch.front()->work)(w);
+        } catch (...) {
+          batch.front()->error = std::current_exception();
+        }
+      } else {
+        for (auto* job : batch) {
+          w.statement("SAVEPOINT job").run();
+          try {
+            (*job->work)(w);
+            w.reset_statements();  // a statement left stepping would fail the release
+            w.statement("RELEASE job").run();
+          } catch (...) {
+            job->error = std::current_exception();
+            w.reset_statements();
+            w.statement("ROLLBACK TO job").run();
+            w.statement("RELEASE job").run();
+          }
+        }
+      }
+      w.reset_statements();
+      any_committed = std::any_of(batch.begin(), batch.end(), [](const Job* j) { return !j->error; });
+      w.statement(any_committed ? "COMMIT" : "ROLLBACK").run();
+      signal = w.commit_signalled();
+    } catch (...) {  // BEGIN or COMMIT failed: nothing of the batch was written
+      any_committed = false;
+      for (auto* job : batch)
+        if (!job->error) job->error = std::current_exception();
+      try {
+        w.reset_statements();
+        if (w.in_transaction()) w.statement("ROLLBACK").run();
+      } catch (...) {
+        // the connection is unusable; the next BEGIN reports it
+      }
+    }
+    w.clear_signal();
+  }
+  if (any_committed && signal) committed();
+}
+
+}  // namespace eshop

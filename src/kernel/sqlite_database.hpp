@@ -1,0 +1,80 @@
+#pragma once
+// The SQLite engine of Database: one writer connection with group commit, four WAL readers.
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <eshop/database.hpp>
+#include <eshop/text_hash.hpp>
+
+struct sqlite3;
+
+namespace eshop {
+
+class SqliteConnection final : public Tx {
+ public:
+  SqliteConnection(const std::string& path, bool reader);
+  ~SqliteConnection() override;
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  Statement& statement(std::string_view sql) override;
+  void execute(std::string_view sql) override;
+  Engine engine() const override { return Engine::sqlite; }
+
+  // Resets every statement left mid-result (a one-row SELECT), when work is done: an active
+  // statement holds its read snapshot, and SQLite can then never checkpoint the WAL back to the
+  // start, which grows without bound.
+  void reset_statements();
+  bool in_transaction() const;
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Statement>, TextHash, std::equal_to<>> cache_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(const std::string& path);
+  ~SqliteDatabase() override;
+
+  void migrate(std::span<const Migration> migrations) override;
+  int schema_version() override;
+  void backup_to(const std::string& path) override;
+  bool ping() override;
+  Engine engine() const override { return Engine::sqlite; }
+
+ protected:
+  void run_write(const std::function<void(Tx&)>& work) override;
+  void run_read(const std::function<void(Tx&)>& work) override;
+
+ private:
+  struct Reader {
+    std::mutex mutex;
+    std::unique_ptr<SqliteConnection> connection;
+  };
+  struct Job {
+    const std::function<void(Tx&)>* work;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  Reader& lock_reader();  // a free reader if there is one, else the next in turn; returned locked
+  void execute(const std::vector<Job*>& batch);
+
+  std::mutex mutex_;  // the writer connection
+  std::unique_ptr<SqliteConnection> writer_;
+  std::mutex batch_mutex_;  // the queue of writers and who leads
+  std::condition_variable batch_done_;
+  std::vector<Job*> queue_;
+  bool leading_ = false;
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::atomic<unsigned> next_reader_{0};
+};
+
+}  // namespace eshop
