@@ -1,6 +1,7 @@
 # cmake -DOUT=x.cpp -DNAMESPACE=eshop::mod "-DFILES=a.sql;b.sql" -P embed_migrations.cmake
 # Each file is named NNN_description.sql; the number is the schema version. Where PostgreSQL's
 # dialect needs other SQL, NNN_description.postgresql.sql beside it holds PostgreSQL's version.
+cmake_minimum_required(VERSION 3.25)
 set(body "")
 set(entries "")
 set(i 0)

@@ -37,11 +37,14 @@ namespace eshop::app {
 namespace {
 
 // A database that cannot be opened is named in the error: the operator must know which file.
-std::unique_ptr<Database> open_named(const std::string& path) {
+std::unique_ptr<Database> open_named(const std::string& location, const DatabaseOptions& options = {}) {
   try {
-    return Database::open(path);
+    return Database::open(location, options);
+  } catch (const DatabaseUnavailable& e) {
+    throw StartupError(e.what());  // names the URL, without its password
   } catch (const std::exception& e) {
-    throw StartupError("cannot open the database " + path + ": " + e.what());
+    const auto shown = Database::is_postgresql_url(location) ? without_credentials(location) : location;
+    throw StartupError("cannot open the database " + shown + ": " + e.what());
   }
 }
 
@@ -107,9 +110,7 @@ struct App::Parts final : ModuleHost {
     for (auto& [name, h] : hosted) h.module.reset();  // modules before any database
   }
 
-  std::filesystem::path file_of(const std::string& module) const {
-    return std::filesystem::path(config.data_dir) / (module + ".db");
-  }
+  std::filesystem::path file_of(const std::string& module) const { return config.database_of(module); }
 
   Hosted& hosted_module(const std::string& module) {
     std::lock_guard lock(hosted_mutex);
@@ -197,7 +198,7 @@ struct App::Parts final : ModuleHost {
 
   void host(const std::string& name) override {
     Hosted h;
-    h.db = open_named(file_of(name).string());
+    h.db = open_named(config.database_of(name), {.schema = name});
     h.module = build(name, *h.db);
     h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics);
     Module& module = *h.module;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
@@ -9,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <eshop/database.hpp>
 #include <eshop/remote.hpp>
 
 #include "app/client_address.hpp"
@@ -56,6 +58,13 @@ void set_remote(Config& c, const std::string& spec) {
   c.remotes[spec.substr(0, eq)] = spec.substr(eq + 1);
 }
 
+void set_database(Config& c, const std::string& spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw std::invalid_argument("--db takes module=URL (or all=URL), got '" + spec + "'");
+  c.databases[spec.substr(0, eq)] = spec.substr(eq + 1);
+}
+
 template <class T>
 void read(const nlohmann::json& doc, const char* key, T& out) {
   if (!doc.contains(key)) return;
@@ -68,6 +77,12 @@ void read(const nlohmann::json& doc, const char* key, T& out) {
 
 }  // namespace
 
+std::string Config::database_of(const std::string& module) const {
+  if (const auto it = databases.find(module); it != databases.end()) return it->second;
+  if (const auto it = databases.find("all"); it != databases.end()) return it->second;
+  return (std::filesystem::path(data_dir) / (module + ".db")).string();
+}
+
 void apply_config_json(Config& c, const nlohmann::json& doc) {
   if (!doc.is_object()) throw std::invalid_argument("the config file must hold a JSON object");
   static const std::vector<std::string> known = {"host", "port", "dataDir", "modules", "remotes", "bus",
@@ -75,7 +90,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
                                                  "paymentsLedger", "rateLimits", "maxConnections",
                                                  "trustedProxies", "forwardedHeader", "sagaStepDelayMs",
-                                                 "corsOrigins"};
+                                                 "corsOrigins", "databases"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -84,6 +99,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "dataDir", c.data_dir);
   read(doc, "modules", c.modules);
   read(doc, "remotes", c.remotes);
+  read(doc, "databases", c.databases);
   read(doc, "bus", c.bus);
   read(doc, "busNamespace", c.bus_namespace);
   read(doc, "paymentsLedger", c.payments_ledger);
@@ -124,6 +140,13 @@ void validate(const Config& c) {
     if (c.hosts(module)) throw std::invalid_argument("--remote: " + module + " is hosted here already");
     if (!remote::parse_base_url(url))
       throw std::invalid_argument("--remote " + module + ": the URL must be http://host:port, got '" + url + "'");
+  }
+  for (const auto& [module, location] : c.databases) {
+    if (module != "all" && !find_module(module))
+      throw std::invalid_argument("--db: unknown module '" + module + "' (known: " + known + ", or all)");
+    if (location.find("://") != std::string::npos && !Database::is_postgresql_url(location))
+      throw std::invalid_argument("--db " + module + ": a database is a postgresql:// URL or a SQLite file, got '" +
+                                  location + "'");
   }
   // A module's synchronous dependencies (its declared `uses`) must be reachable: here, or remote.
   auto reachable = [&](std::string_view m) { return c.hosts(std::string(m)) || c.remotes.count(std::string(m)); };
@@ -181,7 +204,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
       "  --config FILE  --host ADDR  --port N  --data-dir DIR  --modules a,b  --remote module=URL\n"
       "  --bus inproc|amqp://...  --bus-namespace NAME  --threads N  --log-level L  --currency XXX\n"
       "  --demo-data true|false  --max-connections N  --trusted-proxies a,b  --saga-step-delay-ms N\n"
-      "  --cors-origins a,b\n"
+      "  --cors-origins a,b  --db module=postgresql://...|all=postgresql://...\n"
       "Each also from an ESHOP_* variable (ESHOP_PORT, ESHOP_DATA_DIR, ...) or the config file.\n"
       "Precedence: flags > ESHOP_* environment > config file > built-in defaults.");
   auto* serve = cli.add_subcommand("serve", "Serve the shop's HTTP API (all modules, SQLite, in-process bus).");
@@ -192,7 +215,7 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
 
   std::string config_file, host, port, data_dir, modules, bus, bus_namespace, threads, log_level, currency, demo_data,
       max_connections, trusted_proxies, saga_step_delay, cors_origins;
-  std::vector<std::string> remotes;
+  std::vector<std::string> remotes, databases;
   struct Flag {
     const char* name;
     std::string* holder;
@@ -223,6 +246,10 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
   std::vector<std::pair<CLI::Option*, const Flag*>> options;
   for (const auto& f : flags) options.emplace_back(serve->add_option(f.name, *f.holder, f.help), &f);
   auto* remote_opt = serve->add_option("--remote", remotes, "module=URL: a module hosted by another process");
+  auto* db_opt = serve->add_option(
+      "--db", databases,
+      "module=DATABASE: a postgresql://user@host:port/db URL or a SQLite file; all=URL for every module "
+      "(default: DATA_DIR/<module>.db). Also ESHOP_DB=module=URL,... and the config key databases");
   // CLI11 reads the environment itself; route it through `env` so tests can inject one.
   for (auto& [opt, f] : options)
     if (auto v = env(f->env)) *f->holder = *v;
@@ -264,6 +291,13 @@ std::variant<Config, int> parse_command_line(int argc, const char* const* argv, 
     if (remote_opt->count()) {
       c.remotes.clear();
       for (const auto& r : remotes) set_remote(c, r);
+    }
+    if (db_opt->count()) {
+      c.databases.clear();
+      for (const auto& d : databases) set_database(c, d);
+    } else if (const auto from_env = env("ESHOP_DB")) {
+      c.databases.clear();
+      for (const auto& d : split_list(*from_env)) set_database(c, d);
     }
     c.admin_email = env("ESHOP_ADMIN_EMAIL").value_or("");
     c.admin_password = env("ESHOP_ADMIN_PASSWORD").value_or("");

@@ -24,6 +24,9 @@ struct Config {
   std::string data_dir = "./data";
   std::vector<std::string> modules = module_names();  // all
   std::map<std::string, std::string> remotes;  // module -> base URL
+  // module -> database: a postgresql:// URL, or a SQLite file. "all" sets every module's that is
+  // not named. Unset: <dataDir>/<module>.db. See database_of().
+  std::map<std::string, std::string> databases;
   std::string bus = "inproc";            // or amqp://user:pass@host:port/vhost
   std::string bus_namespace = "eshop";   // AMQP exchange and queue prefix: one per shop
   // The test payment provider's ledger; processes of one shop share it (default <data-dir>/payments.db).
@@ -54,6 +57,8 @@ struct Config {
   std::vector<std::string> cors_origins;  // or "Forwarded" (RFC 7239): the one the proxy sets
 
   bool hosts(const std::string& module) const;
+  // Where `module` keeps its data: its --db entry, else the "all" entry, else <dataDir>/<module>.db.
+  std::string database_of(const std::string& module) const;
 };
 
 // Overlays the keys present in a config document (see config/default.json) onto `config`.

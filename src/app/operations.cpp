@@ -1,4 +1,7 @@
 #include "app/operations.hpp"
+#include "app/moves.hpp"
+
+#include <eshop/database.hpp>
 
 #include <filesystem>
 #include <set>
@@ -61,13 +64,18 @@ nlohmann::json topology(const OperationsDeps& d) {
 
 // This process, as the architecture page draws it: where each module is (with its database when
 // local), the bus and its subscriptions, and the counters the page turns into rates.
+// A module's database as the page shows it: the file, or the PostgreSQL URL without its password.
+std::string shown_database(const std::string& location) {
+  return Database::is_postgresql_url(location) ? without_credentials(location) : location;
+}
+
 nlohmann::json process_view(const OperationsDeps& d) {
   auto view = topology(d);
   const auto process = d.process();
   view["url"] = process["url"];
   for (auto& m : view["modules"])
     if (m["location"] == "local")
-      m["database"] = (std::filesystem::path(d.config.data_dir) / (m["name"].get<std::string>() + ".db")).string();
+      m["database"] = shown_database(d.config.database_of(m["name"].get<std::string>()));
   view["counters"] = d.metrics.snapshot();
   view["gauges"] = d.module_gauges();
   view["status"] = "up";

@@ -1,6 +1,8 @@
 #include "kernel/postgres_database.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <random>
 #include <chrono>
 #include <thread>
 
@@ -269,9 +271,12 @@ void PostgresDatabase::run_write(const std::function<void(Tx&)>& work) {
       break;
     } catch (const PostgresError& e) {
       if (!c->broken() && PQtransactionStatus(c->handle()) != PQTRANS_IDLE) c->execute("ROLLBACK");
-      if (!retryable(e.sqlstate) || attempt >= 20) throw;
-      // Another transaction won the race: run the work again on what it committed.
-      std::this_thread::sleep_for(std::chrono::microseconds(200 * attempt));
+      if (!retryable(e.sqlstate) || attempt >= 60) throw;
+      // Another transaction won the race: run the work again on what it committed, after a random
+      // pause that grows with the attempts (up to 20 ms), so the losers of a hot row spread out.
+      thread_local std::minstd_rand jitter{std::random_device{}()};
+      const int cap_us = std::min(20'000, 100 << std::min(attempt, 8));
+      std::this_thread::sleep_for(std::chrono::microseconds(jitter() % static_cast<unsigned>(cap_us)));
     } catch (...) {
       if (!c->broken() && PQtransactionStatus(c->handle()) != PQTRANS_IDLE) {
         try {

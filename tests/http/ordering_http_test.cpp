@@ -326,7 +326,7 @@ TEST_CASE("concurrent checkouts with one Idempotency-Key make one order", "[orde
   }
   CHECK(ids.size() == 1);
   ann.await(*ids.begin(), "completed");
-  CHECK(sqlite_count(server.data_dir() / "ordering.db", "SELECT COUNT(*) FROM orders") == 1);
+  CHECK(server.count("ordering", "SELECT COUNT(*) FROM orders") == 1);
   CHECK(sqlite_count(server.data_dir() / "payments.db", "SELECT COUNT(*) FROM charges") == 1);
 }
 
@@ -404,14 +404,12 @@ TEST_CASE("reservations and admin edits of the same product at once lose no stoc
   // (A generous limit: this is about stock, not speed, and CI runs it next to heavier tests.)
   const bool all_completed = eventually(
       [&] {
-        return sqlite_count(server.data_dir() / "ordering.db",
-                            "SELECT COUNT(*) FROM orders WHERE status = 'completed'") == kShoppers * kOrdersEach;
+        return server.count("ordering", "SELECT COUNT(*) FROM orders WHERE status = 'completed'") == kShoppers * kOrdersEach;
       },
       std::chrono::seconds(30));
-  INFO("orders not completed: " << sqlite_count(server.data_dir() / "ordering.db",
-                                                "SELECT COUNT(*) FROM orders WHERE status <> 'completed'"));
+  INFO("orders not completed: " << server.count("ordering", "SELECT COUNT(*) FROM orders WHERE status <> 'completed'"));
   REQUIRE(all_completed);
-  CHECK(sqlite_count(server.data_dir() / "catalog.db", "SELECT available_stock FROM products WHERE id = 2") ==
+  CHECK(server.count("catalog", "SELECT available_stock FROM products WHERE id = 2") ==
         500 - reserved);
   CHECK(stock_of(server, 2) == 500 - reserved);
   const auto product = body_of(c.get("/api/v1/catalog/products/2"));

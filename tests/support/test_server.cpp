@@ -1,5 +1,8 @@
 #include "support/test_server.hpp"
 
+#include <map>
+#include <mutex>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -69,13 +72,28 @@ TestServer::TestServer(std::filesystem::path data_dir) {
     data_dir = owned_dir_->path();
   }
   data_dir_ = data_dir;
+  auto config = test_config(data_dir_);
+  use_postgres(config);
   const char* topology = std::getenv("ESHOP_TEST_TOPOLOGY");
   if (topology && std::string(topology) == "split") {
-    start_split(test_config(data_dir_));
+    start_split(config);
     return;
   }
-  app_ = std::make_unique<app::App>(test_config(data_dir_));
+  app_ = std::make_unique<app::App>(config);
   app_->start();
+}
+
+void TestServer::use_postgres(app::Config& config) {
+  if (!on_postgres() || !config.databases.empty()) return;
+  // A data directory the test owns may be served again (a restart): it keeps its PostgreSQL
+  // database, like its files, until the test process ends.
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<PostgresScratch>> by_dir;
+  std::lock_guard lock(mutex);
+  auto& scratch = owned_dir_ ? postgres_ : by_dir[config.data_dir];
+  if (!scratch) scratch = std::make_shared<PostgresScratch>();
+  postgres_ = scratch;
+  config.databases["all"] = postgres_->url();
 }
 
 std::uint16_t free_port() {
@@ -98,10 +116,12 @@ void TestServer::start_split(app::Config config) {
   // another test may take a probed port first: then try again with another.
   for (int attempt = 0;; ++attempt) {
     const auto main_port = free_port();
-    ordering_ = std::make_unique<Child>(std::vector<std::string>{
+    std::vector<std::string> args{
         ESHOP_BINARY, "serve", "--config", service_config.string(), "--modules", "ordering", "--remote",
         "identity=http://127.0.0.1:" + std::to_string(main_port), "--bus", config.bus, "--host", "127.0.0.1",
-        "--port", "0", "--data-dir", data_dir_.string()});
+        "--port", "0", "--data-dir", data_dir_.string()};
+    if (postgres_) args.insert(args.end(), {"--db", "all=" + postgres_->url()});
+    ordering_ = std::make_unique<Child>(args);
     const auto line = ordering_->wait_for_line("\"msg\":\"listening\"");
     REQUIRE_FALSE(line.empty());
     auto gateway = config;
@@ -123,6 +143,7 @@ void TestServer::start_split(app::Config config) {
 }
 
 TestServer::TestServer(app::Config config, app::Ports ports) : data_dir_(config.data_dir) {
+  use_postgres(config);
   app_ = std::make_unique<app::App>(std::move(config), ports);
   app_->start();
 }
@@ -150,6 +171,28 @@ std::string TestServer::customer_token(const std::string& email) const {
   INFO(res.body);
   REQUIRE(res.status == 201);
   return login(email, "password-123");
+}
+
+std::int64_t TestServer::count(const std::string& module, const std::string& query) const {
+  const auto location = postgres_ ? postgres_->url() : (data_dir_ / (module + ".db")).string();
+  auto db = Database::open(location, {.schema = module, .pool_size = 1});
+  return db->read([&](Tx& tx) {
+    auto& q = tx.statement(query);
+    return q.next() ? q.int64(0) : std::int64_t{-1};
+  });
+}
+
+std::string TestServer::dump(const std::string& module, const std::vector<std::string>& tables) const {
+  REQUIRE(postgres_);
+  auto db = Database::open(postgres_->url(), {.schema = module, .pool_size = 1});
+  std::string out;
+  db->read([&](Tx& tx) {
+    for (const auto& t : tables) {
+      auto& q = tx.statement("SELECT r::text FROM " + t + " r");
+      while (q.next()) out += q.text(0) + "\n";
+    }
+  });
+  return out;
 }
 
 nlohmann::json body_of(const http::Response& response) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "support/test_database.hpp"
 // Starts the real application on 127.0.0.1 and an ephemeral port, with its own data dir.
 #include <filesystem>
 #include <memory>
@@ -50,6 +51,11 @@ class TestServer final {
   // A new client with its own keep-alive connection.
   http::Client client() const { return http::Client("127.0.0.1", port()); }
   void stop() { app_->stop(); }
+  // A number out of a module's own database, as an outside observer reads it (the SQLite file, or
+  // its PostgreSQL database when the run is on PostgreSQL).
+  std::int64_t count(const std::string& module, const std::string& query) const;
+  // PostgreSQL: every row of the tables, as text.
+  std::string dump(const std::string& module, const std::vector<std::string>& tables) const;
 
   // Logs in and returns the token; FAILs the test on anything but 200.
   std::string login(const std::string& email, const std::string& password) const;
@@ -63,6 +69,9 @@ class TestServer final {
   void start_split(app::Config config);
 
   std::unique_ptr<TempDir> owned_dir_;
+  // ESHOP_TEST_POSTGRES_URL_FILE: every module of this server in a fresh PostgreSQL database.
+  std::shared_ptr<PostgresScratch> postgres_;
+  void use_postgres(app::Config& config);
   std::unique_ptr<Child> ordering_;
   std::filesystem::path data_dir_;
   std::unique_ptr<app::App> app_;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/db_query.hpp"
+#include "support/test_database.hpp"
 
 #include <span>
 
@@ -32,8 +33,8 @@ Event price_changed(const std::string& id, std::int64_t from, std::int64_t to) {
 
 }  // namespace
 
-TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit]") {
-  auto db = Database::open(":memory:");
+TEST_CASE("a redelivered price change does not undo a later one", "[basket][unit][store]") {
+  auto db = test::open_test_database("basket");
   outbox::install(*db);
   SystemClock clock;
   NoCatalog catalog;
@@ -64,8 +65,8 @@ namespace eshop::basket {
 std::span<const Migration> migrations();
 }
 
-TEST_CASE("migration 003 moves product facts out of basket lines without losing a basket", "[basket][unit]") {
-  auto db = Database::open(":memory:");
+TEST_CASE("migration 003 moves product facts out of basket lines without losing a basket", "[basket][unit][store]") {
+  auto db = test::open_test_database("basket");
   const auto all = basket::migrations();
   REQUIRE(all.size() >= 3);
   db->migrate(all.first(2));

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "support/test_database.hpp"
+
 #include <chrono>
 #include <set>
 #include <thread>
@@ -66,7 +68,7 @@ TEST_CASE("tokens are 256 random bits, base64url, and stored as SHA-256", "[iden
 namespace {
 
 struct Fixture {
-  std::unique_ptr<Database> db = Database::open(":memory:");
+  test::TestDatabase db = test::open_test_database("identity");
   ManualClock clock{*parse_rfc3339("2026-11-24T10:00:00Z")};
   std::unique_ptr<IdentityService> service;
   Fixture() {

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/db_query.hpp"
+#include "support/test_database.hpp"
 
 #include "support/eventually.hpp"
 
@@ -46,7 +47,7 @@ RelayOptions fast() {
 // the `n` of every event it handles, and throws instead for those `refuse` picks.
 struct Relayed {
   TempFile file;
-  std::unique_ptr<Database> db = Database::open(file.path);
+  test::TestDatabase db = test::open_test_database("catalog", file.path);
   NoTelemetry telemetry;
   std::unique_ptr<EventBus> bus = make_inprocess_bus(telemetry);
   std::mutex m;
@@ -82,7 +83,7 @@ struct Relayed {
 
 }  // namespace
 
-TEST_CASE("committed events of one key are delivered in order, rolled-back ones never", "[kernel][unit]") {
+TEST_CASE("committed events of one key are delivered in order, rolled-back ones never", "[kernel][unit][outbox]") {
   Relayed r;
   r.publish({event(1), event(2)});
   CHECK_THROWS(r.db->write([](Tx& tx) {
@@ -118,7 +119,7 @@ TEST_CASE("events committed while no relay ran are delivered, exactly, when one 
   CHECK(ids == std::vector<std::string>{"ev-1", "ev-2", "ev-3"});
 }
 
-TEST_CASE("a failing delivery is retried, and later events of its key wait for it", "[kernel][unit]") {
+TEST_CASE("a failing delivery is retried, and later events of its key wait for it", "[kernel][unit][outbox]") {
   std::atomic<int> failures_left{3};
   Relayed r([&](int n) { return n == 1 && failures_left-- > 0; });
   r.publish({event(1), event(2)});
@@ -126,7 +127,7 @@ TEST_CASE("a failing delivery is retried, and later events of its key wait for i
   CHECK(r.handled() == std::vector<int>{1, 2});
 }
 
-TEST_CASE("an event that keeps failing is dead-lettered and does not block the rest", "[kernel][unit]") {
+TEST_CASE("an event that keeps failing is dead-lettered and does not block the rest", "[kernel][unit][outbox]") {
   auto options = fast();
   options.max_attempts = 3;
   Relayed r([](int n) { return n == 1; }, options);
@@ -142,8 +143,8 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
   CHECK(r.handled() == std::vector<int>{2});
 }
 
-TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit]") {
-  auto db = Database::open(":memory:");
+TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit][outbox]") {
+  auto db = test::open_test_database("catalog");
   outbox::install(*db);
   db->write([](Tx& tx) { tx.execute("CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)"); });
   const auto e = event(1);
@@ -155,8 +156,8 @@ TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit]") {
   CHECK(n == 2);
 }
 
-TEST_CASE("an effect that throws records nothing, so the retry applies it", "[kernel][unit]") {
-  auto db = Database::open(":memory:");
+TEST_CASE("an effect that throws records nothing, so the retry applies it", "[kernel][unit][outbox]") {
+  auto db = test::open_test_database("catalog");
   outbox::install(*db);
   const auto e = event(1);
   CHECK_THROWS(inbox::handle_once(*db, e, "h", [](Tx&) { throw std::runtime_error("fail"); }));
@@ -165,7 +166,7 @@ TEST_CASE("an effect that throws records nothing, so the retry applies it", "[ke
   CHECK(calls == 1);
 }
 
-TEST_CASE("a failing event does not hold up events of other keys", "[kernel][unit]") {
+TEST_CASE("a failing event does not hold up events of other keys", "[kernel][unit][outbox]") {
   std::atomic<bool> healed{false};
   auto options = fast();
   options.min_backoff = options.max_backoff = std::chrono::milliseconds(50);
@@ -219,7 +220,7 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
   CHECK(commits <= 360);
 }
 
-TEST_CASE("a relay whose every event keeps failing still stops at once", "[kernel][unit]") {
+TEST_CASE("a relay whose every event keeps failing still stops at once", "[kernel][unit][outbox]") {
   auto options = fast();
   options.max_attempts = 1000;
   Relayed r([](int) { return true; }, options);

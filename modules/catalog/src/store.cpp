@@ -126,7 +126,8 @@ CatalogData CatalogStore::load_all() {
     while (categories.next()) d.categories[categories.int64(0)] = {categories.int64(0), categories.text(1)};
     auto& suppliers = tx.statement("SELECT id, name, country FROM suppliers");
     while (suppliers.next()) d.suppliers[suppliers.int64(0)] = {suppliers.int64(0), suppliers.text(1), suppliers.text(2)};
-    auto& q = tx.statement(kProductColumns);
+    static const std::string all = std::string(kProductColumns) + " ORDER BY id";
+    auto& q = tx.statement(all);
     while (q.next()) d.products.push_back(product_from(q));
     return d;
   });
