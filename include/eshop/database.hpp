@@ -96,6 +96,11 @@ class Tx {
   void signal_commit() { signal_commit_ = true; }
   bool commit_signalled() const { return signal_commit_; }
   void clear_signal() { signal_commit_ = false; }
+  // Inside write() work: tells the other processes on this database (instances of the shop on one
+  // PostgreSQL database) `payload` on `channel` once this transaction commits, and not if it rolls
+  // back. Their Database::listen() handlers get it; this process's do not. A no-op on SQLite,
+  // whose file one process owns.
+  virtual void notify(std::string_view channel, std::string_view payload) = 0;
 
  private:
   bool signal_commit_ = false;
@@ -172,6 +177,20 @@ class Database {
   // any lock. Other commits wake no one.
   void on_commit(std::function<void()> listener);
 
+  // `handler(payload)` runs on a listener thread for each notify() on `channel` that another
+  // process committed. After the listener lost its connection (notifications may have been missed)
+  // it runs with the payload "*": refresh everything. Nothing happens on SQLite.
+  virtual void listen(const std::string& channel, std::function<void(const std::string& payload)> handler) = 0;
+  // Held while the object lives: true for one holder of `name` at a time among the processes on
+  // this database (a PostgreSQL advisory lock on a connection of its own, freed if the process
+  // dies). Always true on SQLite, whose file one process owns.
+  class Lease {
+   public:
+    virtual ~Lease() = default;
+    virtual bool held() = 0;  // tries to take it when not held yet; false while another has it
+  };
+  virtual std::unique_ptr<Lease> lease(const std::string& name) = 0;
+
   // A trivial query: is the database usable?
   virtual bool ping() = 0;
   // The file, or the URL without its password.
@@ -189,6 +208,33 @@ class Database {
  private:
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
+};
+
+// A Database::listen() registration that ends with its owner: once the destructor returns no call
+// of `handler` runs or starts, so the handler may use the owner's members freely.
+class Listening final {
+ public:
+  Listening(Database& db, const std::string& channel, std::function<void(const std::string& payload)> handler)
+      : state_(std::make_shared<State>()) {
+    state_->handler = std::move(handler);
+    db.listen(channel, [state = state_](const std::string& payload) {
+      std::lock_guard lock(state->mutex);
+      if (state->handler) state->handler(payload);
+    });
+  }
+  ~Listening() {
+    std::lock_guard lock(state_->mutex);
+    state_->handler = nullptr;
+  }
+  Listening(const Listening&) = delete;
+  Listening& operator=(const Listening&) = delete;
+
+ private:
+  struct State {
+    std::mutex mutex;
+    std::function<void(const std::string&)> handler;
+  };
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace eshop

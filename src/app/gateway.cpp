@@ -1,5 +1,7 @@
 #include "app/gateway.hpp"
 
+#include <eshop/database.hpp>
+
 #include <algorithm>
 #include <chrono>
 
@@ -241,6 +243,11 @@ http::Response Gateway::handle(http::Request& request) const {
     response = dispatch(request, route);
   } catch (const DependencyUnavailable& e) {
     response = http::problem(Error::unavailable(e.what()));
+  } catch (const DatabaseUnavailable& e) {
+    // PostgreSQL is down or restarting: the request changed nothing, and may be sent again.
+    spdlog::warn("\"msg\":\"database unavailable\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
+                 json_quote(e.what()));
+    response = http::problem(Error::unavailable("The database is unavailable for a moment; retry shortly.", 2));
   } catch (const std::exception& e) {
     spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
                   json_quote(e.what()));

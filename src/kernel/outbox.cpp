@@ -59,6 +59,7 @@ void enqueue(Tx& tx, const Event& e) {
       .bind(7, e.key)
       .run();
   tx.signal_commit();  // the relay wakes once this commits
+  tx.notify("outbox", "");  // and so does the relay of another instance on the same PostgreSQL database
 }
 
 std::int64_t backlog(Database& db) {
@@ -305,6 +306,7 @@ OutboxRelay::OutboxRelay(Database& db, EventBus& bus, std::string module, EventT
   options_.batch_size = std::max(1, options_.batch_size);
   outbox::install(db_);
   db_.on_commit([signal = signal_] { signal->notify(); });
+  db_.listen("outbox", [signal = signal_](const std::string&) { signal->notify(); });
 }
 
 OutboxRelay::~OutboxRelay() { stop(); }
@@ -392,6 +394,10 @@ void OutboxRelay::run() {
       if (lane) lane->take_delivered(done);
     remove_delivered(db_, done);
   };
+  // Several instances of the shop on one PostgreSQL database: one relay at a time delivers a
+  // module's outbox (per-key order needs one reader); the others stand by and take over within a
+  // poll interval when its process goes. On SQLite the lease is always held.
+  const auto lease = db_.lease("outbox-relay");
   auto& s = *signal_;
   std::unique_lock lock(s.mutex);
   while (true) {
@@ -400,6 +406,10 @@ void OutboxRelay::run() {
     s.pending = false;
     lock.unlock();
     try {
+      if (!lease->held()) {
+        lock.lock();
+        continue;
+      }
       clean_up();
       const int room = window() - in_flight_.load();
       if (room > 0) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 namespace eshop {
 
@@ -162,8 +163,9 @@ std::string PostgresDatabase::without_password(const std::string& url) {
   return url.substr(0, colon) + url.substr(at);
 }
 
-PostgresConnection::PostgresConnection(const std::string& url, const std::string& shown_url, const std::string& schema)
-    : shown_url_(shown_url) {
+PostgresConnection::PostgresConnection(const std::string& url, const std::string& shown_url, const std::string& schema,
+                                       std::string origin)
+    : shown_url_(shown_url), schema_(schema), origin_(std::move(origin)) {
   // The URL's own settings, then ours: connect within 5 s, and name the client in pg_stat_activity.
   const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
   const std::string app = "eshop" + (schema.empty() ? std::string() : "-" + schema);
@@ -185,6 +187,13 @@ PostgresConnection::~PostgresConnection() {
   PQfinish(conn_);
 }
 
+void PostgresConnection::notify(std::string_view channel, std::string_view payload) {
+  statement("SELECT pg_notify(?1, ?2)")
+      .bind(1, PostgresDatabase::channel_name(schema_, channel))
+      .bind(2, origin_ + "|" + std::string(payload))
+      .run();
+}
+
 bool PostgresConnection::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
 void PostgresConnection::execute(std::string_view sql) {
@@ -203,10 +212,144 @@ Statement& PostgresConnection::statement(std::string_view sql) {
 
 PostgresDatabase::PostgresDatabase(const std::string& url, const DatabaseOptions& options)
     : Database(without_password(url)), url_(url), schema_(options.schema), pool_size_(std::max(1, options.pool_size)) {
+  std::random_device rd;
+  origin_ = std::to_string(rd()) + std::to_string(rd());
   release(acquire());  // fails now, naming the URL, when PostgreSQL cannot be reached
 }
 
-PostgresDatabase::~PostgresDatabase() = default;
+PostgresDatabase::~PostgresDatabase() {
+  stopping_ = true;
+  if (listener_.joinable()) listener_.join();
+}
+
+std::string PostgresDatabase::channel_name(const std::string& schema, std::string_view channel) {
+  return "eshop." + (schema.empty() ? std::string("public") : schema) + "." + std::string(channel);
+}
+
+void PostgresDatabase::listen(const std::string& channel, std::function<void(const std::string&)> handler) {
+  std::lock_guard lock(listen_mutex_);
+  handlers_[channel_name(schema_, channel)].push_back(std::move(handler));
+  listening_changed_ = true;
+  if (!listener_.joinable()) listener_ = std::thread([this] { listener_loop(); });
+}
+
+// One connection that LISTENs to every channel asked for and hands each notification of another
+// process to its handlers. Lost, it is opened again, and the handlers hear "*": what was
+// notified meanwhile is unknown.
+void PostgresDatabase::listener_loop() {
+  std::unique_ptr<PostgresConnection> c;
+  auto everyone = [&](const std::string& payload) {
+    std::vector<std::function<void(const std::string&)>> all;
+    {
+      std::lock_guard lock(listen_mutex_);
+      for (auto& [name, hs] : handlers_) all.insert(all.end(), hs.begin(), hs.end());
+    }
+    for (auto& h : all) {
+      try {
+        h(payload);
+      } catch (const std::exception&) {
+        // a handler that fails now catches up at the next notification or reconnection
+      }
+    }
+  };
+  while (!stopping_) {
+    try {
+      if (!c || c->broken()) {
+        c.reset();
+        c = std::make_unique<PostgresConnection>(url_, location_, schema_);
+        std::lock_guard lock(listen_mutex_);
+        listening_changed_ = true;
+      }
+      bool subscribe = false;
+      std::vector<std::string> channels;
+      {
+        std::lock_guard lock(listen_mutex_);
+        subscribe = std::exchange(listening_changed_, false);
+        for (auto& [name, hs] : handlers_) channels.push_back(name);
+      }
+      if (subscribe) {
+        for (const auto& name : channels) c->execute("LISTEN " + quote_identifier(name));
+        everyone("*");  // whatever changed before we listened
+      }
+      pollfd fd{PQsocket(c->handle()), POLLIN, 0};
+      ::poll(&fd, 1, 250);
+      if (!PQconsumeInput(c->handle())) {
+        c.reset();
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(c->handle())) {
+        const std::string name = n->relname, text = n->extra ? n->extra : "";
+        PQfreemem(n);
+        const auto bar = text.find('|');
+        if (bar == std::string::npos || text.compare(0, bar, origin_) == 0) continue;  // our own
+        const auto payload = text.substr(bar + 1);
+        std::vector<std::function<void(const std::string&)>> hs;
+        {
+          std::lock_guard lock(listen_mutex_);
+          if (auto it = handlers_.find(name); it != handlers_.end()) hs = it->second;
+        }
+        for (auto& h : hs) {
+          try {
+            h(payload);
+          } catch (const std::exception&) {
+          }
+        }
+      }
+    } catch (const std::exception&) {
+      c.reset();
+      for (int i = 0; i < 10 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+namespace {
+
+// A PostgreSQL advisory lock held on a connection of its own: released by PostgreSQL when the
+// connection goes, so a process killed with -9 gives it up at once.
+class PostgresLease final : public Database::Lease {
+ public:
+  PostgresLease(std::string url, std::string shown, std::string key) : url_(std::move(url)), shown_(std::move(shown)), key_(std::move(key)) {}
+  bool held() override {
+    try {
+      if (c_ && c_->broken()) {
+        c_.reset();
+        held_ = false;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (held_) {
+        // An idle connection does not notice a restarted server by itself: ask it now and then, so
+        // a lease lost with its server is not believed held while another process takes it.
+        if (now - checked_ < std::chrono::seconds(1)) return true;
+        checked_ = now;
+        auto& ping = c_->statement("SELECT 1");
+        if (ping.next()) return true;
+      }
+      if (now - checked_ < std::chrono::milliseconds(500)) return false;  // another holds it: ask again later
+      checked_ = now;
+      if (!c_) c_ = std::make_unique<PostgresConnection>(url_, shown_, "");
+      auto& q = c_->statement("SELECT pg_try_advisory_lock(hashtext(?1)) :: int");
+      q.bind(1, key_);
+      held_ = q.next() && q.int64(0) == 1;
+      return held_;
+    } catch (const std::exception&) {
+      c_.reset();
+      held_ = false;
+      return false;
+    }
+  }
+
+ private:
+  std::string url_, shown_, key_;
+  std::unique_ptr<PostgresConnection> c_;
+  bool held_ = false;
+  std::chrono::steady_clock::time_point checked_{};
+};
+
+}  // namespace
+
+std::unique_ptr<Database::Lease> PostgresDatabase::lease(const std::string& name) {
+  return std::make_unique<PostgresLease>(url_, location_, "eshop." + schema_ + "." + name);
+}
 
 std::unique_ptr<PostgresConnection> PostgresDatabase::acquire() {
   std::unique_lock lock(mutex_);
@@ -222,7 +365,7 @@ std::unique_ptr<PostgresConnection> PostgresDatabase::acquire() {
   ++open_;
   lock.unlock();
   try {
-    return std::make_unique<PostgresConnection>(url_, location_, schema_);
+    return std::make_unique<PostgresConnection>(url_, location_, schema_, origin_);
   } catch (...) {
     lock.lock();
     --open_;

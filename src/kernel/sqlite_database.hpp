@@ -26,6 +26,7 @@ class SqliteConnection final : public Tx {
   Statement& statement(std::string_view sql) override;
   void execute(std::string_view sql) override;
   Engine engine() const override { return Engine::sqlite; }
+  void notify(std::string_view, std::string_view) override {}
 
   // Resets every statement left mid-result (a one-row SELECT), when work is done: an active
   // statement holds its read snapshot, and SQLite can then never checkpoint the WAL back to the
@@ -49,6 +50,13 @@ class SqliteDatabase final : public Database {
   void backup_to(const std::string& path) override;
   bool ping() override;
   Engine engine() const override { return Engine::sqlite; }
+  void listen(const std::string&, std::function<void(const std::string&)>) override {}
+  std::unique_ptr<Lease> lease(const std::string&) override {
+    struct Always final : Lease {
+      bool held() override { return true; }
+    };
+    return std::make_unique<Always>();
+  }
 
  protected:
   void run_write(const std::function<void(Tx&)>& work) override;

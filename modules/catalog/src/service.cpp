@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include <charconv>
+
 #include <eshop/crypto.hpp>
 
 #include <catalog/events.hpp>
@@ -61,6 +63,24 @@ CatalogService::CatalogService(Database& db, const Clock& clock, Settings settin
   auto data = store_.load_all();
   snapshot_ = build_snapshot(std::move(data.products), std::move(data.brands), std::move(data.categories),
                              std::move(data.suppliers), settings_.currency);
+  // Other instances on the same PostgreSQL database change products too: each change they commit
+  // is applied here as it is notified (well within the second the read model may lag).
+  peers_ = std::make_unique<Listening>(db_, std::string(kProductsChannel),
+                                       [this](const std::string& payload) { peer_changed(payload); });
+}
+
+void CatalogService::peer_changed(const std::string& payload) {
+  std::lock_guard lock(write_mutex_);
+  if (payload == "*") {  // notifications may have been missed: everything again
+    auto data = store_.load_all();
+    publish(build_snapshot(std::move(data.products), std::move(data.brands), std::move(data.categories),
+                           std::move(data.suppliers), settings_.currency));
+    return;
+  }
+  std::int64_t id = 0;
+  if (std::from_chars(payload.data(), payload.data() + payload.size(), id).ec != std::errc{}) return;
+  const auto product = db_.read([&](Tx& tx) { return stock::find(tx, id); });
+  publish(with_product(*snapshot(), id, product ? &*product : nullptr));
 }
 
 std::shared_ptr<const Snapshot> CatalogService::snapshot() const {

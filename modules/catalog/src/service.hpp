@@ -63,6 +63,8 @@ class CatalogService final : public Api {
   // Publishes the committed rows of `ids` to the read model (taking, or holding, write_mutex_).
   void refresh(const std::vector<std::int64_t>& ids);
   void publish_committed(const std::vector<std::int64_t>& ids);
+  // A product another instance changed (its id), or "*": reload everything.
+  void peer_changed(const std::string& payload);
 
   Database& db_;
   CatalogStore store_;
@@ -76,6 +78,7 @@ class CatalogService final : public Api {
   std::atomic<std::uint64_t> version_{1};  // bumped by every publish
   const std::uint64_t id_ = next_id_++;    // thread views key on it: an address may be reused
   static inline std::atomic<std::uint64_t> next_id_{1};
+  std::unique_ptr<Listening> peers_;  // last: gone before anything its handler uses
 };
 
 // Field errors for a create (all required fields present) or an update (only those sent).

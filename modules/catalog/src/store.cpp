@@ -60,6 +60,12 @@ void insert_product(Tx& tx, Product& p) {
   if (!q.next()) throw std::runtime_error("the new product's id was not returned");
   p.id = q.int64(0);
   q.run();  // to the end: a write statement still stepping would fail the savepoint's release
+  tx.notify(kProductsChannel, std::to_string(p.id));
+}
+
+bool any_rows(Tx& tx, const char* sql) {
+  auto& q = tx.statement(sql);
+  return q.next() && q.int64(0) != 0;
 }
 
 }  // namespace
@@ -78,6 +84,7 @@ std::optional<Product> find(Tx& tx, std::int64_t product_id) {
 }
 
 bool take(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  tx.notify(kProductsChannel, std::to_string(product_id));  // sent only if this commits
   return tx.statement("UPDATE products SET available_stock = available_stock - ?1, updated_at = ?2 "
                         "WHERE id = ?3 AND available_stock >= ?1")
              .bind(1, quantity)
@@ -87,6 +94,7 @@ bool take(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::str
 }
 
 void give_back(Tx& tx, std::int64_t product_id, std::int64_t quantity, const std::string& now) {
+  tx.notify(kProductsChannel, std::to_string(product_id));
   tx.statement("UPDATE products SET available_stock = available_stock + ?1, updated_at = ?2 WHERE id = ?3")
       .bind(1, quantity)
       .bind(2, now)
@@ -143,6 +151,9 @@ bool CatalogStore::is_empty() {
 void CatalogStore::load_demo(std::string_view document, const std::string& now) {
   const auto doc = nlohmann::json::parse(document);
   db_.write([&](Tx& tx) {
+    // Checked again inside the transaction: instances starting together on one PostgreSQL
+    // database load the demo once (the loser's transaction is run again, and finds it there).
+    if (any_rows(tx, "SELECT (SELECT COUNT(*) FROM brands) + (SELECT COUNT(*) FROM products)")) return;
     std::map<std::string, std::int64_t> brand_ids, category_ids, supplier_ids;
     for (const auto& b : doc.at("brands")) {
       const std::int64_t id = b.at("id");
@@ -185,6 +196,7 @@ Product CatalogStore::insert(Product product) {
 }
 
 void CatalogStore::update(Tx& tx, const Product& p, const std::vector<Event>& events) {
+  tx.notify(kProductsChannel, std::to_string(p.id));
   for (const auto& e : events) outbox::enqueue(tx, e);
   tx.statement("UPDATE products SET name = ?1, description = ?2, price = ?3, brand_id = ?4, category_id = ?5, "
                "supplier_id = ?6, available_stock = ?7, image_url = ?8, attributes = ?9, updated_at = ?10 WHERE id = ?11")
@@ -205,6 +217,7 @@ void CatalogStore::update(Tx& tx, const Product& p, const std::vector<Event>& ev
 bool CatalogStore::remove(std::int64_t id, const std::vector<Event>& events) {
   return db_.write([&](Tx& tx) {
     if (tx.statement("DELETE FROM products WHERE id = ?1").bind(1, id).run() == 0) return false;
+    tx.notify(kProductsChannel, std::to_string(id));
     for (const auto& e : events) outbox::enqueue(tx, e);
     return true;
   });

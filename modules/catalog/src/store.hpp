@@ -12,6 +12,10 @@
 
 namespace eshop::catalog {
 
+// Every write of a product notifies its id here, for the other instances' read models (on a
+// shared PostgreSQL database; a no-op on SQLite).
+inline constexpr std::string_view kProductsChannel = "products";
+
 struct CatalogData {
   std::vector<Product> products;
   std::map<std::int64_t, Brand> brands;

@@ -119,15 +119,20 @@ DiscountService::DiscountService(Database& db, const Clock& clock, Settings sett
     if (j.contains("validFrom")) f.valid_from = j.at("validFrom").get<std::string>();
     if (j.contains("validUntil")) f.valid_until = j.at("validUntil").get<std::string>();
     if (j.contains("productId")) f.product_id = j.at("productId").get<std::int64_t>();
-    insert(apply_fields({}, f, true).value());
+    insert(apply_fields({}, f, true).value(), true);
   }
 }
 
-void DiscountService::insert(const CouponTerms& c) {
+void DiscountService::insert(const CouponTerms& c, bool demo) {
   const std::string now = to_rfc3339(clock_.now());
   db_.write([&](Tx& tx) {
-    auto& st = tx.statement("INSERT INTO coupons(code, description, type, value, min_subtotal, valid_from, valid_until, "
-                            "product_id, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)");
+    // The demo's coupons: instances starting together on one PostgreSQL database add each once.
+    auto& st = tx.statement(demo ? "INSERT INTO coupons(code, description, type, value, min_subtotal, valid_from, "
+                                   "valid_until, product_id, created_at, updated_at) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) ON CONFLICT DO NOTHING"
+                                 : "INSERT INTO coupons(code, description, type, value, min_subtotal, valid_from, "
+                                   "valid_until, product_id, created_at, updated_at) "
+                                   "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)");
     st.bind(1, c.code).bind(9, now);
     bind_columns(st, c);
     st.run();

@@ -41,7 +41,7 @@ class DiscountService final : public Api {
   Result<void> remove(const std::string& code);
 
  private:
-  void insert(const CouponTerms& c);
+  void insert(const CouponTerms& c, bool demo = false);
   Database& db_;
   const Clock& clock_;
 };

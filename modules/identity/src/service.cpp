@@ -24,6 +24,26 @@ IdentityService::IdentityService(Database& db, const Clock& clock, Settings sett
       hasher_(settings_.password_ops_limit, settings_.password_mem_limit) {
   for (auto& s : store_.live_sessions(unix_seconds(clock_.now())))
     sessions_.emplace(std::move(s.token_hash), LiveSession{std::move(s.user_id), s.expires_at});
+  peers_ = std::make_unique<Listening>(store_.database(), std::string(kSessionsChannel),
+                                       [this](const std::string& payload) { peer_changed(payload); });
+}
+
+IdentityService::~IdentityService() = default;
+
+// Another instance revoked a session or changed an account: forget what this one cached of it
+// (the next request reads the database).
+void IdentityService::peer_changed(const std::string& payload) {
+  std::unique_lock lock(mutex_);
+  if (payload == "*") {
+    sessions_.clear();
+    users_.clear();
+  } else if (payload.starts_with("revoke:")) {
+    sessions_.erase(payload.substr(7));
+  } else if (payload.starts_with("user:")) {
+    const auto id = payload.substr(5);
+    std::erase_if(sessions_, [&](const auto& s) { return s.second.user_id == id; });
+    users_.erase(id);
+  }
 }
 
 Result<UserView> IdentityService::register_user(const std::string& raw_email, const std::string& password,
@@ -124,11 +144,25 @@ std::optional<Principal> IdentityService::authenticate(std::string_view bearer_t
   if (bearer_token.empty() || bearer_token.size() > 256) return std::nullopt;
   const auto hash = crypto::sha256_hex(bearer_token);
   std::string user_id;
+  bool known = false;
   {
     std::shared_lock lock(mutex_);
     const auto it = sessions_.find(hash);
-    if (it == sessions_.end() || it->second.expires_at <= unix_seconds(clock_.now())) return std::nullopt;
-    user_id = it->second.user_id;
+    if (it != sessions_.end()) {
+      if (it->second.expires_at <= unix_seconds(clock_.now())) return std::nullopt;
+      user_id = it->second.user_id;
+      known = true;
+    }
+  }
+  if (!known) {
+    // On SQLite this process opened every live session and knows it; on a shared PostgreSQL
+    // database another instance may have opened it a moment ago.
+    if (!store_.shared()) return std::nullopt;
+    const auto session = store_.find_session(hash);
+    if (!session || session->expires_at <= unix_seconds(clock_.now())) return std::nullopt;
+    user_id = session->user_id;
+    std::unique_lock lock(mutex_);
+    sessions_.emplace(hash, LiveSession{session->user_id, session->expires_at});
   }
   const auto user = cached_user(user_id);
   if (!user) return std::nullopt;

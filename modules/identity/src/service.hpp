@@ -25,6 +25,7 @@ struct LoginResult {
 class IdentityService final : public Api {
  public:
   IdentityService(Database& db, const Clock& clock, Settings settings);
+  ~IdentityService() override;
 
   Result<UserView> register_user(const std::string& email, const std::string& password, const std::string& name);
   Result<LoginResult> login(const std::string& email, const std::string& password);
@@ -43,16 +44,19 @@ class IdentityService final : public Api {
     std::int64_t expires_at;
   };
   std::optional<UserView> cached_user(const std::string& id) const;
+  void peer_changed(const std::string& payload);
 
   mutable UserStore store_;
   const Clock& clock_;
   Settings settings_;
   PasswordHasher hasher_;
   LoginGuard guard_{clock_};
-  // Live sessions by token hash, and the users they belong to: token checks never touch the disk.
+  // Live sessions by token hash, and the users they belong to: token checks never touch the disk
+  // (on a PostgreSQL database shared by instances, a session opened elsewhere is read once).
   mutable std::shared_mutex mutex_;
-  std::unordered_map<std::string, LiveSession> sessions_;
+  mutable std::unordered_map<std::string, LiveSession> sessions_;
   mutable std::unordered_map<std::string, UserView> users_;
+  std::unique_ptr<Listening> peers_;  // last: gone before anything its handler uses
 };
 
 UserView to_view(const UserRecord& record);

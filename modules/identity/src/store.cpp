@@ -71,8 +71,18 @@ bool UserStore::insert(const UserRecord& u) {
   });
 }
 
+std::optional<SessionRecord> UserStore::find_session(const std::string& token_hash) {
+  return db_.read([&](Tx& tx) -> std::optional<SessionRecord> {
+    auto& q = tx.statement("SELECT token_hash, user_id, expires_at FROM sessions WHERE token_hash = ?1");
+    q.bind(1, token_hash);
+    if (!q.next()) return std::nullopt;
+    return SessionRecord{q.text(0), q.text(1), q.int64(2)};
+  });
+}
+
 void UserStore::update_and_revoke_sessions(const UserRecord& u) {
   db_.write([&](Tx& tx) {
+    tx.notify(kSessionsChannel, "user:" + u.id);
     tx.statement("UPDATE users SET name = ?1, password_hash = ?2, roles = ?3, origin = ?4 WHERE id = ?5")
         .bind(1, u.name)
         .bind(2, u.password_hash)
@@ -96,7 +106,10 @@ void UserStore::insert_session(const SessionRecord& s, const std::string& create
 }
 
 void UserStore::delete_session(const std::string& token_hash) {
-  db_.write([&](Tx& tx) { tx.statement("DELETE FROM sessions WHERE token_hash = ?1").bind(1, token_hash).run(); });
+  db_.write([&](Tx& tx) {
+    tx.statement("DELETE FROM sessions WHERE token_hash = ?1").bind(1, token_hash).run();
+    tx.notify(kSessionsChannel, "revoke:" + token_hash);
+  });
 }
 
 std::vector<SessionRecord> UserStore::live_sessions(std::int64_t now) {

@@ -27,11 +27,19 @@ struct SessionRecord {
   std::int64_t expires_at = 0;  // Unix seconds
 };
 
+// Revoked sessions and changed accounts, for the other instances' caches (on a shared PostgreSQL
+// database): "revoke:<token hash>" or "user:<id>".
+inline constexpr std::string_view kSessionsChannel = "sessions";
+
 class UserStore final {
  public:
   explicit UserStore(Database& db) : db_(db) {}
 
   std::optional<UserRecord> find_by_email(const std::string& email);
+  // A session by its token's hash (another instance may have opened it).
+  std::optional<SessionRecord> find_session(const std::string& token_hash);
+  bool shared() const { return db_.engine() == Engine::postgresql; }
+  Database& database() const { return db_; }
   std::optional<UserRecord> find_by_id(const std::string& id);
   // False when the email is taken.
   bool insert(const UserRecord& user);
