@@ -1,4 +1,5 @@
 #include "support/test_server.hpp"
+#include "support/eventually.hpp"
 
 #include <map>
 #include <mutex>
@@ -79,6 +80,10 @@ TestServer::TestServer(std::filesystem::path data_dir) {
     start_split(config);
     return;
   }
+  if (topology && std::string(topology) == "cluster") {
+    start_cluster(config);
+    return;
+  }
   app_ = std::make_unique<app::App>(config);
   app_->start();
 }
@@ -106,6 +111,89 @@ std::uint16_t free_port() {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+void TestServer::stop() {
+  if (app_) app_->stop();
+  if (std::exchange(stopped_, true)) return;
+  for (auto& instance : instances_) {
+    kill(instance->pid(), SIGTERM);
+    instance->wait_exit();
+  }
+}
+
+std::unique_ptr<Child> TestServer::start_instance(const std::vector<std::string>& args) {
+  return std::make_unique<Child>(args, std::vector<std::string>{std::string("ESHOP_ADMIN_EMAIL=") + kAdminEmail,
+                                                                std::string("ESHOP_ADMIN_PASSWORD=") + kAdminPassword});
+}
+
+void TestServer::kill_instance(std::size_t i) {
+  kill(instances_.at(i)->pid(), SIGKILL);
+  instances_.at(i)->wait_exit();
+}
+
+void TestServer::restart_instance(std::size_t i) {
+  instances_.at(i) = start_instance(instance_args_.at(i));
+  const auto line = instances_.at(i)->wait_for_line("\"msg\":\"listening\"", std::chrono::seconds(60));
+  REQUIRE_FALSE(line.empty());
+  instances_.at(i)->read_in_background();
+}
+
+void TestServer::start_cluster(const app::Config& config) {
+  REQUIRE(config.bus.starts_with("amqp://"));
+  REQUIRE(postgres_);
+  const auto settings = data_dir_ / "instance.json";
+  const nlohmann::json off{{"burst", 0}, {"perSecond", 0}};
+  std::ofstream(settings) << nlohmann::json{{"accessLog", false},
+                                            {"threads", 2},
+                                            {"busNamespace", config.bus_namespace},
+                                            {"passwordHash", {{"opsLimit", 1}, {"memoryKiB", 8 * 1024}}},
+                                            {"rateLimits", {{"login", off}, {"writes", off}, {"reads", off}}}}
+                                 .dump();
+  const char* n = std::getenv("ESHOP_TEST_INSTANCES");
+  const int count = n ? std::max(1, std::atoi(n)) : 3;
+  std::vector<std::uint16_t>& ports = instance_ports_;
+  for (int i = 0; i < count; ++i) {
+    // The first migrates and loads the demo data before the others start.
+    instance_args_.push_back({ESHOP_BINARY, "serve", "--config", settings.string(), "--host", "127.0.0.1", "--port",
+                              "0", "--data-dir", data_dir_.string(), "--db", "all=" + postgres_->url(), "--bus",
+                              config.bus, "--trusted-proxies", "127.0.0.1"});
+    instances_.push_back(start_instance(instance_args_.back()));
+    const auto line = instances_.back()->wait_for_line("\"msg\":\"listening\"", std::chrono::seconds(60));
+    INFO(instances_.back()->output());
+    REQUIRE_FALSE(line.empty());
+    const auto at = line.find("\"port\":");
+    ports.push_back(static_cast<std::uint16_t>(std::stoi(line.substr(at + 7))));
+    instance_args_.back()[7] = std::to_string(ports.back());  // a restart takes the same port
+  }
+  for (auto& instance : instances_) instance->read_in_background();
+  balancer_port_ = free_port();
+  const auto cfg = data_dir_ / "haproxy.cfg";
+  {
+    std::ofstream out(cfg);
+    out << "global\n    maxconn 2000\n"
+           "defaults\n    mode http\n    option forwardfor\n    option redispatch\n    retries 2\n"
+           "    retry-on conn-failure\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n"
+           "    errorfile 502 " ESHOP_SOURCE_DIR "/config/haproxy/502.http\n"
+           "    errorfile 503 " ESHOP_SOURCE_DIR "/config/haproxy/503.http\n"
+           "    errorfile 504 " ESHOP_SOURCE_DIR "/config/haproxy/504.http\n"
+           "frontend shop\n    bind 127.0.0.1:"
+        << balancer_port_
+        << "\n    default_backend instances\n"
+           "backend instances\n    balance roundrobin\n    option prefer-last-server\n    option httpchk GET /health/ready\n"
+           "    http-check expect status 200\n    default-server inter 200ms fall 2 rise 1\n";
+    for (std::size_t i = 0; i < ports.size(); ++i)
+      out << "    server instance-" << i + 1 << " 127.0.0.1:" << ports[i] << " check\n";
+  }
+  balancer_ = std::make_unique<Child>(std::vector<std::string>{"/usr/sbin/haproxy", "-f", cfg.string(), "-db"});
+  balancer_->read_in_background();
+  REQUIRE(eventually([&] {
+    try {
+      return http::Client("127.0.0.1", balancer_port_).get("/health/ready").status == 200;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }));
 }
 
 void TestServer::start_split(app::Config config) {
@@ -149,6 +237,8 @@ TestServer::TestServer(app::Config config, app::Ports ports) : data_dir_(config.
 }
 
 TestServer::~TestServer() {
+  balancer_.reset();
+  stop();
   app_.reset();
   if (ordering_) {
     kill(ordering_->pid(), SIGTERM);

@@ -45,15 +45,19 @@ class TestServer final {
   explicit TestServer(app::Config config, app::Ports ports = {});
   ~TestServer();
 
-  std::uint16_t port() const { return app_->port(); }
+  std::uint16_t port() const { return balancer_port_ ? balancer_port_ : app_->port(); }
   const std::filesystem::path& data_dir() const { return data_dir_; }
   app::App& app() { return *app_; }
   // A new client with its own keep-alive connection.
   http::Client client() const { return http::Client("127.0.0.1", port()); }
-  void stop() { app_->stop(); }
+  void stop();
   // A number out of a module's own database, as an outside observer reads it (the SQLite file, or
   // its PostgreSQL database when the run is on PostgreSQL).
   std::int64_t count(const std::string& module, const std::string& query) const;
+  // The cluster topology: the instances behind the balancer, by index from 0.
+  const std::vector<std::uint16_t>& instance_ports() const { return instance_ports_; }
+  void kill_instance(std::size_t i);     // SIGKILL, as a crash would
+  void restart_instance(std::size_t i);  // the same flags and port; returns once it listens
   // PostgreSQL: every row of the tables, as text.
   std::string dump(const std::string& module, const std::vector<std::string>& tables) const;
 
@@ -67,6 +71,17 @@ class TestServer final {
   // ESHOP_TEST_TOPOLOGY=split: ordering runs in a process of its own (the real binary) and this
   // one proxies to it; both share the broker, the namespace and the data directory.
   void start_split(app::Config config);
+  // ESHOP_TEST_TOPOLOGY=cluster: three instances of the real binary on PostgreSQL and RabbitMQ,
+  // behind HAProxy (ESHOP_TEST_INSTANCES overrides the three), all sharing the data directory
+  // (the test payment ledger and the mail folder: files, as with one process).
+  void start_cluster(const app::Config& config);
+  std::vector<std::unique_ptr<Child>> instances_;
+  std::vector<std::uint16_t> instance_ports_;
+  std::vector<std::vector<std::string>> instance_args_;
+  std::unique_ptr<Child> start_instance(const std::vector<std::string>& args);
+  std::unique_ptr<Child> balancer_;
+  std::uint16_t balancer_port_ = 0;
+  bool stopped_ = false;
 
   std::unique_ptr<TempDir> owned_dir_;
   // ESHOP_TEST_POSTGRES_URL_FILE: every module of this server in a fresh PostgreSQL database.
