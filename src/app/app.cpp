@@ -261,6 +261,10 @@ struct App::Parts final : ModuleHost {
     marker << nlohmann::json{{"module", module}, {"movedTo", moved_to}, {"at", to_rfc3339(clock.now())}}.dump() << "\n";
   }
 
+  bool data_in_file(const std::string& module) const override {
+    return !Database::is_postgresql_url(config.database_of(module));
+  }
+
   std::string cannot_host(const std::string& module) const override {
     const auto* d = find_module(module);
     for (const auto& used : d->uses) {

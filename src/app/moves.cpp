@@ -180,6 +180,9 @@ http::Response Mover::move(http::Request& request) {
   if (!gates_.movable(module))
     return refuse(409, module + " cannot move while the shop runs: other modules call it in-process, or every "
                                 "process authenticates through it. Start it split instead (--modules, --remote).");
+  if (!host_.data_in_file(module))
+    return refuse(409, module + " keeps its data in PostgreSQL: a live move copies a module's SQLite file. Run it in "
+                                "more instances on that database instead (scripts/cluster), or start it split.");
   const auto bearer = std::string(request.header("Authorization"));
   nlohmann::json outcome{{"operation", "move"}, {"module", module}, {"from", self}, {"to", *to}};
 

@@ -41,6 +41,8 @@ class ModuleHost {
   virtual void unhost(const std::string& module, const std::string& moved_to) = 0;
   // Why this process cannot host `module` (a module it calls is neither here nor remote), or empty.
   virtual std::string cannot_host(const std::string& module) const = 0;
+  // True when the module's data is a SQLite file here (a move copies it); false on PostgreSQL.
+  virtual bool data_in_file(const std::string& module) const = 0;
   // Replaces the in-process bus by RabbitMQ at `url`, live. Throws when the broker is unreachable
   // (nothing changed then).
   virtual void swap_bus(const std::string& url) = 0;

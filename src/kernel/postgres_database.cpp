@@ -488,12 +488,18 @@ void PostgresDatabase::backup_to(const std::string&) {
   throw std::logic_error(location_ + " is a PostgreSQL database: it needs no copy to move, and has no file to copy");
 }
 
+// On a connection of its own: a health check must not queue behind a busy pool (a load balancer
+// would take a loaded instance out), and it says whether PostgreSQL answers, not whether a
+// connection is free.
 bool PostgresDatabase::ping() {
+  std::lock_guard lock(ping_mutex_);
   try {
-    Lease c(*this);
-    auto& q = c->statement("SELECT 1");
+    if (ping_ && ping_->broken()) ping_.reset();
+    if (!ping_) ping_ = std::make_unique<PostgresConnection>(url_, location_, schema_);
+    auto& q = ping_->statement("SELECT 1");
     return q.next() && q.int64(0) == 1;
   } catch (const std::exception&) {
+    ping_.reset();
     return false;
   }
 }

@@ -90,6 +90,9 @@ class PostgresDatabase final : public Database {
   std::vector<std::unique_ptr<PostgresConnection>> idle_;  // under mutex_
   int open_ = 0;                                          // under mutex_: idle and in use
 
+  std::mutex ping_mutex_;
+  std::unique_ptr<PostgresConnection> ping_;  // under ping_mutex_
+
   std::mutex listen_mutex_;
   std::map<std::string, std::vector<std::function<void(const std::string&)>>> handlers_;  // by channel name
   bool listening_changed_ = false;  // under listen_mutex_: a channel to LISTEN to was added

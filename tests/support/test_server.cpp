@@ -173,7 +173,7 @@ void TestServer::start_cluster(const app::Config& config) {
     std::ofstream out(cfg);
     out << "global\n    maxconn 2000\n"
            "defaults\n    mode http\n    option forwardfor\n    option redispatch\n    retries 2\n"
-           "    retry-on conn-failure\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n"
+           "    retry-on conn-failure\n    timeout connect 2s\n    timeout client 60s\n    timeout server 60s\n    timeout check 2s\n"
            "    errorfile 502 " ESHOP_SOURCE_DIR "/config/haproxy/502.http\n"
            "    errorfile 503 " ESHOP_SOURCE_DIR "/config/haproxy/503.http\n"
            "    errorfile 504 " ESHOP_SOURCE_DIR "/config/haproxy/504.http\n"

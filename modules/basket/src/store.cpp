@@ -47,7 +47,12 @@ void upsert_line(Tx& tx, const std::string& user_id, const Line& l, const std::s
   tx.statement("INSERT INTO basket_products(product_id, name, unit_price, available_stock, image_url) "
                  "VALUES(?1, ?2, ?3, ?4, ?5) "
                  "ON CONFLICT(product_id) DO UPDATE SET name = excluded.name, unit_price = excluded.unit_price, "
-                 "available_stock = excluded.available_stock, image_url = excluded.image_url")
+                 "available_stock = excluded.available_stock, image_url = excluded.image_url "
+                 // Only when catalog's facts changed: every basket write of a popular product would
+                 // otherwise rewrite its one shared row, and concurrent writers would conflict on it.
+                 "WHERE basket_products.name <> excluded.name OR basket_products.unit_price <> excluded.unit_price "
+                 "OR basket_products.available_stock <> excluded.available_stock "
+                 "OR basket_products.image_url <> excluded.image_url")
       .bind(1, l.product_id.value)
       .bind(2, l.name)
       .bind(3, l.unit_price.in_cents())
