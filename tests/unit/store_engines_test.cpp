@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <set>
 #include <span>
 #include <thread>
 #include <vector>
@@ -319,4 +320,53 @@ TEST_CASE("discount's coupons: created, found, listed, changed and removed", "[s
   CHECK(service.list().size() == 1);
   CHECK(service.remove("SAVE10"));
   CHECK_FALSE(service.remove("SAVE10"));
+}
+
+TEST_CASE("two relays on one outbox: one delivers at a time, the other takes over, no event is lost or reordered",
+          "[store][unit][outbox]") {
+  INFO(engine_name());
+  if (!test::on_postgres()) return;  // on SQLite one process owns the file: there is one relay
+  test::PostgresScratch scratch;
+  auto first = Database::open(scratch.url(), {.schema = "catalog", .pool_size = 4});
+  auto second = Database::open(scratch.url(), {.schema = "catalog", .pool_size = 4});
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  std::mutex m;
+  std::map<std::string, std::vector<int>> by_key;
+  std::set<std::string> ids;
+  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
+    std::lock_guard lock(m);
+    if (!ids.insert(e.id).second) return;  // a redelivery after the takeover: the inbox's job
+    by_key[e.key].push_back(e.payload.at("n").get<int>());
+  });
+  bus->start();
+  RelayOptions options;
+  options.poll_interval = std::chrono::milliseconds(50);
+  auto relay_a = std::make_unique<OutboxRelay>(*first, *bus, "catalog", telemetry, options);
+  OutboxRelay relay_b(*second, *bus, "catalog", telemetry, options);
+  relay_a->start();
+  relay_b.start();
+  auto write = [&](Database& db, int from, int to) {
+    for (int i = from; i < to; ++i)
+      db.write([&](Tx& tx) {
+        for (int k = 0; k < 3; ++k)
+          outbox::enqueue(tx, {"ev-" + std::to_string(k) + "-" + std::to_string(i), "test.happened.v1", "catalog",
+                               std::chrono::system_clock::now(), "req", nlohmann::json{{"n", i}}, "key-" + std::to_string(k)});
+      });
+  };
+  write(*first, 0, 40);
+  write(*second, 40, 80);
+  relay_a.reset();  // the holder goes: the standby takes the lease and goes on
+  first.reset();
+  write(*second, 80, 120);
+  REQUIRE(test::eventually([&] { return outbox::backlog(*second) == 0; }, std::chrono::seconds(20)));
+  relay_b.stop();
+  std::vector<int> expected(120);
+  for (int i = 0; i < 120; ++i) expected[i] = i;
+  std::lock_guard lock(m);
+  REQUIRE(by_key.size() == 3);
+  for (const auto& [key, ns] : by_key) {
+    INFO(key);
+    CHECK(ns == expected);
+  }
 }
