@@ -147,31 +147,13 @@ class Database {
   // `work` must not use this Database again.
   template <class F>
   auto write(F&& work) {
-    using R = decltype(work(std::declval<Tx&>()));
-    if constexpr (std::is_void_v<R>) {
-      const std::function<void(Tx&)> job = [&](Tx& tx) { work(tx); };
-      run_write(job);
-    } else {
-      std::optional<R> result;
-      const std::function<void(Tx&)> job = [&](Tx& tx) { result.emplace(work(tx)); };
-      run_write(job);
-      return std::move(*result);
-    }
+    return run(std::forward<F>(work), &Database::run_write);
   }
   // Runs `work(Tx&)` outside an explicit transaction on a read connection: on SQLite (WAL) it
   // sees the last commit and neither waits for a writer nor holds one up.
   template <class F>
   auto read(F&& work) {
-    using R = decltype(work(std::declval<Tx&>()));
-    if constexpr (std::is_void_v<R>) {
-      const std::function<void(Tx&)> job = [&](Tx& tx) { work(tx); };
-      run_read(job);
-    } else {
-      std::optional<R> result;
-      const std::function<void(Tx&)> job = [&](Tx& tx) { result.emplace(work(tx)); };
-      run_read(job);
-      return std::move(*result);
-    }
+    return run(std::forward<F>(work), &Database::run_read);
   }
   // `listener` runs after each commit of write() whose work called Tx::signal_commit(), outside
   // any lock. Other commits wake no one.
@@ -204,6 +186,21 @@ class Database {
   void committed();
 
   std::string location_;
+
+ private:
+  template <class F>
+  auto run(F&& work, void (Database::*engine_run)(const std::function<void(Tx&)>&)) {
+    using R = decltype(work(std::declval<Tx&>()));
+    if constexpr (std::is_void_v<R>) {
+      const std::function<void(Tx&)> job = [&](Tx& tx) { work(tx); };
+      (this->*engine_run)(job);
+    } else {
+      std::optional<R> result;
+      const std::function<void(Tx&)> job = [&](Tx& tx) { result.emplace(work(tx)); };
+      (this->*engine_run)(job);
+      return std::move(*result);
+    }
+  }
 
  private:
   std::mutex listeners_mutex_;

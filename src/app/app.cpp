@@ -198,7 +198,9 @@ struct App::Parts final : ModuleHost {
 
   void host(const std::string& name) override {
     Hosted h;
-    h.db = open_named(config.database_of(name), {.schema = name});
+    DatabaseOptions options;
+    options.schema = name;  // on PostgreSQL its tables live in a schema of its name
+    h.db = open_named(config.database_of(name), options);
     h.module = build(name, *h.db);
     h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics);
     Module& module = *h.module;

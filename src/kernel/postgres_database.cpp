@@ -381,6 +381,10 @@ void PostgresDatabase::release(std::unique_ptr<PostgresConnection> connection) {
   } else {
     --open_;  // a broken connection is dropped; the next acquire opens a new one
     connection.reset();
+    // The server went away (a restart): the idle ones broke with it. Dropped now, they cost no
+    // more failed requests once it is back.
+    open_ -= static_cast<int>(idle_.size());
+    idle_.clear();
   }
   freed_.notify_one();
 }

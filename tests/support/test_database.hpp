@@ -48,7 +48,7 @@ class PostgresScratch final {
   const std::string& url() const { return url_; }
 
  private:
-  std::unique_ptr<Database> admin() const { return Database::open(server_, {.pool_size = 1}); }
+  std::unique_ptr<Database> admin() const { return Database::open(server_, {.schema = {}, .pool_size = 1}); }
   std::string server_, name_, url_;
 };
 

@@ -17,8 +17,8 @@ using namespace eshop;
 namespace {
 
 const Migration kMigrations[] = {
-    {1, "001_init", "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO things(name) VALUES('a');"},
-    {2, "002_more", "ALTER TABLE things ADD COLUMN size INTEGER NOT NULL DEFAULT 0;"},
+    {1, "001_init", "CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT NOT NULL); INSERT INTO things(name) VALUES('a');", {}},
+    {2, "002_more", "ALTER TABLE things ADD COLUMN size INTEGER NOT NULL DEFAULT 0;", {}},
 };
 
 std::filesystem::path temp_db() {
@@ -55,7 +55,7 @@ TEST_CASE("migrations run once, in order, and are recorded", "[kernel][unit]") {
 
 TEST_CASE("a failing migration leaves the schema at the last good version", "[kernel][unit]") {
   auto db = Database::open(":memory:");
-  const Migration bad[] = {kMigrations[0], {2, "002_broken", "ALTER TABLE nope ADD COLUMN x INTEGER;"}};
+  const Migration bad[] = {kMigrations[0], {2, "002_broken", "ALTER TABLE nope ADD COLUMN x INTEGER;", {}}};
   CHECK_THROWS_WITH(db->migrate(bad), Catch::Contains("002_broken"));
   CHECK(db->schema_version() == 1);
 }

@@ -37,7 +37,12 @@ Result<PricedBasket> BasketService::priced(std::vector<Line> lines, const std::o
 
 Result<PricedBasket> BasketService::get(const UserId& user) {
   auto [lines, code] = db_.read([&](Tx& tx) {
-    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
+    // Lines first, then the coupon (two statements, two snapshots): the saga's compensation gives
+    // both back in one commit, so a read that sees the lines sees the coupon too. (As arguments of
+    // one call their order was the compiler's: the coupon was read first, and could be missed.)
+    auto basket_lines = store::lines(tx, user.value);
+    auto coupon = store::coupon_code(tx, user.value);
+    return std::make_pair(std::move(basket_lines), std::move(coupon));
   });
   return priced(std::move(lines), code);
 }

@@ -166,8 +166,15 @@ Result<void> CatalogService::remove(std::int64_t id, const std::string& correlat
 }
 
 Result<ProductView> CatalogService::find_product(ProductId id) const {
-  const auto current = snapshot();
+  auto current = snapshot();
   const auto* e = current->find(id.value);
+  if (!e && db_.engine() == Engine::postgresql && id.value > 0) {
+    // Another instance may have created it a moment ago, its notification still on the way: a
+    // module that asks (basket adding it) reads the database once rather than answer 404.
+    const_cast<CatalogService*>(this)->peer_changed(std::to_string(id.value));
+    current = snapshot();
+    e = current->find(id.value);
+  }
   if (!e) return fail(Error::not_found("No product has this id."));
   return ProductView{id, e->product.name, Money::cents(e->product.price), e->product.available_stock,
                      e->product.image_url};

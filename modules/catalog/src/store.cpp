@@ -42,11 +42,9 @@ Product product_from(const Statement& q) {
   return p;
 }
 
-void insert_product(Tx& tx, Product& p) {
-  auto& q = tx.statement("INSERT INTO products(name, description, price, brand_id, category_id, supplier_id, "
-                         "available_stock, image_url, attributes, created_at, updated_at) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id");
-  q.bind(1, p.name)
+// Binds a product's columns to ?1..?9, in the order of the INSERT and UPDATE below.
+void bind_product(Statement& st, const Product& p) {
+  st.bind(1, p.name)
       .bind(2, p.description)
       .bind(3, p.price)
       .bind(4, p.brand_id)
@@ -54,9 +52,15 @@ void insert_product(Tx& tx, Product& p) {
       .bind(6, p.supplier_id)
       .bind(7, p.available_stock)
       .bind(8, p.image_url)
-      .bind(9, attributes_text(p.attributes))
-      .bind(10, p.created_at)
-      .bind(11, p.updated_at);
+      .bind(9, attributes_text(p.attributes));
+}
+
+void insert_product(Tx& tx, Product& p) {
+  auto& q = tx.statement("INSERT INTO products(name, description, price, brand_id, category_id, supplier_id, "
+                         "available_stock, image_url, attributes, created_at, updated_at) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id");
+  bind_product(q, p);
+  q.bind(10, p.created_at).bind(11, p.updated_at);
   if (!q.next()) throw std::runtime_error("the new product's id was not returned");
   p.id = q.int64(0);
   q.run();  // to the end: a write statement still stepping would fail the savepoint's release
@@ -198,20 +202,11 @@ Product CatalogStore::insert(Product product) {
 void CatalogStore::update(Tx& tx, const Product& p, const std::vector<Event>& events) {
   tx.notify(kProductsChannel, std::to_string(p.id));
   for (const auto& e : events) outbox::enqueue(tx, e);
-  tx.statement("UPDATE products SET name = ?1, description = ?2, price = ?3, brand_id = ?4, category_id = ?5, "
-               "supplier_id = ?6, available_stock = ?7, image_url = ?8, attributes = ?9, updated_at = ?10 WHERE id = ?11")
-      .bind(1, p.name)
-      .bind(2, p.description)
-      .bind(3, p.price)
-      .bind(4, p.brand_id)
-      .bind(5, p.category_id)
-      .bind(6, p.supplier_id)
-      .bind(7, p.available_stock)
-      .bind(8, p.image_url)
-      .bind(9, attributes_text(p.attributes))
-      .bind(10, p.updated_at)
-      .bind(11, p.id)
-      .run();
+  auto& st = tx.statement("UPDATE products SET name = ?1, description = ?2, price = ?3, brand_id = ?4, "
+                          "category_id = ?5, supplier_id = ?6, available_stock = ?7, image_url = ?8, attributes = ?9, "
+                          "updated_at = ?10 WHERE id = ?11");
+  bind_product(st, p);
+  st.bind(10, p.updated_at).bind(11, p.id).run();
 }
 
 bool CatalogStore::remove(std::int64_t id, const std::vector<Event>& events) {
