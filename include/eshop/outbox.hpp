@@ -65,6 +65,9 @@ class OutboxRelay final {
   // Finishes the event in hand, then stops; what is left stays in the outbox for the next start.
   void stop();
   std::int64_t backlog() const { return outbox::backlog(db_); }
+  // Delivers what waits in the outbox, until it is empty or the deadline passes, and returns how
+  // many events are left (a module about to move hands over an empty outbox when it can).
+  std::int64_t flush(std::chrono::steady_clock::time_point deadline);
   const std::string& module() const { return module_; }
 
   struct Row;

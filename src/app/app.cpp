@@ -223,8 +223,7 @@ struct App::Parts final : ModuleHost {
     bus->detach(module);  // returns when its running handlers have finished
     // What it published goes to the broker before the copy is made, for as long as the deadline
     // allows; what is left travels in the copy, and the target's relay delivers it.
-    while (h.relay->backlog() > 0 && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    h.relay->flush(deadline);
     h.relay->stop();
     return h.relay->backlog();
   }

@@ -238,12 +238,22 @@ http::Response Mover::move(http::Request& request) {
     record(outcome);
     return refuse(status, why + " The move was undone: " + module + " stays here and serves.");
   };
+  // Where the hand-over's time went, phase by phase (drain, quiesce, copy, adopt).
+  nlohmann::json phases = nlohmann::json::object();
+  auto phase_start = start;
+  auto phase_done = [&](const char* name) {
+    phases[name] = ms_since(phase_start);
+    phase_start = Clock::now();
+    outcome["phasesMs"] = phases;
+  };
   if (!gates_.drained(module, Clock::now() + kDrainTimeout)) {
     gates_.release(module, Place::local);
     return refuse(503, "Requests to " + module + " did not finish in time; nothing was moved.");
   }
+  phase_done("drain");
   try {
     outcome["outboxCarried"] = host_.quiesce(module, std::min(deadline, Clock::now() + kFlushTimeout));
+    phase_done("quiesce");
   } catch (const std::exception& e) {
     return undo(503, std::string("Handing over the module's work failed: ") + e.what() + ".");
   }
@@ -258,6 +268,7 @@ http::Response Mover::move(http::Request& request) {
     offer.bytes = read_file(path);
     std::filesystem::remove(path);
     offer.sha256 = crypto::sha256_hex(offer.bytes);
+    phase_done("copy");
   } catch (const std::exception& e) {
     return undo(500, std::string("The module's database could not be copied: ") + e.what() + ".");
   }
@@ -284,6 +295,10 @@ http::Response Mover::move(http::Request& request) {
                              {{"Authorization", bearer}});
     if (answer.status != 200)
       return undo(answer.status == 409 ? 409 : 502, "The target refused the module: " + problem_detail(answer) + ".");
+    try {
+      outcome["targetPhasesMs"] = nlohmann::json::parse(answer.body).at("phasesMs");
+    } catch (const std::exception&) {
+    }
   } catch (const std::exception& e) {
     // No answer: the target may have died, or be slow. Tell it to let go, in case it adopted (it
     // answers once an adoption it is still running has ended).
@@ -295,6 +310,8 @@ http::Response Mover::move(http::Request& request) {
     return undo(Clock::now() >= deadline ? 504 : 502, std::string("The target did not complete the adoption: ") +
                                                           e.what() + ".");
   }
+
+  phase_done("adopt");
 
   // 5. Its routes: the waiting requests and every new one go to the target.
   gates_.release(module, Place::remote, *to);
@@ -358,6 +375,7 @@ http::Response Mover::adopt(http::Request& request) {
   } catch (const std::exception& e) {
     return refuse(502, std::string("The source at ") + *from + " did not hand over the data: " + e.what());
   }
+  const auto fetched = Clock::now();
   if (const auto pause = adopt_fault_delay(); pause.count() > 0) std::this_thread::sleep_for(pause);
   if (deadline_ms && Clock::now() > start + std::chrono::milliseconds(*deadline_ms))
     return refuse(409, "The hand-over took longer than the source waits; nothing was adopted.");
@@ -366,12 +384,14 @@ http::Response Mover::adopt(http::Request& request) {
   const std::filesystem::path dir(host_.data_dir());
   const auto file = dir / (module + ".db");
   const auto previous = dir / (module + ".db.previous");
+  auto written = Clock::now();
   try {
     write_file_durably(dir / (module + ".db.incoming"), bytes);
     std::filesystem::remove(previous);
     if (std::filesystem::exists(file)) std::filesystem::rename(file, previous);
     for (const char* suffix : {".db-wal", ".db-shm"}) std::filesystem::remove(dir / (module + suffix));
     std::filesystem::rename(dir / (module + ".db.incoming"), file);
+    written = Clock::now();
     host_.host(module);
   } catch (const std::exception& e) {
     std::error_code ignored;
@@ -392,7 +412,10 @@ http::Response Mover::adopt(http::Request& request) {
   }
   gates_.release(module, Place::local);
   nlohmann::json out{{"operation", "adopt"}, {"module", module}, {"from", *from}, {"moveId", *move_id},
-                     {"outcome", "adopted"}, {"bytes", bytes.size()}, {"ms", ms_since(start)}};
+                     {"outcome", "adopted"}, {"bytes", bytes.size()}, {"ms", ms_since(start)},
+                     {"phasesMs", {{"fetch", ms_since(start) - ms_since(fetched)},
+                                   {"write", ms_since(fetched) - ms_since(written)},
+                                   {"open", ms_since(written)}}}};
   record(out);
   return http::Response::json(200, out);
 }

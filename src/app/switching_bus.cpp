@@ -39,26 +39,30 @@ void SwitchingBus::publish(const Event& event) {
 }
 
 void SwitchingBus::subscribe(std::string subscriber, std::string type, Handler handler) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   handlers_[subscriber].emplace_back(type, handler);
   transport_->subscribe(std::move(subscriber), std::move(type), std::move(handler));
 }
 
 void SwitchingBus::expect_subscriber(std::string subscriber, std::string type) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   expected_[subscriber].insert(type);
   transport_->expect_subscriber(std::move(subscriber), std::move(type));
 }
 
 void SwitchingBus::attach(const std::string& subscriber, std::vector<std::pair<std::string, Handler>> handlers) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   transport_->attach(subscriber, handlers);
   handlers_[subscriber] = std::move(handlers);
   expected_.erase(subscriber);
 }
 
 void SwitchingBus::detach(const std::string& subscriber) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   transport_->detach(subscriber);
   auto& expected = expected_[subscriber];
   for (const auto& [type, handler] : handlers_[subscriber]) expected.insert(type);
@@ -66,13 +70,15 @@ void SwitchingBus::detach(const std::string& subscriber) {
 }
 
 void SwitchingBus::start() {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   transport_->start();
   running_ = true;
 }
 
 void SwitchingBus::stop() {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
+  std::shared_lock lock(mutex_);
   transport_->stop();
   running_ = false;
 }
@@ -98,15 +104,18 @@ std::string SwitchingBus::url() const {
 }
 
 void SwitchingBus::replace(std::unique_ptr<EventBus> next, std::string url) {
-  std::unique_lock lock(mutex_);
+  std::lock_guard control(control_);
   for (const auto& [subscriber, list] : handlers_)
     for (const auto& [type, handler] : list) next->subscribe(subscriber, type, handler);
   for (const auto& [subscriber, types] : expected_)
     for (const auto& type : types) next->expect_subscriber(subscriber, type);
   if (running_) next->start();
-  transport_->stop();
-  transport_ = std::move(next);
-  url_ = std::move(url);
+  {
+    std::unique_lock lock(mutex_);
+    std::swap(transport_, next);
+    url_ = std::move(url);
+  }
+  next->stop();  // the old transport, which nobody reaches any more
 }
 
 }  // namespace eshop::app

@@ -42,12 +42,17 @@ class SwitchingBus final : public EventBus {
   static std::vector<std::pair<std::string, Handler>> handlers_of(Module& module);
 
  private:
-  mutable std::shared_mutex mutex_;  // exclusive only while the transport is replaced
-  std::unique_ptr<EventBus> transport_;
-  std::string url_;
-  std::map<std::string, std::vector<std::pair<std::string, Handler>>> handlers_;  // by subscriber
-  std::map<std::string, std::set<std::string>> expected_;                         // elsewhere
-  bool running_ = false;
+  // Who is attached, and the transport's lifecycle, change one at a time under control_. The
+  // transport pointer is read under a shared lock, taken exclusively only for the instant it is
+  // replaced: a subscriber detaching (a module moving out) must not wait for a gap between the
+  // relays' publishes, which under load may not come for seconds (glibc's rwlocks prefer readers).
+  mutable std::mutex control_;
+  mutable std::shared_mutex mutex_;
+  std::unique_ptr<EventBus> transport_;  // under mutex_
+  std::string url_;                      // under mutex_
+  std::map<std::string, std::vector<std::pair<std::string, Handler>>> handlers_;  // by subscriber; under control_
+  std::map<std::string, std::set<std::string>> expected_;                         // elsewhere; under control_
+  bool running_ = false;                                                           // under control_
 };
 
 }  // namespace eshop::app

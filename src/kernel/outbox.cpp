@@ -380,6 +380,16 @@ bool OutboxRelay::deliver(Row& row) {
   }
 }
 
+std::int64_t OutboxRelay::flush(std::chrono::steady_clock::time_point deadline) {
+  while (true) {
+    // Each wake deletes what the lanes delivered since the last one, and hands out what is new.
+    signal_->notify();
+    const auto left = backlog();
+    if (left == 0 || std::chrono::steady_clock::now() >= deadline) return left;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
 // The dispatcher: reads committed rows after the last one it handed out, gives each to the lane
 // of its key, and deletes what the lanes delivered. Lanes run on without waiting for each other.
 void OutboxRelay::run() {

@@ -201,6 +201,12 @@ TEST_CASE("ordering moves out to another process and back while customers check 
   CHECK(moved.at("module") == "ordering");
   CHECK(moved.at("to") == shop.b.url());
   CHECK(moved.at("handoverMs").get<int>() < 3000);
+  // Where the time went, phase by phase, on both sides; the phases fit in the whole.
+  int phases = 0;
+  for (const char* phase : {"drain", "quiesce", "copy", "adopt"}) phases += moved.at("phasesMs").at(phase).get<int>();
+  CHECK(phases <= moved.at("handoverMs").get<int>());
+  CHECK(moved.at("targetPhasesMs").size() == 3);
+  for (const char* phase : {"fetch", "write", "open"}) CHECK(moved.at("targetPhasesMs").at(phase).get<int>() >= 0);
   CHECK(shop.location(shop.a, "ordering") == "remote");
   CHECK(shop.location(shop.b, "ordering") == "local");
   CHECK(std::filesystem::exists(shop.b.dir.path() / "ordering.db"));
