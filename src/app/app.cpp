@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include <basket/module.hpp>
@@ -194,6 +195,18 @@ struct App::Parts final : ModuleHost {
             {"lastMove", mover->last_move()}};
   }
 
+  // A module declares the event types it handles (ModuleDescriptor::subscriptions), so that a
+  // process without it has the broker keep them for it; what it subscribes must be exactly that,
+  // or a module in another process would silently miss events. A programming error: refuse to start.
+  static void check_declared_subscriptions(const std::string& name, Module& module) {
+    std::set<std::string> subscribed, declared;
+    for (const auto& [type, handler] : SwitchingBus::handlers_of(module)) subscribed.insert(type);
+    for (const auto& type : find_module(name)->subscriptions()) declared.insert(type);
+    if (subscribed != declared)
+      throw std::logic_error(name + " subscribes to " + nlohmann::json(subscribed).dump() + " but declares " +
+                             nlohmann::json(declared).dump() + " in its descriptor");
+  }
+
   // ModuleHost ---------------------------------------------------------------------------------
 
   void host(const std::string& name) override {
@@ -202,6 +215,7 @@ struct App::Parts final : ModuleHost {
     options.schema = name;  // on PostgreSQL its tables live in a schema of its name
     h.db = open_named(config.database_of(name), options);
     h.module = build(name, *h.db);
+    check_declared_subscriptions(name, *h.module);
     h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics);
     Module& module = *h.module;
     OutboxRelay& relay = *h.relay;

@@ -176,12 +176,17 @@ class OutboxRelay::Lane {
 
   // Finishes the event in hand, then ends; what it delivered stays for take_delivered().
   void stop() {
+    ask_to_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  // The same without waiting: a relay asks all its lanes at once, then waits for each, so they
+  // finish their events in hand together rather than one after another.
+  void ask_to_stop() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     wake_.notify_one();
-    if (thread_.joinable()) thread_.join();
   }
 
   void push(std::vector<Row>&& rows) {
@@ -450,6 +455,8 @@ void OutboxRelay::run() {
   }
   lock.unlock();
   for (auto& lane : lanes)  // each finishes the event in hand; the rest stays in the outbox
+    if (lane) lane->ask_to_stop();
+  for (auto& lane : lanes)
     if (lane) lane->stop();
   try {
     clean_up();  // what the lanes delivered last is deleted too, not delivered again at the next start

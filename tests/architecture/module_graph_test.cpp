@@ -154,3 +154,24 @@ TEST_CASE("outside the modules, only the composition root names a module: the re
   for (const auto& v : violations) UNSCOPED_INFO(v);
   CHECK(violations.empty());
 }
+
+TEST_CASE("every module handles events through the kernel's EventHandlers: none subscribes or keeps its inbox by hand",
+          "[architecture]") {
+  // One wiring (include/eshop/event_handlers.hpp): the payload typed, the effect and the inbox record
+  // in one transaction, an external call skipped for a duplicate. A module calling the bus or the
+  // inbox itself would be a second wiring, with its own way to get duplicates wrong.
+  const std::regex by_hand(R"(\.subscribe\s*\(\s*"|inbox::(handle_once|seen)\b)");
+  const std::regex line_comment(R"(//.*$)");
+  std::vector<std::string> violations;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / "modules")) {
+    const auto ext = entry.path().extension();
+    if (!entry.is_regular_file() || (ext != ".cpp" && ext != ".hpp")) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+      if (std::regex_search(std::regex_replace(line, line_comment, ""), by_hand))
+        violations.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + line);
+  }
+  for (const auto& v : violations) UNSCOPED_INFO(v);
+  CHECK(violations.empty());
+}

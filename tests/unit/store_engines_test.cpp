@@ -142,60 +142,93 @@ TEST_CASE("events written by concurrent transactions all reach the bus once, in 
 
 TEST_CASE("ordering's store: orders, their history, the saga's compare-and-set, invoice numbers", "[store][unit]") {
   INFO(engine_name());
+  using ordering::OrderStatus;
   auto db = migrated("ordering", ordering::migrations());
+  const OrderId o1{"o-1"};
+  const UserId u1{"u-1"};
   ordering::Order o;
-  o.id = "o-1";
-  o.user_id = "u-1";
+  o.id = o1;
+  o.user_id = u1;
   o.buyer_email = "ann@example.com";
   o.buyer_name = "Ann";
-  o.status = "submitted";
+  o.status = OrderStatus::submitted;
   o.created_at = o.updated_at = "2026-11-26T10:00:00Z";
   o.item_count = 3;
-  o.subtotal = 3000;
-  o.total = 3000;
+  o.subtotal = Money::cents(3000);
+  o.total = Money::cents(3000);
   o.currency = "USD";
   o.address = {"Ann", "1 Main St", "Springfield", "12345", "US"};
   o.payment_token = "tok";
   o.card_brand = "visa";
   o.last4 = "4242";
-  o.items = {{7, "Boot", 1000, 2, 2000, "/b.svg"}, {3, "Sock", 1000, 1, 1000, ""}};
+  o.items = {{ProductId{7}, "Boot", Money::cents(1000), 2, Money::cents(2000), "/b.svg"},
+             {ProductId{3}, "Sock", Money::cents(1000), 1, Money::cents(1000), ""}};
   CHECK(db->write([&](Tx& tx) { return ordering::store::insert(tx, o); }));
   CHECK_FALSE(db->write([&](Tx& tx) { return ordering::store::insert(tx, o); }));  // one order per id
   auto second = o;
-  second.id = "o-2";
+  second.id = OrderId{"o-2"};
   second.created_at = "2026-11-26T11:00:00Z";
-  second.items = {{3, "Sock", 1000, 1, 1000, ""}};
+  second.items = {{ProductId{3}, "Sock", Money::cents(1000), 1, Money::cents(1000), ""}};
   db->write([&](Tx& tx) { ordering::store::insert(tx, second); });
 
-  db->write([](Tx& tx) {
-    CHECK(ordering::store::transition(tx, "o-1", "submitted", "paid", std::nullopt, "2026-11-26T10:00:01Z"));
-    CHECK_FALSE(ordering::store::transition(tx, "o-1", "submitted", "cancelled", "late", "2026-11-26T10:00:02Z"));
-    ordering::store::append(tx, "o-1", "paid", "2026-11-26T10:00:01Z");
-    ordering::store::set_column(tx, "o-1", "charge_id", "ch_1");
+  db->write([&](Tx& tx) {
+    CHECK(ordering::store::transition(tx, o1, OrderStatus::submitted, OrderStatus::paid, std::nullopt,
+                                      "2026-11-26T10:00:01Z"));
+    CHECK_FALSE(ordering::store::transition(tx, o1, OrderStatus::submitted, OrderStatus::cancelled, "late",
+                                            "2026-11-26T10:00:02Z"));
+    ordering::store::append(tx, o1, OrderStatus::paid, "2026-11-26T10:00:01Z");
+    ordering::store::set_charge(tx, o1, "ch_1");
+    ordering::store::set_tracking_number(tx, o1, "TRK-1");
     CHECK(ordering::store::next_invoice_number(tx, 2026) == "INV-2026-000001");
     CHECK(ordering::store::next_invoice_number(tx, 2026) == "INV-2026-000002");
     CHECK(ordering::store::next_invoice_number(tx, 2027) == "INV-2027-000001");
   });
-  const auto found = db->read([](Tx& tx) { return ordering::store::find(tx, "o-1"); });
+  const auto found = db->read([&](Tx& tx) { return ordering::store::find(tx, o1); });
   REQUIRE(found);
-  CHECK(found->status == "paid");
+  CHECK(found->status == OrderStatus::paid);
   CHECK(found->charge_id == std::optional<std::string>("ch_1"));
+  CHECK(found->tracking_number == std::optional<std::string>("TRK-1"));
+  CHECK(found->invoice_number == std::nullopt);
+  CHECK_FALSE(found->refunded);
+  CHECK(found->subtotal == Money::cents(3000));
   CHECK(found->coupon_code == std::nullopt);
   REQUIRE(found->items.size() == 2);
-  CHECK(found->items[0].product_id == 7);  // in the order they were written
+  CHECK(found->items[0].product_id == ProductId{7});  // in the order they were written
+  CHECK(found->items[0].line_total == Money::cents(2000));
   CHECK(found->items[0].image_url == "/b.svg");
   CHECK(found->items[1].name == "Sock");
   REQUIRE(found->timeline.size() == 1);
   CHECK(found->timeline[0].event == "paid");
-  const auto [count, page] = db->read([](Tx& tx) {
-    return std::make_pair(ordering::store::count(tx, "u-1"), ordering::store::list(tx, "u-1", 10, 0));
+  db->write([&](Tx& tx) { ordering::store::set_refunded(tx, o1); });
+  CHECK(db->read([&](Tx& tx) { return ordering::store::find(tx, o1); })->refunded);
+  const auto [count, page] = db->read([&](Tx& tx) {
+    return std::make_pair(ordering::store::count(tx, u1), ordering::store::list(tx, u1, 10, 0));
   });
   CHECK(count == 2);
   REQUIRE(page.size() == 2);
-  CHECK(page[0].id == "o-2");  // newest first
-  CHECK(page[1].total == 3000);
+  CHECK(page[0].id == OrderId{"o-2"});  // newest first
+  CHECK(page[0].status == OrderStatus::submitted);
+  CHECK(page[1].status == OrderStatus::paid);
+  CHECK(page[1].total == Money::cents(3000));
   CHECK(page[1].item_count == 3);
-  CHECK(db->read([](Tx& tx) { return ordering::store::list(tx, "u-1", 10, 1); }).size() == 1);
+  CHECK(db->read([&](Tx& tx) { return ordering::store::list(tx, u1, 10, 1); }).size() == 1);
+  // A status the code does not know (a newer build wrote it) is an error, not a guess.
+  db->write([](Tx& tx) { tx.statement("UPDATE orders SET status = 'teleported' WHERE id = 'o-2'").run(); });
+  CHECK_THROWS_WITH(db->read([](Tx& tx) { return ordering::store::find(tx, OrderId{"o-2"}); }),
+                    "order o-2 has an unknown status 'teleported'");
+}
+
+TEST_CASE("an order's status: every state has one stored name, and a name reads back as its state", "[unit]") {
+  using ordering::OrderStatus;
+  CHECK(ordering::name_of(OrderStatus::submitted) == "submitted");
+  CHECK(ordering::name_of(OrderStatus::paid) == "paid");
+  CHECK(ordering::name_of(OrderStatus::stock_confirmed) == "stock_confirmed");
+  CHECK(ordering::name_of(OrderStatus::shipped) == "shipped");
+  CHECK(ordering::name_of(OrderStatus::completed) == "completed");
+  CHECK(ordering::name_of(OrderStatus::cancelled) == "cancelled");
+  for (const auto s : ordering::kAllStatuses) CHECK(ordering::status_named(ordering::name_of(s)) == s);
+  CHECK(ordering::status_named("Paid") == std::nullopt);
+  CHECK(ordering::status_named("") == std::nullopt);
 }
 
 TEST_CASE("catalog's stock: taken only while there is enough, given back, reservations released once", "[store][unit]") {

@@ -2,7 +2,7 @@
 
 #include <basket/events.hpp>
 #include <catalog/events.hpp>
-#include <eshop/outbox.hpp>
+#include <eshop/event_handlers.hpp>
 
 #include "handlers.hpp"
 #include "service.hpp"
@@ -30,19 +30,20 @@ class BasketModule final : public Module {
   // The materialized view of catalog's products: each event applied once (inbox).
   void subscribe(EventBus& bus) override {
     namespace ev = catalog::events;
-    on<ev::ProductPriceChanged>(bus, "basket.price_changed", [](Tx& tx, const ev::ProductPriceChanged& e) {
+    EventHandlers on(bus, db_, "basket");
+    on.handle<ev::ProductPriceChanged>("basket.price_changed", [](Tx& tx, const ev::ProductPriceChanged& e, const Event&) {
       store::update_price(tx, e.product_id, e.new_price);
     });
-    on<ev::ProductUpdated>(bus, "basket.product_updated", [](Tx& tx, const ev::ProductUpdated& e) {
+    on.handle<ev::ProductUpdated>("basket.product_updated", [](Tx& tx, const ev::ProductUpdated& e, const Event&) {
       store::update_product(tx, e.product_id, e.name, e.price, e.available_stock, e.image_url);
     });
-    on<ev::ProductDeleted>(bus, "basket.product_deleted", [](Tx& tx, const ev::ProductDeleted& e) {
+    on.handle<ev::ProductDeleted>("basket.product_deleted", [](Tx& tx, const ev::ProductDeleted& e, const Event&) {
       store::remove_product(tx, e.product_id);
     });
     // The saga's compensation: a checkout that failed through no choice of the customer's gives the
     // lines back, added to what the basket holds by then (never past a line's maximum).
-    on<events::BasketRestoreRequested>(
-        bus, "basket.restore", [this](Tx& tx, const events::BasketRestoreRequested& e) {
+    on.handle<events::BasketRestoreRequested>(
+        "basket.restore", [this](Tx& tx, const events::BasketRestoreRequested& e, const Event&) {
           const auto now = to_rfc3339(clock_.now());
           for (const auto& l : e.lines)
             store::add_quantity(tx, e.user_id.value, l.product_id, l.quantity, kMaxLineQuantity, now);
@@ -54,14 +55,6 @@ class BasketModule final : public Module {
   HealthCheck check_health() const override { return database_health(db_); }
 
  private:
-  template <class E, class F>
-  void on(EventBus& bus, const char* handler, F effect) {
-    bus.subscribe("basket", std::string(E::kType), [this, handler, effect](const Event& event) {
-      const auto payload = event.payload.get<E>();
-      inbox::handle_once(db_, event, handler, [&](Tx& tx) { effect(tx, payload); });
-    });
-  }
-
   Database& db_;
   const Clock& clock_;
   std::string currency_;

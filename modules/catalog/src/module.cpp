@@ -1,6 +1,7 @@
 #include <catalog/module.hpp>
 
 #include <catalog/events.hpp>
+#include <eshop/event_handlers.hpp>
 
 #include "handlers.hpp"
 #include "service.hpp"
@@ -22,12 +23,23 @@ class CatalogModuleImpl final : public CatalogModule {
   const Api& api() const override { return *service_; }
   void register_routes(http::Router& router) override { register_handlers(router, *service_); }
   // The stock contract of catalog/events.hpp: whoever runs a saga asks, catalog answers.
+  // Each in one transaction with the inbox; the read model is refreshed once it committed.
   void subscribe(EventBus& bus) override {
     auto* service = service_.get();
-    bus.subscribe("catalog", std::string(events::StockReservationRequested::kType),
-                  [service](const Event& e) { service->reserve_stock(e); });
-    bus.subscribe("catalog", std::string(events::StockReleaseRequested::kType),
-                  [service](const Event& e) { service->release_stock(e); });
+    const auto refresh = [service](const std::vector<std::int64_t>& changed) { service->refresh(changed); };
+    EventHandlers on(bus, db_, "catalog");
+    on.handle<events::StockReservationRequested>(
+        "catalog.reserve_stock",
+        [service](Tx& tx, const events::StockReservationRequested& request, const Event& e) {
+          return service->reserve_stock(tx, request, e.correlation_id);
+        },
+        refresh);
+    on.handle<events::StockReleaseRequested>(
+        "catalog.release_stock",
+        [service](Tx& tx, const events::StockReleaseRequested& request, const Event& e) {
+          return service->release_stock(tx, request, e.correlation_id);
+        },
+        refresh);
   }
 
   HealthCheck check_health() const override { return database_health(db_); }

@@ -183,64 +183,58 @@ Result<ProductView> CatalogService::find_product(ProductId id) const {
 // Reservations decide on the database's stock inside their own transaction, not on the read
 // model, so they need no lock across the commit and share commits with each other (group
 // commit); the read model is then refreshed from what is committed.
-void CatalogService::reserve_stock(const Event& event) {
-  const auto request = event.payload.get<events::StockReservationRequested>();
+std::vector<std::int64_t> CatalogService::reserve_stock(Tx& tx, const events::StockReservationRequested& request,
+                                                        const std::string& correlation_id) {
   const auto now = to_rfc3339(clock_.now());
+  std::map<std::int64_t, std::int64_t> wanted;  // one line per product
+  for (const auto& l : request.lines) wanted[l.product_id.value] += l.quantity;
+  std::vector<ProductId> short_products;
+  std::vector<Product> products;
+  for (const auto& [id, quantity] : wanted) {
+    auto p = stock::find(tx, id);
+    if (!p || quantity <= 0 || p->available_stock < quantity) short_products.push_back(ProductId{id});
+    else products.push_back(std::move(*p));
+  }
+  if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
+    const events::StockReservationRejected rejected{request.reservation_id, short_products};
+    outbox::enqueue(tx, new_event(std::string(rejected.kType), "catalog", rejected, correlation_id, clock_,
+                                   request.reservation_id));
+    return {};
+  }
   std::vector<std::int64_t> changed;
-  inbox::handle_once(db_, event, "catalog.reserve_stock", [&](Tx& tx) {
-    changed.clear();
-    std::map<std::int64_t, std::int64_t> wanted;  // one line per product
-    for (const auto& l : request.lines) wanted[l.product_id.value] += l.quantity;
-    std::vector<ProductId> short_products;
-    std::vector<Product> products;
-    for (const auto& [id, quantity] : wanted) {
-      auto p = stock::find(tx, id);
-      if (!p || quantity <= 0 || p->available_stock < quantity) short_products.push_back(ProductId{id});
-      else products.push_back(std::move(*p));
-    }
-    if (!short_products.empty() || wanted.empty()) {  // all or nothing: nothing is decremented
-      const events::StockReservationRejected rejected{request.reservation_id, short_products};
-      outbox::enqueue(tx, new_event(std::string(rejected.kType), "catalog", rejected, event.correlation_id, clock_,
-                                     request.reservation_id));
-      return;
-    }
-    for (auto& p : products) {
-      const auto quantity = wanted.at(p.id);
-      // The conditional update is the guarantee: stock never goes below zero.
-      if (!stock::take(tx, p.id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
-      stock::record_reservation(tx, request.reservation_id, p.id, quantity, now);
-      p.available_stock -= quantity;
-      p.updated_at = now;
-      outbox::enqueue(tx, product_updated(p, event.correlation_id, clock_));
-      changed.push_back(p.id);
-    }
-    const events::StockReserved reserved{request.reservation_id};
-    outbox::enqueue(tx, new_event(std::string(reserved.kType), "catalog", reserved, event.correlation_id, clock_,
-                                     request.reservation_id));
-  });
-  refresh(changed);
+  for (auto& p : products) {
+    const auto quantity = wanted.at(p.id);
+    // The conditional update is the guarantee: stock never goes below zero.
+    if (!stock::take(tx, p.id, quantity, now)) throw std::runtime_error("stock changed during a reservation");
+    stock::record_reservation(tx, request.reservation_id, p.id, quantity, now);
+    p.available_stock -= quantity;
+    p.updated_at = now;
+    outbox::enqueue(tx, product_updated(p, correlation_id, clock_));
+    changed.push_back(p.id);
+  }
+  const events::StockReserved reserved{request.reservation_id};
+  outbox::enqueue(tx, new_event(std::string(reserved.kType), "catalog", reserved, correlation_id, clock_,
+                                 request.reservation_id));
+  return changed;
 }
 
-void CatalogService::release_stock(const Event& event) {
-  const auto request = event.payload.get<events::StockReleaseRequested>();
+std::vector<std::int64_t> CatalogService::release_stock(Tx& tx, const events::StockReleaseRequested& request,
+                                                        const std::string& correlation_id) {
   const auto now = to_rfc3339(clock_.now());
   std::vector<std::int64_t> changed;
-  inbox::handle_once(db_, event, "catalog.release_stock", [&](Tx& tx) {
-    changed.clear();
-    const auto lines = stock::release(tx, request.reservation_id);
-    for (const auto& [id, quantity] : lines) {
-      stock::give_back(tx, id, quantity, now);
-      if (auto p = stock::find(tx, id)) {  // a deleted product stays deleted
-        outbox::enqueue(tx, product_updated(*p, event.correlation_id, clock_));
-        changed.push_back(id);
-      }
+  const auto lines = stock::release(tx, request.reservation_id);
+  for (const auto& [id, quantity] : lines) {
+    stock::give_back(tx, id, quantity, now);
+    if (auto p = stock::find(tx, id)) {  // a deleted product stays deleted
+      outbox::enqueue(tx, product_updated(*p, correlation_id, clock_));
+      changed.push_back(id);
     }
-    if (lines.empty()) return;
-    const events::StockReleased released{request.reservation_id};
-    outbox::enqueue(tx, new_event(std::string(released.kType), "catalog", released, event.correlation_id, clock_,
-                                     request.reservation_id));
-  });
-  refresh(changed);
+  }
+  if (lines.empty()) return changed;
+  const events::StockReleased released{request.reservation_id};
+  outbox::enqueue(tx, new_event(std::string(released.kType), "catalog", released, correlation_id, clock_,
+                                 request.reservation_id));
+  return changed;
 }
 
 // Publishes the committed state of `ids`: read after the commit and under the writers' lock, so

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include <catalog/api.hpp>
+#include <catalog/events.hpp>
 #include <catalog/module.hpp>
 #include <eshop/clock.hpp>
 #include <eshop/event_bus.hpp>
@@ -54,14 +55,18 @@ class CatalogService final : public Api {
   // An uploaded picture by its file name, or nullopt.
   std::optional<StoredImage> image(std::string_view file) const;
 
-  // The saga's stock contract (catalog/events.hpp), each event applied once.
-  void reserve_stock(const Event& request);
-  void release_stock(const Event& request);
+  // The saga's stock contract (catalog/events.hpp), in the transaction that records the event in
+  // the inbox (EventHandlers, module.cpp). Each returns the products whose stock changed, for
+  // refresh() once that transaction committed.
+  std::vector<std::int64_t> reserve_stock(Tx& tx, const events::StockReservationRequested& request,
+                                          const std::string& correlation_id);
+  std::vector<std::int64_t> release_stock(Tx& tx, const events::StockReleaseRequested& request,
+                                          const std::string& correlation_id);
+  // Publishes the committed rows of `ids` to the read model (taking, or holding, write_mutex_).
+  void refresh(const std::vector<std::int64_t>& ids);
 
  private:
   void publish(std::shared_ptr<const Snapshot> next);
-  // Publishes the committed rows of `ids` to the read model (taking, or holding, write_mutex_).
-  void refresh(const std::vector<std::int64_t>& ids);
   void publish_committed(const std::vector<std::int64_t>& ids);
   // A product another instance changed (its id), or "*": reload everything.
   void peer_changed(const std::string& payload);

@@ -3,12 +3,12 @@
 
 #include <eshop/router.hpp>
 
-#include "saga.hpp"
+#include "service.hpp"
 
 namespace eshop::ordering {
 
 nlohmann::ordered_json order_json(const Order& order);
 // Order history for its owner (or an admin), and the customer's cancel.
-void register_handlers(http::Router& router, Database& db, Saga& saga);
+void register_handlers(http::Router& router, OrderService& orders);
 
 }  // namespace eshop::ordering

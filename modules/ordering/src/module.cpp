@@ -2,6 +2,7 @@
 
 #include "handlers.hpp"
 #include "saga.hpp"
+#include "service.hpp"
 
 namespace eshop::ordering {
 
@@ -11,12 +12,15 @@ namespace {
 
 class OrderingModule final : public Module {
  public:
-  explicit OrderingModule(Deps deps) : db_(deps.db), saga_(deps.db, deps.clock, deps.payments, deps.shipping, deps.mail, deps.step_delay) {
+  explicit OrderingModule(Deps deps)
+      : db_(deps.db),
+        orders_(deps.db, deps.clock),
+        saga_(deps.db, deps.clock, deps.payments, deps.shipping, deps.mail, deps.step_delay) {
     db_.migrate(migrations());
   }
 
   std::string_view name() const override { return descriptor().name; }
-  void register_routes(http::Router& router) override { register_handlers(router, db_, saga_); }
+  void register_routes(http::Router& router) override { register_handlers(router, orders_); }
   void subscribe(EventBus& bus) override { saga_.subscribe(bus); }
   HealthCheck check_health() const override { return database_health(db_); }
   // The saga's instances per state: how many orders are placed, paid, ..., completed, cancelled.
@@ -31,6 +35,7 @@ class OrderingModule final : public Module {
 
  private:
   Database& db_;
+  OrderService orders_;
   Saga saga_;
 };
 

@@ -2,45 +2,24 @@
 
 #include <basket/events.hpp>
 #include <catalog/events.hpp>
-#include <eshop/outbox.hpp>
+#include <eshop/event_handlers.hpp>
 #include <fmt/format.h>
-#include <thread>
 #include <ordering/events.hpp>
+
+#include "messages.hpp"
+#include "store.hpp"
 
 namespace eshop::ordering {
 namespace {
 
-template <class E>
-void emit(Tx& tx, const std::string& order_id, const std::string& correlation_id, const Clock& clock) {
-  E e;
-  e.order_id = order_id;
-  outbox::enqueue(tx, new_event(std::string(E::kType), "ordering", static_cast<const events::OrderEvent&>(e),
-                                 correlation_id, clock, order_id));
-}
-
-template <class E>
-void emit_to_catalog(Tx& tx, const E& e, const std::string& correlation_id, const Clock& clock) {
-  outbox::enqueue(tx, new_event(std::string(E::kType), "ordering", e, correlation_id, clock, e.reservation_id));
-}
-
-// Gives the customer the basket back: the order failed through no choice of theirs.
-void restore_basket(Tx& tx, const Order& o, const std::string& reason, const std::string& correlation_id,
-                    const Clock& clock) {
-  basket::events::BasketRestoreRequested restore{OrderId{o.id}, UserId{o.user_id}, reason, {}, o.coupon_code};
-  for (const auto& i : o.items) restore.lines.push_back({ProductId{i.product_id}, i.quantity});
-  outbox::enqueue(tx, new_event(std::string(restore.kType), "ordering", restore, correlation_id, clock, o.user_id));
-}
-
-std::string order_id_of(const Event& e) { return e.payload.at("orderId").get<std::string>(); }
-
-std::string money(std::int64_t cents) { return fmt::format("{}.{:02d}", cents / 100, cents % 100); }
+std::string money(Money m) { return fmt::format("{}.{:02d}", m.in_cents() / 100, m.in_cents() % 100); }
 
 std::string confirmation_text(const Order& o) {
-  std::string text = fmt::format("Hello {},\n\nthank you for your order {}. It is on its way.\n\n", o.buyer_name, o.id);
+  std::string text = fmt::format("Hello {},\n\nthank you for your order {}. It is on its way.\n\n", o.buyer_name, o.id.value);
   for (const auto& i : o.items)
     text += fmt::format("  {} x {} at {} = {} {}\n", i.quantity, i.name, money(i.unit_price), money(i.line_total), o.currency);
   text += fmt::format("\nSubtotal: {} {}\n", money(o.subtotal), o.currency);
-  if (o.discount > 0) text += fmt::format("Discount ({}): -{} {}\n", o.coupon_code.value_or(""), money(o.discount), o.currency);
+  if (o.discount > Money()) text += fmt::format("Discount ({}): -{} {}\n", o.coupon_code.value_or(""), money(o.discount), o.currency);
   text += fmt::format("Total: {} {}\n\n", money(o.total), o.currency);
   text += fmt::format("Paid with {} ending in {}.\n", o.card_brand, o.last4);
   if (o.tracking_number) text += fmt::format("Tracking number: {}\n", *o.tracking_number);
@@ -50,218 +29,186 @@ std::string confirmation_text(const Order& o) {
   return text;
 }
 
-}  // namespace
-
-namespace {
-
-// Every step of the saga: the event that drives it and the step. The one list of ordering's subscriptions.
-using Step = void (Saga::*)(const Event&);
-const std::vector<std::pair<std::string_view, Step>>& steps() {
-  static const std::vector<std::pair<std::string_view, Step>> list = {
-      {basket::events::BasketCheckedOut::kType, &Saga::create},
-      {events::OrderPlaced::kType, &Saga::pay},
-      {catalog::events::StockReserved::kType, &Saga::stock_reserved},
-      {catalog::events::StockReservationRejected::kType, &Saga::stock_rejected},
-      {catalog::events::StockReleased::kType, &Saga::stock_released},
-      {events::OrderStockConfirmed::kType, &Saga::ship},
-      {events::OrderShipped::kType, &Saga::bill},
-      {events::OrderCompleted::kType, &Saga::confirm},
-      {events::RefundRequested::kType, &Saga::refund},
-  };
-  return list;
-}
-
-}  // namespace
-
-void Saga::subscribe(EventBus& bus) {
-  for (const auto& [type, step] : steps())
-    bus.subscribe("ordering", std::string(type), [this, step = step](const Event& e) {
-      // Slow motion (a demonstration setting, off by default): the step waits before it runs, so
-      // a class sees each status, and a customer can cancel in time. Redeliveries wait too.
-      if (step_delay_.count() > 0) std::this_thread::sleep_for(step_delay_);
-      (this->*step)(e);
-    });
-}
-
-std::vector<std::string> Saga::subscriptions() {
-  std::vector<std::string> out;
-  for (const auto& [type, step] : steps()) out.emplace_back(type);
-  return out;
-}
-
-std::optional<Order> Saga::load(const std::string& order_id) {
-  return db_.read([&](Tx& tx) { return store::find(tx, order_id); });
-}
-
-bool Saga::seen(const Event& e, const char* handler) { return inbox::seen(db_, e, handler); }
-
-void Saga::create(const Event& e) {
-  const auto c = e.payload.get<basket::events::BasketCheckedOut>();
+Order order_from(const basket::events::BasketCheckedOut& c, const std::string& now) {
   Order o;
-  o.id = c.order_id.value;
-  o.user_id = c.user_id.value;
+  o.id = c.order_id;
+  o.user_id = c.user_id;
   o.buyer_email = c.buyer_email;
   o.buyer_name = c.buyer_name;
-  o.status = kSubmitted;
+  o.status = OrderStatus::submitted;
   o.created_at = c.checked_out_at;
-  o.updated_at = to_rfc3339_ms(clock_.now());
+  o.updated_at = now;
   for (const auto& l : c.lines) {
-    o.items.push_back({l.product_id.value, l.name, l.unit_price.in_cents(), l.quantity, l.line_total.in_cents(), l.image_url});
+    o.items.push_back({l.product_id, l.name, l.unit_price, l.quantity, l.line_total, l.image_url});
     o.item_count += l.quantity;
   }
-  o.subtotal = c.subtotal.in_cents();
-  o.discount = c.discount.in_cents();
+  o.subtotal = c.subtotal;
+  o.discount = c.discount;
   if (c.coupon) {
     o.coupon_code = c.coupon->code;
     o.coupon_description = c.coupon->description;
   }
-  o.total = c.total.in_cents();
+  o.total = c.total;
   o.currency = c.currency;
   o.address = c.shipping_address;
   o.delivery_note = c.delivery_note;
   o.payment_token = c.payment_token;
   o.card_brand = c.card_brand;
   o.last4 = c.last4;
-  inbox::handle_once(db_, e, "ordering.create", [&](Tx& tx) {
+  return o;
+}
+
+OrderId order_of(const events::OrderEvent& e) { return OrderId{e.order_id}; }
+
+}  // namespace
+
+std::vector<std::string> Saga::subscriptions() {
+  namespace be = basket::events;
+  namespace ce = catalog::events;
+  return {std::string(be::BasketCheckedOut::kType),     std::string(events::OrderPlaced::kType),
+          std::string(ce::StockReserved::kType),        std::string(ce::StockReservationRejected::kType),
+          std::string(ce::StockReleased::kType),        std::string(events::OrderStockConfirmed::kType),
+          std::string(events::OrderShipped::kType),     std::string(events::OrderCompleted::kType),
+          std::string(events::RefundRequested::kType)};
+}
+
+std::string Saga::now() const { return to_rfc3339_ms(clock_.now()); }
+
+std::optional<Order> Saga::load(const OrderId& id) {
+  return db_.read([&](Tx& tx) { return store::find(tx, id); });
+}
+
+// The external calls, outside any transaction, each idempotent per order.
+Saga::Charged Saga::charge(const OrderId& id) {
+  Charged c{load(id), std::nullopt};
+  if (c.order && c.order->status == OrderStatus::submitted)
+    c.charge = payments_.charge(c.order->payment_token, c.order->total, c.order->currency, id.value + ":charge");
+  return c;
+}
+
+Saga::Booked Saga::book_shipment(const OrderId& id) {
+  Booked b{load(id), std::nullopt};
+  if (b.order && b.order->status == OrderStatus::stock_confirmed)
+    b.tracking_number = shipping_.create_shipment(id.value, b.order->address);
+  return b;
+}
+
+Saga::Done Saga::send_confirmation(const OrderId& id) {
+  Done d{load(id), false};
+  if (!d.order) return d;
+  const auto& o = *d.order;
+  mail_.send({o.id.value, o.buyer_email, o.buyer_name, "Your eshop order " + o.id.value + " is confirmed",
+              confirmation_text(o)});
+  d.called = true;
+  return d;
+}
+
+Saga::Done Saga::refund_payment(const OrderId& id) {
+  Done d{load(id), false};
+  if (d.order && d.order->charge_id && !d.order->refunded) {
+    payments_.refund(*d.order->charge_id, id.value + ":refund");
+    d.called = true;
+  }
+  return d;
+}
+
+void Saga::subscribe(EventBus& bus) {
+  namespace be = basket::events;
+  namespace ce = catalog::events;
+  using S = OrderStatus;
+  // Slow motion (a demonstration setting, off by default): each step waits before it runs, so a
+  // class sees each status, and a customer can cancel in time.
+  EventHandlers on(bus, db_, "ordering", {.delay = step_delay_});
+
+  on.handle<be::BasketCheckedOut>("ordering.create", [this](Tx& tx, const be::BasketCheckedOut& c, const Event& e) {
+    const auto o = order_from(c, now());
     if (!store::insert(tx, o)) return;
-    store::append(tx, o.id, kSubmitted, o.created_at);
+    store::append(tx, o.id, S::submitted, o.created_at);
     emit<events::OrderPlaced>(tx, o.id, e.correlation_id, clock_);
   });
-}
 
-void Saga::pay(const Event& e) {
-  const char* handler = "ordering.pay";
-  if (seen(e, handler)) return;
-  const auto order = load(order_id_of(e));
-  std::optional<ChargeResult> charge;
-  if (order && order->status == kSubmitted)  // the external call, outside any transaction; idempotent per order
-    charge = payments_.charge(order->payment_token, Money::cents(order->total), order->currency, order->id + ":charge");
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
-    if (!charge) return;
-    const auto& id = order->id;
-    if (!charge->approved) {
-      if (store::transition(tx, id, kSubmitted, kCancelled, "payment_declined", now)) {
-        store::append(tx, id, "payment_declined", now);
-        restore_basket(tx, *order, "payment_declined", e.correlation_id, clock_);
-      }
-      return;
-    }
-    store::set_column(tx, id, "charge_id", charge->charge_id);
-    if (!store::transition(tx, id, kSubmitted, kPaid, std::nullopt, now)) {
-      emit<events::RefundRequested>(tx, id, e.correlation_id, clock_);  // cancelled while we charged
-      return;
-    }
-    store::append(tx, id, kPaid, now);
-    catalog::events::StockReservationRequested reserve{id, {}};
-    for (const auto& i : order->items) reserve.lines.push_back({ProductId{i.product_id}, i.quantity});
-    emit_to_catalog(tx, reserve, e.correlation_id, clock_);
-  });
-}
+  on.handle_after<events::OrderPlaced>(
+      "ordering.pay", [this](const events::OrderPlaced& p, const Event&) { return charge(order_of(p)); },
+      [this](Tx& tx, const Charged& c, const events::OrderPlaced&, const Event& e) {
+        if (!c.charge) return;
+        const auto& o = *c.order;
+        const auto at = now();
+        if (!c.charge->approved) {
+          if (store::transition(tx, o.id, S::submitted, S::cancelled, "payment_declined", at)) {
+            store::append(tx, o.id, "payment_declined", at);
+            restore_basket(tx, o, "payment_declined", e.correlation_id, clock_);
+          }
+          return;
+        }
+        store::set_charge(tx, o.id, c.charge->charge_id);
+        if (!store::transition(tx, o.id, S::submitted, S::paid, std::nullopt, at)) {
+          emit<events::RefundRequested>(tx, o.id, e.correlation_id, clock_);  // cancelled while we charged
+          return;
+        }
+        store::append(tx, o.id, S::paid, at);
+        ce::StockReservationRequested reserve{o.id.value, {}};
+        for (const auto& i : o.items) reserve.lines.push_back({i.product_id, i.quantity});
+        emit_to_catalog(tx, reserve, e.correlation_id, clock_);
+      });
 
-void Saga::stock_reserved(const Event& e) {
-  const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_reserved", [&](Tx& tx) {
-    if (!store::transition(tx, id, kPaid, kStockConfirmed, std::nullopt, now)) return;  // cancelled meanwhile
-    store::append(tx, id, kStockConfirmed, now);
+  on.handle<ce::StockReserved>("ordering.stock_reserved", [this](Tx& tx, const ce::StockReserved& r, const Event& e) {
+    const OrderId id{r.reservation_id};
+    const auto at = now();
+    if (!store::transition(tx, id, S::paid, S::stock_confirmed, std::nullopt, at)) return;  // cancelled meanwhile
+    store::append(tx, id, S::stock_confirmed, at);
     emit<events::OrderStockConfirmed>(tx, id, e.correlation_id, clock_);
   });
-}
 
-void Saga::stock_rejected(const Event& e) {
-  const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_rejected", [&](Tx& tx) {
-    if (!store::transition(tx, id, kPaid, kCancelled, "out_of_stock", now)) return;
-    store::append(tx, id, "out_of_stock", now);
-    emit<events::RefundRequested>(tx, id, e.correlation_id, clock_);
-    if (const auto order = store::find(tx, id)) restore_basket(tx, *order, "out_of_stock", e.correlation_id, clock_);
+  on.handle<ce::StockReservationRejected>(
+      "ordering.stock_rejected", [this](Tx& tx, const ce::StockReservationRejected& r, const Event& e) {
+        const OrderId id{r.reservation_id};
+        const auto at = now();
+        if (!store::transition(tx, id, S::paid, S::cancelled, "out_of_stock", at)) return;
+        store::append(tx, id, "out_of_stock", at);
+        emit<events::RefundRequested>(tx, id, e.correlation_id, clock_);
+        if (const auto order = store::find(tx, id)) restore_basket(tx, *order, "out_of_stock", e.correlation_id, clock_);
+      });
+
+  on.handle<ce::StockReleased>("ordering.stock_released", [this](Tx& tx, const ce::StockReleased& r, const Event&) {
+    store::append(tx, OrderId{r.reservation_id}, "stock_released", now());
   });
-}
 
-void Saga::stock_released(const Event& e) {
-  const auto id = e.payload.at("reservationId").get<std::string>();
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, "ordering.stock_released", [&](Tx& tx) {
-    store::append(tx, id, "stock_released", now);
-  });
-}
+  on.handle_after<events::OrderStockConfirmed>(
+      "ordering.ship", [this](const events::OrderStockConfirmed& p, const Event&) { return book_shipment(order_of(p)); },
+      [this](Tx& tx, const Booked& b, const events::OrderStockConfirmed&, const Event& e) {
+        const auto at = now();
+        if (!b.tracking_number || !store::transition(tx, b.order->id, S::stock_confirmed, S::shipped, std::nullopt, at))
+          return;
+        store::set_tracking_number(tx, b.order->id, *b.tracking_number);
+        store::append(tx, b.order->id, S::shipped, at);
+        emit<events::OrderShipped>(tx, b.order->id, e.correlation_id, clock_);
+      });
 
-void Saga::ship(const Event& e) {
-  const char* handler = "ordering.ship";
-  if (seen(e, handler)) return;
-  const auto order = load(order_id_of(e));
-  std::optional<std::string> tracking;
-  if (order && order->status == kStockConfirmed) tracking = shipping_.create_shipment(order->id, order->address);
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
-    if (!tracking || !store::transition(tx, order->id, kStockConfirmed, kShipped, std::nullopt, now)) return;
-    store::set_column(tx, order->id, "tracking_number", *tracking);
-    store::append(tx, order->id, kShipped, now);
-    emit<events::OrderShipped>(tx, order->id, e.correlation_id, clock_);
-  });
-}
-
-void Saga::bill(const Event& e) {
-  const auto id = order_id_of(e);
-  const auto t = clock_.now();
-  const auto now = to_rfc3339_ms(t);
-  const int year = static_cast<int>(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t)).year());
-  inbox::handle_once(db_, e, "ordering.bill", [&](Tx& tx) {
-    if (!store::transition(tx, id, kShipped, kCompleted, std::nullopt, now)) return;
-    store::set_column(tx, id, "invoice_number", store::next_invoice_number(tx, year));
-    store::append(tx, id, "invoiced", now);
-    store::append(tx, id, kCompleted, now);
+  on.handle<events::OrderShipped>("ordering.bill", [this](Tx& tx, const events::OrderShipped& p, const Event& e) {
+    const auto id = order_of(p);
+    const auto t = clock_.now();
+    const auto at = to_rfc3339_ms(t);
+    const int year = static_cast<int>(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(t)).year());
+    if (!store::transition(tx, id, S::shipped, S::completed, std::nullopt, at)) return;
+    store::set_invoice_number(tx, id, store::next_invoice_number(tx, year));
+    store::append(tx, id, "invoiced", at);
+    store::append(tx, id, S::completed, at);
     emit<events::OrderCompleted>(tx, id, e.correlation_id, clock_);
   });
-}
 
-void Saga::confirm(const Event& e) {
-  const char* handler = "ordering.confirm";
-  if (seen(e, handler)) return;
-  const auto order = load(order_id_of(e));
-  if (order) mail_.send({order->id, order->buyer_email, order->buyer_name,
-                         "Your eshop order " + order->id + " is confirmed", confirmation_text(*order)});
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
-    if (order) store::append(tx, order->id, "confirmation_sent", now);
-  });
-}
+  on.handle_after<events::OrderCompleted>(
+      "ordering.confirm", [this](const events::OrderCompleted& p, const Event&) { return send_confirmation(order_of(p)); },
+      [this](Tx& tx, const Done& d, const events::OrderCompleted&, const Event&) {
+        if (d.called) store::append(tx, d.order->id, "confirmation_sent", now());
+      });
 
-void Saga::refund(const Event& e) {
-  const char* handler = "ordering.refund";
-  if (seen(e, handler)) return;
-  const auto order = load(order_id_of(e));
-  const bool due = order && order->charge_id && !order->refunded;
-  if (due) payments_.refund(*order->charge_id, order->id + ":refund");
-  const auto now = to_rfc3339_ms(clock_.now());
-  inbox::handle_once(db_, e, handler, [&](Tx& tx) {
-    if (!due) return;
-    tx.statement("UPDATE orders SET refunded = 1 WHERE id = ?1").bind(1, order->id).run();
-    store::append(tx, order->id, "payment_refunded", now);
-  });
-}
-
-Result<Order> Saga::cancel(const std::string& user_id, const std::string& order_id, const std::string& correlation_id) {
-  const auto now = to_rfc3339_ms(clock_.now());
-  return db_.write([&](Tx& tx) -> Result<Order> {
-    auto order = store::find(tx, order_id);
-    if (!order || order->user_id != user_id) return fail(Error::not_found("No order has this id."));
-    const std::string was = order->status;
-    if (was == kShipped || was == kCompleted)
-      return fail(Error::conflict("The order has shipped and can no longer be cancelled."));
-    if (was == kCancelled) return fail(Error::conflict("The order is already cancelled."));
-    if (!store::transition(tx, order_id, was, kCancelled, "cancelled_by_customer", now))
-      return fail(Error::conflict("The order changed; try again."));
-    store::append(tx, order_id, "cancelled_by_customer", now);
-    emit<events::OrderCancelled>(tx, order_id, correlation_id, clock_);
-    if (order->charge_id) emit<events::RefundRequested>(tx, order_id, correlation_id, clock_);
-    // Once paid, a reservation was requested: release it (catalog releases only what it took).
-    if (was == kPaid || was == kStockConfirmed)
-      emit_to_catalog(tx, catalog::events::StockReleaseRequested{order_id}, correlation_id, clock_);
-    return *store::find(tx, order_id);
-  });
+  on.handle_after<events::RefundRequested>(
+      "ordering.refund", [this](const events::RefundRequested& p, const Event&) { return refund_payment(order_of(p)); },
+      [this](Tx& tx, const Done& d, const events::RefundRequested&, const Event&) {
+        if (!d.called) return;
+        store::set_refunded(tx, d.order->id);
+        store::append(tx, d.order->id, "payment_refunded", now());
+      });
 }
 
 }  // namespace eshop::ordering

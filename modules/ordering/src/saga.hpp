@@ -1,7 +1,8 @@
 #pragma once
 // The place-order saga, orchestrated by ordering: one step per event, each step a local
-// transaction with its outbox, every external call idempotent, every transition a
-// compare-and-set on the order's status, so a redelivered event or a crash changes nothing twice.
+// transaction with its outbox and its inbox record (EventHandlers), every external call
+// idempotent, every transition a compare-and-set on the order's status, so a redelivered event or
+// a crash changes nothing twice.
 //
 //   basket.checked_out        -> create the order (submitted)          -> order_placed
 //   order_placed              -> charge the card (paid | cancelled)    -> catalog.stock_reservation_requested
@@ -11,7 +12,9 @@
 //   order_shipped             -> bill: invoice number (completed)       -> order_completed
 //   order_completed           -> confirmation email
 //   refund_requested          -> refund the charge
-//   customer cancel           -> cancelled/cancelled_by_customer        -> refund_requested, stock_release_requested
+//   customer cancel           -> (OrderService::cancel)                 -> refund_requested, stock_release_requested
+//
+// The steps are private: only events drive them.
 #include <chrono>
 #include <optional>
 #include <string>
@@ -23,16 +26,14 @@
 #include <eshop/payment.hpp>
 #include <eshop/shipping.hpp>
 
-#include "store.hpp"
+#include "order.hpp"
+
+namespace eshop {
+class Database;
+class Tx;
+}  // namespace eshop
 
 namespace eshop::ordering {
-
-inline constexpr const char* kSubmitted = "submitted";
-inline constexpr const char* kPaid = "paid";
-inline constexpr const char* kStockConfirmed = "stock_confirmed";
-inline constexpr const char* kShipped = "shipped";
-inline constexpr const char* kCompleted = "completed";
-inline constexpr const char* kCancelled = "cancelled";
 
 class Saga final {
  public:
@@ -40,26 +41,34 @@ class Saga final {
        std::chrono::milliseconds step_delay = {})
       : db_(db), clock_(clock), payments_(payments), shipping_(shipping), mail_(mail), step_delay_(step_delay) {}
 
+  // Every step, each on the event that drives it.
   void subscribe(EventBus& bus);
   // The event types subscribe() handles.
   static std::vector<std::string> subscriptions();
-  // The owner cancels before shipment; conflict after it. Returns the order as it is now.
-  Result<Order> cancel(const std::string& user_id, const std::string& order_id, const std::string& correlation_id);
-
- public:  // the steps, one per event (see steps() in saga.cpp)
-  void create(const Event& e);
-  void pay(const Event& e);
-  void stock_reserved(const Event& e);
-  void stock_rejected(const Event& e);
-  void stock_released(const Event& e);
-  void ship(const Event& e);
-  void bill(const Event& e);
-  void confirm(const Event& e);
-  void refund(const Event& e);
 
  private:
-  std::optional<Order> load(const std::string& order_id);
-  bool seen(const Event& e, const char* handler);
+  // What a step's external call left for its transaction: the order as it was read, and the
+  // call's outcome when the order was still in the state that asks for it.
+  struct Charged {
+    std::optional<Order> order;
+    std::optional<ChargeResult> charge;
+  };
+  struct Booked {
+    std::optional<Order> order;
+    std::optional<std::string> tracking_number;
+  };
+  struct Done {
+    std::optional<Order> order;
+    bool called = false;
+  };
+
+  std::optional<Order> load(const OrderId& id);
+  Charged charge(const OrderId& id);
+  Booked book_shipment(const OrderId& id);
+  Done send_confirmation(const OrderId& id);
+  Done refund_payment(const OrderId& id);
+
+  std::string now() const;
 
   Database& db_;
   const Clock& clock_;
