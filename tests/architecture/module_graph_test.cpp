@@ -57,6 +57,21 @@ bool has_cycle(const Graph& g, const std::string& node, std::set<std::string>& v
   return false;
 }
 
+// Adds "file:line: text" to `out` for each line (its // comment left out) of the files under `dir`
+// that `wanted` lets through and in which `pattern` is found.
+template <class Wanted>
+void lines_matching(const char* dir, const std::regex& pattern, std::vector<std::string>& out, Wanted wanted) {
+  const std::regex line_comment(R"(//.*$)");
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / dir)) {
+    if (!entry.is_regular_file() || !wanted(entry.path())) continue;
+    std::ifstream in(entry.path());
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n)
+      if (std::regex_search(std::regex_replace(line, line_comment, ""), pattern))
+        out.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + line);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("the declared module graph names only modules and is acyclic", "[architecture]") {
@@ -138,19 +153,11 @@ TEST_CASE("outside the modules, only the composition root names a module: the re
   // A module's name or route prefix as a string literal in the gateway, the config, the operations,
   // the kernel or the transports would be a special case that moving or adding a module must find.
   const std::regex named(R"re("(identity|catalog|discount|basket|ordering|/api/v1/(identity|catalog|discounts|basket|orders)/?)")re");
-  const std::regex line_comment(R"(//.*$)");
   std::vector<std::string> violations;
-  for (const auto* dir : {"include/eshop", "src/app", "src/kernel", "src/net", "src/transport", "src/adapters"}) {
-    for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / dir)) {
-      const auto file = entry.path().filename().string();
-      if (!entry.is_regular_file() || file == "app.cpp" || file == "modules.cpp") continue;  // the composition root
-      std::ifstream in(entry.path());
-      std::string line;
-      for (int n = 1; std::getline(in, line); ++n)
-        if (std::regex_search(std::regex_replace(line, line_comment, ""), named))
-          violations.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + line);
-    }
-  }
+  for (const auto* dir : {"include/eshop", "src/app", "src/kernel", "src/net", "src/transport", "src/adapters"})
+    lines_matching(dir, named, violations, [](const fs::path& file) {
+      return file.filename() != "app.cpp" && file.filename() != "modules.cpp";  // the composition root
+    });
   for (const auto& v : violations) UNSCOPED_INFO(v);
   CHECK(violations.empty());
 }
@@ -161,17 +168,10 @@ TEST_CASE("every module handles events through the kernel's EventHandlers: none 
   // in one transaction, an external call skipped for a duplicate. A module calling the bus or the
   // inbox itself would be a second wiring, with its own way to get duplicates wrong.
   const std::regex by_hand(R"(\.subscribe\s*\(\s*"|inbox::(handle_once|seen)\b)");
-  const std::regex line_comment(R"(//.*$)");
   std::vector<std::string> violations;
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(ESHOP_SOURCE_DIR) / "modules")) {
-    const auto ext = entry.path().extension();
-    if (!entry.is_regular_file() || (ext != ".cpp" && ext != ".hpp")) continue;
-    std::ifstream in(entry.path());
-    std::string line;
-    for (int n = 1; std::getline(in, line); ++n)
-      if (std::regex_search(std::regex_replace(line, line_comment, ""), by_hand))
-        violations.push_back(entry.path().string() + ":" + std::to_string(n) + ": " + line);
-  }
+  lines_matching("modules", by_hand, violations, [](const fs::path& file) {
+    return file.extension() == ".cpp" || file.extension() == ".hpp";
+  });
   for (const auto& v : violations) UNSCOPED_INFO(v);
   CHECK(violations.empty());
 }
