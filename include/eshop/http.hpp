@@ -2,6 +2,7 @@
 // The kernel's HTTP types. Modules see only these, never the transport (Beast).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,11 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Instead of `body`: bytes borrowed from a cache that outlives the response (a catalog page, a
+  // product), sent without a copy per request. Read a response's bytes with body_view().
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 
   static Response json(int status, std::string body);
   static Response json(int status, const nlohmann::json& body);
@@ -82,6 +88,8 @@ enum class Access { anyone, user, admin, user_or_guest };
 
 // A 200 JSON response with an ETag, or 304 when If-None-Match already names that ETag.
 Response conditional_json(const Request& request, const std::string& body, const std::string& etag);
+// The same with a borrowed body: nothing is copied.
+Response conditional_json(const Request& request, std::shared_ptr<const std::string> body, const std::string& etag);
 
 // The token of an "Authorization: Bearer <token>" header (scheme case-insensitive), or empty.
 std::string_view bearer_token(const Request& request);

@@ -9,7 +9,7 @@ namespace eshop::app {
 namespace {
 
 nlohmann::json parsed(const http::Response& r) {
-  return nlohmann::json::parse(r.body, nullptr, false);
+  return nlohmann::json::parse(r.body_view(), nullptr, false);
 }
 
 }  // namespace

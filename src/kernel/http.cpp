@@ -106,17 +106,33 @@ bool etag_matches(std::string_view if_none_match, std::string_view etag) {
 
 }  // namespace
 
-Response conditional_json(const Request& request, const std::string& body, const std::string& etag) {
+namespace {
+
+// 304 (and no body) when If-None-Match names the ETag; else a 200 the caller gives its body.
+Response conditional(const Request& request, const std::string& etag, bool& matched) {
   Response r;
   r.headers.reserve(4);  // these three and the request id
   r.headers.add("ETag", etag);
   r.headers.add("Cache-Control", "no-cache");
-  if (etag_matches(request.header("If-None-Match"), etag)) {
-    r.status = 304;
-    return r;
-  }
-  r.headers.add("Content-Type", "application/json");
-  r.body = body;
+  matched = etag_matches(request.header("If-None-Match"), etag);
+  if (matched) r.status = 304;
+  else r.headers.add("Content-Type", "application/json");
+  return r;
+}
+
+}  // namespace
+
+Response conditional_json(const Request& request, const std::string& body, const std::string& etag) {
+  bool matched = false;
+  auto r = conditional(request, etag, matched);
+  if (!matched) r.body = body;
+  return r;
+}
+
+Response conditional_json(const Request& request, std::shared_ptr<const std::string> body, const std::string& etag) {
+  bool matched = false;
+  auto r = conditional(request, etag, matched);
+  if (!matched) r.shared_body = std::move(body);
   return r;
 }
 

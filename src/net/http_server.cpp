@@ -34,6 +34,33 @@ namespace {
 class Session;
 using Steady = std::chrono::steady_clock;
 constexpr auto kNoDeadline = Steady::time_point::max();
+
+// A response body that is either the response's own string or bytes borrowed from a cache
+// (http::Response::shared_body: a catalog page), written from where they are, never copied.
+struct ResponseBody {
+  struct value_type {
+    std::string owned;
+    std::shared_ptr<const std::string> shared;
+    std::string_view view() const { return shared ? std::string_view(*shared) : std::string_view(owned); }
+  };
+
+  static std::uint64_t size(const value_type& body) { return body.view().size(); }
+
+  class writer {
+   public:
+    using const_buffers_type = asio::const_buffer;
+    template <bool isRequest, class Fields>
+    writer(const bhttp::header<isRequest, Fields>&, const value_type& body) : bytes_(body.view()) {}
+    void init(beast::error_code& ec) { ec = {}; }
+    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
+      ec = {};
+      return {{const_buffers_type(bytes_.data(), bytes_.size()), false}};
+    }
+
+   private:
+    std::string_view bytes_;
+  };
+};
 }  // namespace
 
 struct HttpServer::Impl {
@@ -181,10 +208,10 @@ class Session final : public std::enable_shared_from_this<Session> {
   void send(http::Response response, bool keep_alive, unsigned version, bool head) {
     auto& res = res_.emplace(static_cast<bhttp::status>(response.status), version);
     for (const auto& [name, value] : response.headers.fields()) res.insert(name, value);
-    res.body() = std::move(response.body);
+    res.body().owned = std::move(response.body);
+    res.body().shared = std::move(response.shared_body);
     res.keep_alive(keep_alive);
-    res.prepare_payload();
-    if (head) res.body().clear();
+    res.prepare_payload();  // Content-Length, also for HEAD, which writes the header alone
     deadline_ = Steady::now() + server_.options.request_timeout;
     auto on_write = [self = shared_from_this()](beast::error_code ec, std::size_t) {
       --self->in_flight_;
@@ -193,7 +220,7 @@ class Session final : public std::enable_shared_from_this<Session> {
       self->read();
     };
     if (head) {
-      auto sr = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(res);
+      auto sr = std::make_shared<bhttp::response_serializer<ResponseBody>>(res);
       bhttp::async_write_header(stream_, *sr, [sr, on_write](beast::error_code ec, std::size_t n) { on_write(ec, n); });
     } else {
       bhttp::async_write(stream_, res, std::move(on_write));
@@ -228,7 +255,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::shared_ptr<std::array<char, 16384>> drain_buffer_;
   std::string remote_address_;
   HttpServer::Impl& server_;
-  std::optional<bhttp::response<bhttp::string_body>> res_;  // the response being written
+  std::optional<bhttp::response<ResponseBody>> res_;  // the response being written
   std::list<Session*>& registry_;
   std::atomic<int>& in_flight_;
   std::list<Session*>::iterator position_;

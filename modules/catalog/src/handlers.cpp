@@ -52,8 +52,10 @@ class Handlers final {
     auto& view = service_.thread_view();
     // Fastest path: this thread served this exact query string from this snapshot before.
     const auto query_string = req.query_string();
+    // The page is sent borrowed (an aliasing pointer into the cached page: no copy, no allocation).
     if (const auto it = view.pages.find(query_string); it != view.pages.end())
-      return http::conditional_json(req, it->second->body, it->second->etag);
+      return http::conditional_json(req, std::shared_ptr<const std::string>(it->second, &it->second->body),
+                                    it->second->etag);
     const auto& snapshot = view.snapshot;
     // Fast path: another thread did (raw keys start with '?').
     std::string raw_key = "?";
@@ -71,7 +73,7 @@ class Handlers final {
     }
     if (view.pages.size() >= 1024) view.pages.clear();
     view.pages.emplace(std::string(query_string), page);
-    return http::conditional_json(req, page->body, page->etag);
+    return http::conditional_json(req, std::shared_ptr<const std::string>(page, &page->body), page->etag);
   }
 
   http::Response detail(http::Request& req) const {
@@ -79,7 +81,9 @@ class Handlers final {
     const auto& snapshot = service_.thread_view().snapshot;
     const auto* entry = id ? snapshot->find(*id) : nullptr;
     if (!entry) return no_such_product();
-    return http::conditional_json(req, entry->detail_json, entry->detail_etag);
+    // Borrowed from the snapshot, which the response keeps alive until it is written.
+    return http::conditional_json(req, std::shared_ptr<const std::string>(snapshot, &entry->detail_json),
+                                  entry->detail_etag);
   }
 
   http::Response brands(http::Request& req) const {
