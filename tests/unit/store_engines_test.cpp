@@ -52,6 +52,17 @@ test::TestDatabase migrated(const std::string& module, std::span<const Migration
 
 const char* engine_name() { return test::on_postgres() ? "postgresql" : "sqlite"; }
 
+// Every one of `keys` keys received 0, 1, ..., events - 1, in that order, each once.
+void check_each_key_in_order(const std::map<std::string, std::vector<int>>& by_key, std::size_t keys, int events) {
+  std::vector<int> expected(static_cast<std::size_t>(events));
+  for (int i = 0; i < events; ++i) expected[static_cast<std::size_t>(i)] = i;
+  REQUIRE(by_key.size() == keys);
+  for (const auto& [key, ns] : by_key) {
+    INFO(key);
+    CHECK(ns == expected);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("statements bind integers, text and NULL, and read them back", "[store][unit]") {
@@ -130,14 +141,8 @@ TEST_CASE("events written by concurrent transactions all reach the bus once, in 
   for (auto& t : writers) t.join();
   REQUIRE(test::eventually([&] { return relay.backlog() == 0; }));
   relay.stop();
-  std::vector<int> expected(50);
-  for (int i = 0; i < 50; ++i) expected[i] = i;
   std::lock_guard lock(m);
-  REQUIRE(by_key.size() == 4);
-  for (const auto& [key, ns] : by_key) {
-    INFO(key);
-    CHECK(ns == expected);
-  }
+  check_each_key_in_order(by_key, 4, 50);
 }
 
 TEST_CASE("ordering's store: orders, their history, the saga's compare-and-set, invoice numbers", "[store][unit]") {
@@ -394,12 +399,6 @@ TEST_CASE("two relays on one outbox: one delivers at a time, the other takes ove
   write(*second, 80, 120);
   REQUIRE(test::eventually([&] { return outbox::backlog(*second) == 0; }, std::chrono::seconds(20)));
   relay_b.stop();
-  std::vector<int> expected(120);
-  for (int i = 0; i < 120; ++i) expected[i] = i;
   std::lock_guard lock(m);
-  REQUIRE(by_key.size() == 3);
-  for (const auto& [key, ns] : by_key) {
-    INFO(key);
-    CHECK(ns == expected);
-  }
+  check_each_key_in_order(by_key, 3, 120);
 }
