@@ -1,6 +1,7 @@
 -- Checkout throughput. Run with as many threads as connections: each thread is one shopper on
 -- one connection, strictly alternating "add an item" and "check out", so no request overtakes
--- its partner. Shopper n uses line n of $BENCH_TOKENS.
+-- its partner. Shopper n uses line n of $BENCH_TOKENS. With $BENCH_ORDER_GAP_MS a shopper waits
+-- that long before each order (its "add an item"): a paced run, below the saturation rate.
 package.path = package.path .. ";" .. os.getenv("BENCH_LUA_DIR") .. "/?.lua"
 require("report")
 
@@ -22,6 +23,7 @@ function init(args)
   product = os.getenv("BENCH_CHECKOUT_PRODUCT")
   turn = 0
   checkouts = 0
+  gap = tonumber(os.getenv("BENCH_ORDER_GAP_MS") or "0")
   body = '{"shippingAddress":{"fullName":"Bench Shopper","street":"1 Main St","city":"Springfield",' ..
          '"postalCode":"12345","country":"US"},"payment":{"cardNumber":"4242424242424242",' ..
          '"cardHolder":"Bench Shopper","expiry":"12/30","cvv":"123"}}'
@@ -35,6 +37,11 @@ function request()
     return wrk.format("POST", "/api/v1/basket/items", headers, '{"productId":' .. product .. ',"quantity":1}')
   end
   return wrk.format("POST", "/api/v1/basket/checkout", headers, body)
+end
+
+function delay()
+  if gap > 0 and turn % 2 == 0 then return gap end
+  return 0
 end
 
 function done(summary, latency, requests)
