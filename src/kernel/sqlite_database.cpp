@@ -256,25 +256,35 @@ void SqliteDatabase::run_read(const std::function<void(Tx&)>& work) {
 }
 
 void SqliteDatabase::run_write(const std::function<void(Tx&)>& work) {
-  Job job{&work, nullptr, false};
+  Job job(&work);
   std::unique_lock lock(batch_mutex_);
   queue_.push_back(&job);
-  while (!job.done) {
-    if (leading_) {
-      batch_done_.wait(lock);
-      continue;
-    }
-    leading_ = true;  // this thread commits for everyone queued now
-    std::vector<Job*> batch;
-    batch.swap(queue_);
+  if (leading_) {
+    // Another thread commits a batch now. It wakes this one once: with the work done (in its next
+    // batch), or to lead that batch. Only the writers whose turn came wake, not all that wait.
     lock.unlock();
-    execute(batch);
-    lock.lock();
-    leading_ = false;
-    for (auto* j : batch) j->done = true;
-    batch_done_.notify_all();
+    job.wake.acquire();
+    if (job.done) {
+      if (job.error) std::rethrow_exception(job.error);
+      return;
+    }
+    lock.lock();  // asked to lead: leading_ stays true, handed over
   }
+  leading_ = true;  // this thread commits for everyone queued now, itself included
+  std::vector<Job*> batch;
+  batch.swap(queue_);
   lock.unlock();
+  execute(batch);  // never throws: each job's error is in the job
+  lock.lock();
+  Job* next = queue_.empty() ? nullptr : queue_.front();
+  if (!next) leading_ = false;
+  lock.unlock();
+  for (auto* j : batch) {
+    if (j == &job) continue;
+    j->done = true;
+    j->wake.release();  // j may return (and its Job end) at once: nothing of it is used after this
+  }
+  if (next) next->wake.release();  // not done: it leads the writers queued meanwhile
   if (job.error) std::rethrow_exception(job.error);
 }
 
@@ -327,7 +337,12 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
     }
     w.clear_signal();
   }
-  if (any_committed && signal) committed();
+  if (!any_committed || !signal) return;
+  try {
+    committed();
+  } catch (...) {
+    // a wake-up lost: the relay's poll finds the rows; the writers waiting on this batch must not
+  }
 }
 
 }  // namespace eshop

@@ -5,6 +5,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -67,10 +68,14 @@ class SqliteDatabase final : public Database {
     std::mutex mutex;
     std::unique_ptr<SqliteConnection> connection;
   };
+  // A writer waiting in the queue. Its leader wakes it exactly once: when its work committed (or
+  // failed), or to lead the next batch, which holds its own work.
   struct Job {
+    explicit Job(const std::function<void(Tx&)>* w) : work(w) {}
     const std::function<void(Tx&)>* work;
     std::exception_ptr error;
     bool done = false;
+    std::binary_semaphore wake{0};
   };
   Reader& lock_reader();  // a free reader if there is one, else the next in turn; returned locked
   void execute(const std::vector<Job*>& batch);
@@ -78,7 +83,6 @@ class SqliteDatabase final : public Database {
   std::mutex mutex_;  // the writer connection
   std::unique_ptr<SqliteConnection> writer_;
   std::mutex batch_mutex_;  // the queue of writers and who leads
-  std::condition_variable batch_done_;
   std::vector<Job*> queue_;
   bool leading_ = false;
   std::vector<std::unique_ptr<Reader>> readers_;
