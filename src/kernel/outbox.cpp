@@ -160,6 +160,10 @@ void remove_delivered(Database& db, const std::vector<long long>& seqs) {
 
 const std::string& key_of(const Event& e) { return e.key.empty() ? e.id : e.key; }
 
+// At most this long between deletions of delivered rows while the relay is busy (it deletes at
+// once when it is idle, or when a batch's worth was delivered).
+constexpr std::chrono::milliseconds kCleanUpInterval{100};
+
 }  // namespace
 
 // One lane: a thread that delivers the rows handed to it, in order per key. A key whose event
@@ -403,11 +407,21 @@ void OutboxRelay::run() {
   std::vector<std::unique_ptr<Lane>> lanes(static_cast<std::size_t>(options_.lanes));
   Cursor cursor;  // every row up to here is with a lane, delivered or dead
   in_flight_ = 0;
-  auto clean_up = [&] {
-    std::vector<long long> done;
+  // Delivered rows are deleted in batches: a delete is a write transaction of its own, and one per
+  // wake-up (a wake-up per commit of new events) cost as many commits as the handlers made. A row
+  // delivered and not yet deleted is delivered again after a crash, and the inboxes drop it.
+  std::vector<long long> delivered;
+  auto last_clean_up = std::chrono::steady_clock::now();
+  auto clean_up = [&](bool now) {
     for (auto& lane : lanes)
-      if (lane) lane->take_delivered(done);
-    remove_delivered(db_, done);
+      if (lane) lane->take_delivered(delivered);
+    const auto t = std::chrono::steady_clock::now();
+    if (!now && in_flight_.load() > 0 && static_cast<int>(delivered.size()) < options_.batch_size &&
+        t - last_clean_up < kCleanUpInterval)
+      return;
+    remove_delivered(db_, delivered);
+    delivered.clear();
+    last_clean_up = t;
   };
   // Several instances of the shop on one PostgreSQL database: one relay at a time delivers a
   // module's outbox (per-key order needs one reader); the others stand by and take over within a
@@ -425,7 +439,7 @@ void OutboxRelay::run() {
         lock.lock();
         continue;
       }
-      clean_up();
+      clean_up(false);
       const int room = window() - in_flight_.load();
       if (room > 0) {
         auto rows = pending_rows(db_, cursor, std::min(room, options_.batch_size));
@@ -459,7 +473,7 @@ void OutboxRelay::run() {
   for (auto& lane : lanes)
     if (lane) lane->stop();
   try {
-    clean_up();  // what the lanes delivered last is deleted too, not delivered again at the next start
+    clean_up(true);  // what the lanes delivered last is deleted too, not delivered again at the next start
   } catch (const std::exception&) {
     // not deleted: delivered again at the next start, and dropped by the inboxes
   }
