@@ -30,6 +30,11 @@ struct ModuleDescriptor {
   // It may move to another process while the shop runs (see app/module_gates.cpp: also only when
   // no module calls its interface in-process). False for the module every process authenticates by.
   bool movable_live = true;
+  // Events of its own that carry the whole current state of their key (catalog's product_updated:
+  // name, price, stock, picture). Latest wins, as in a compacted log: when several of one key wait
+  // back to back in its outbox relay, only the last is delivered. A hot product's stock changes
+  // then cost one delivery per batch, not one each.
+  std::vector<std::string_view> state_events = {};
   // Throttling is declared per route (http::Throttle), where it is exact.
 };
 

@@ -216,7 +216,9 @@ struct App::Parts final : ModuleHost {
     h.db = open_named(config.database_of(name), options);
     h.module = build(name, *h.db);
     check_declared_subscriptions(name, *h.module);
-    h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics);
+    RelayOptions relay_options;
+    for (const auto type : find_module(name)->state_events) relay_options.state_events.emplace(type);
+    h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics, relay_options);
     Module& module = *h.module;
     OutboxRelay& relay = *h.relay;
     {

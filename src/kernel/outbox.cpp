@@ -227,22 +227,36 @@ class OutboxRelay::Lane {
         if (stopping_) return;
       }
       std::optional<Row> row;
+      bool superseded = false;
       if (!queue_.empty()) {
         row = std::move(queue_.front());
         queue_.pop_front();
+        superseded = superseded_in_queue(*row);
       }
       lock.unlock();
-      if (row) handle(std::move(*row));
+      if (row) handle(std::move(*row), superseded);
       retry_due();
       lock.lock();
     }
   }
 
-  void handle(Row&& row) {
+  // A state event (RelayOptions::state_events) whose key's next event waiting here is of its type:
+  // that one carries a later state, and this one need not be delivered. Under mutex_.
+  bool superseded_in_queue(const Row& row) const {
+    const auto& types = relay_.options_.state_events;
+    if (types.empty() || !types.contains(row.event.type)) return false;
+    const auto& key = key_of(row.event);
+    for (const auto& later : queue_)
+      if (key_of(later.event) == key) return later.event.type == row.event.type;
+    return false;
+  }
+
+  void handle(Row&& row, bool superseded) {
     if (auto it = held_.find(key_of(row.event)); it != held_.end()) {
       it->second.rows.push_back(std::move(row));  // waits behind its key's failed event
       return;
     }
+    if (superseded) return finished(row.seq, true);
     if (relay_.deliver(row)) return finished(row.seq, true);
     if (row.dead) return finished(row.seq, false);
     auto& held = held_[key_of(row.event)];

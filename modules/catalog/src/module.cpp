@@ -58,7 +58,12 @@ std::vector<std::string> subscriptions() {
 }
 
 const ModuleDescriptor& descriptor() {
-  static const ModuleDescriptor d{"catalog", "/api/v1/catalog", {}, true, &subscriptions};
+  static const ModuleDescriptor d{.name = "catalog",
+                                  .route_prefix = "/api/v1/catalog",
+                                  .uses = {},
+                                  .answers_reads_from_memory = true,
+                                  .subscriptions = &subscriptions,
+                                  .state_events = {events::ProductUpdated::kType}};
   return d;
 }
 
