@@ -138,9 +138,13 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : Database(path) {
           reader->connection = std::make_unique<SqliteConnection>(path, true);
           readers_.push_back(std::move(reader));
         }
+        checkpointer_ = std::make_unique<SqliteConnection>(path, false);
+        sqlite3_wal_hook(writer_->handle(), &SqliteDatabase::on_wal_commit, this);
+        checkpoint_thread_ = std::thread([this] { checkpoint_loop(); });
       }
       return;
     } catch (const std::runtime_error& e) {
+      checkpointer_.reset();
       readers_.clear();
       writer_.reset();
       if (attempt >= 200 || std::string(e.what()).find("locked") == std::string::npos) throw;
@@ -149,7 +153,58 @@ SqliteDatabase::SqliteDatabase(const std::string& path) : Database(path) {
   }
 }
 
-SqliteDatabase::~SqliteDatabase() = default;
+SqliteDatabase::~SqliteDatabase() {
+  if (!checkpoint_thread_.joinable()) return;
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wanted_.notify_one();
+  checkpoint_thread_.join();
+}
+
+namespace {
+// SQLite's own threshold (wal_autocheckpoint's default): the background thread is asked from here.
+constexpr int kCheckpointPages = 1000;
+// Should the background thread fall this far behind (a reader holding an old snapshot, a slow
+// disk), the committing writer checkpoints itself, as SQLite would, so the WAL stays bounded.
+constexpr int kInlineCheckpointPages = 20000;
+}  // namespace
+
+int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto& d = *static_cast<SqliteDatabase*>(self);
+  if (pages >= kInlineCheckpointPages) {
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kCheckpointPages) {
+    {
+      std::lock_guard lock(d.checkpoint_mutex_);
+      d.checkpoint_due_ = true;
+    }
+    d.checkpoint_wanted_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteDatabase::checkpoint_loop() {
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    checkpoint_wanted_.wait(lock, [&] { return stopping_ || checkpoint_due_; });
+    if (stopping_) return;
+    checkpoint_due_ = false;
+    lock.unlock();
+    // Passive: copies what no reader still needs, waits for no one; what it cannot copy is tried
+    // again at the next commit past the threshold. The bulk is copied beside the writer; then, with
+    // the writer held between two batches, the few pages committed meanwhile, so that the WAL is
+    // all copied and the next batch writes it from its start again (SQLite starts over only then;
+    // otherwise the WAL would grow for as long as writes go on).
+    sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    {
+      std::lock_guard writer(mutex_);
+      sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    lock.lock();
+  }
+}
 
 void SqliteDatabase::migrate(std::span<const Migration> migrations) {
   std::lock_guard lock(mutex_);

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <semaphore>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -79,6 +80,11 @@ class SqliteDatabase final : public Database {
   };
   Reader& lock_reader();  // a free reader if there is one, else the next in turn; returned locked
   void execute(const std::vector<Job*>& batch);
+  // Checkpoints copy the WAL back into the database file. SQLite runs them inside the commit that
+  // crossed 1,000 pages, holding up every writer queued behind it; here a thread of their own runs
+  // them on a connection of their own (passive: the writer goes on meanwhile).
+  static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
+  void checkpoint_loop();
 
   std::mutex mutex_;  // the writer connection
   std::unique_ptr<SqliteConnection> writer_;
@@ -87,6 +93,12 @@ class SqliteDatabase final : public Database {
   bool leading_ = false;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};
+  std::unique_ptr<SqliteConnection> checkpointer_;
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_due_ = false;  // under checkpoint_mutex_
+  bool stopping_ = false;        // under checkpoint_mutex_
+  std::thread checkpoint_thread_;  // last: starts when the rest is ready
 };
 
 }  // namespace eshop
