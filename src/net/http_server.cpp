@@ -35,32 +35,28 @@ class Session;
 using Steady = std::chrono::steady_clock;
 constexpr auto kNoDeadline = Steady::time_point::max();
 
-// A response body that is either the response's own string or bytes borrowed from a cache
-// (http::Response::shared_body: a catalog page), written from where they are, never copied.
-struct ResponseBody {
-  struct value_type {
-    std::string owned;
-    std::shared_ptr<const std::string> shared;
-    std::string_view view() const { return shared ? std::string_view(*shared) : std::string_view(owned); }
-  };
+// The status line of a response, "HTTP/1.1 200 OK\r\n".
+void append_status_line(std::string& out, unsigned version, int status) {
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  char code[4] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                  static_cast<char>('0' + status % 10), ' '};
+  out.append(code, 4);
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+}
 
-  static std::uint64_t size(const value_type& body) { return body.view().size(); }
+void append_decimal(std::string& out, std::size_t n) {
+  char digits[20];
+  char* p = digits + sizeof digits;
+  do *--p = static_cast<char>('0' + n % 10);
+  while ((n /= 10) != 0);
+  out.append(p, static_cast<std::size_t>(digits + sizeof digits - p));
+}
 
-  class writer {
-   public:
-    using const_buffers_type = asio::const_buffer;
-    template <bool isRequest, class Fields>
-    writer(const bhttp::header<isRequest, Fields>&, const value_type& body) : bytes_(body.view()) {}
-    void init(beast::error_code& ec) { ec = {}; }
-    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-      ec = {};
-      return {{const_buffers_type(bytes_.data(), bytes_.size()), false}};
-    }
-
-   private:
-    std::string_view bytes_;
-  };
-};
+// A field name or value may not carry a line break: it would end the header early (response
+// splitting). Every field comes from the server's own code, so this never drops one in practice.
+bool header_safe(std::string_view s) { return s.find_first_of("\r\n") == std::string_view::npos; }
 }  // namespace
 
 struct HttpServer::Impl {
@@ -116,11 +112,11 @@ namespace {
 class Session final : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server, std::size_t thread)
-      : stream_(std::move(socket)), server_(server), registry_(*server.sessions[thread]),
+      : socket_(std::move(socket)), server_(server), registry_(*server.sessions[thread]),
         in_flight_(server.in_flight[thread % server.in_flight.size()].n) {
     ++server_.open_connections;
     beast::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = socket_.remote_endpoint(ec);
     if (!ec) remote_address_ = peer.address().to_string();
   }
   // Runs on the connection's own thread, like every handler of it, so the registry needs no lock.
@@ -131,7 +127,7 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   // Takes the only reference, so that the last one is always dropped on the connection's thread.
   static void start(std::shared_ptr<Session> self) {
-    auto executor = self->stream_.get_executor();
+    auto executor = self->socket_.get_executor();
     asio::dispatch(executor, [self = std::move(self)] {
       self->position_ = self->registry_.insert(self->registry_.end(), self.get());
       self->registered_ = true;
@@ -145,8 +141,8 @@ class Session final : public std::enable_shared_from_this<Session> {
     if (deadline_ > now) return;
     deadline_ = kNoDeadline;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
  private:
@@ -158,7 +154,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     // One deadline per request: an idle keep-alive connection, or a request that does not
     // arrive whole, is closed when it passes. (Each timer change costs; one per read is enough.)
     deadline_ = Steady::now() + server_.options.idle_timeout;
-    bhttp::async_read(stream_, buffer_, *parser_,
+    bhttp::async_read(socket_, buffer_, *parser_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
@@ -181,7 +177,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
                                   head]() mutable {
       http::Response response = self->server_.handler(request);
-      auto executor = self->stream_.get_executor();
+      auto executor = self->socket_.get_executor();
       // Moved, not copied: the worker must not hold the last reference (see start()).
       asio::post(executor, [self = std::move(self), response = std::move(response), keep_alive, version,
                             head]() mutable {
@@ -205,39 +201,57 @@ class Session final : public std::enable_shared_from_this<Session> {
     send(server_.reject(status, std::move(detail), remote_address_), false, 11, false);
   }
 
+  // Writes the response: its header, built here into a buffer the connection keeps, and its body
+  // from where it is (the response's own string or a borrowed cache entry), in one gathered write.
   void send(http::Response response, bool keep_alive, unsigned version, bool head) {
-    auto& res = res_.emplace(static_cast<bhttp::status>(response.status), version);
-    for (const auto& [name, value] : response.headers.fields()) res.insert(name, value);
-    res.body().owned = std::move(response.body);
-    res.body().shared = std::move(response.shared_body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();  // Content-Length, also for HEAD, which writes the header alone
-    deadline_ = Steady::now() + server_.options.request_timeout;
-    auto on_write = [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      --self->in_flight_;
-      if (ec) return self->close();
-      if (!self->res_->keep_alive()) return self->drain_and_close();
-      self->read();
-    };
-    if (head) {
-      auto sr = std::make_shared<bhttp::response_serializer<ResponseBody>>(res);
-      bhttp::async_write_header(stream_, *sr, [sr, on_write](beast::error_code ec, std::size_t n) { on_write(ec, n); });
-    } else {
-      bhttp::async_write(stream_, res, std::move(on_write));
+    const int status = response.status;
+    // No body and no Content-Length for 1xx, 204 and 304 (RFC 9110 §8.6, §15.3.5, §15.4.5).
+    const bool bodiless = status < 200 || status == 204 || status == 304;
+    body_ = std::move(response.body);
+    shared_body_ = std::move(response.shared_body);
+    const std::string_view body = shared_body_ ? std::string_view(*shared_body_) : std::string_view(body_);
+    head_.clear();
+    append_status_line(head_, version, status);
+    for (const auto& [name, value] : response.headers.fields()) {
+      if (!header_safe(name) || !header_safe(value)) continue;
+      head_ += name;
+      head_ += ": ";
+      head_ += value;
+      head_ += "\r\n";
     }
+    if (!bodiless) {
+      head_ += "Content-Length: ";  // also for HEAD: the length the body would have
+      append_decimal(head_, body.size());
+      head_ += "\r\n";
+    }
+    if (version == 10 && keep_alive) head_ += "Connection: keep-alive\r\n";
+    if (version != 10 && !keep_alive) head_ += "Connection: close\r\n";
+    head_ += "\r\n";
+    keep_alive_ = keep_alive;
+    deadline_ = Steady::now() + server_.options.request_timeout;
+    const std::size_t body_bytes = head || bodiless ? 0 : body.size();
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body_bytes)};
+    asio::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      --self->in_flight_;
+      self->body_.clear();
+      self->shared_body_.reset();
+      if (ec) return self->close();
+      if (!self->keep_alive_) return self->drain_and_close();
+      self->read();
+    });
   }
 
   // Half-close and read what the client still sends, so it gets our answer rather than a reset.
   void drain_and_close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     deadline_ = Steady::now() + std::chrono::seconds(2);
     drain_buffer_ = std::make_shared<std::array<char, 16384>>();
     drain();
   }
 
   void drain() {
-    stream_.async_read_some(asio::buffer(*drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    socket_.async_read_some(asio::buffer(*drain_buffer_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
       self->drain();
     });
@@ -245,17 +259,21 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   void close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<std::array<char, 16384>> drain_buffer_;
   std::string remote_address_;
   HttpServer::Impl& server_;
-  std::optional<bhttp::response<ResponseBody>> res_;  // the response being written
+  // The response being written: its header, and its body owned or borrowed.
+  std::string head_;
+  std::string body_;
+  std::shared_ptr<const std::string> shared_body_;
+  bool keep_alive_ = false;
   std::list<Session*>& registry_;
   std::atomic<int>& in_flight_;
   std::list<Session*>::iterator position_;

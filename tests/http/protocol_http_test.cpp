@@ -150,6 +150,20 @@ class RawConnection final {
   }
   ~RawConnection() { ::close(fd_); }
   void send(const std::string& bytes) { REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size())); }
+  // Everything the server sends until it closes the connection (at most 5 s).
+  std::string read_until_closed() {
+    timeval tv{0, 100000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < give_up) {
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) out.append(buf, static_cast<std::size_t>(n));
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) break;
+    }
+    return out;
+  }
   // Seconds until the server closed the connection (reading and discarding), or -1 after `limit`.
   double seconds_until_closed(double limit) {
     const auto start = std::chrono::steady_clock::now();
@@ -186,4 +200,29 @@ TEST_CASE("a connection that idles, or never finishes its request, is closed aft
   CHECK(slow_closed < 3);
   auto c = server.client();
   CHECK(c.get("/health/live").status == 200);  // the server is none the worse
+}
+
+TEST_CASE("responses are framed exactly: HEAD, 304, HTTP/1.0 keep-alive and Connection: close, pipelined", "[server][http]") {
+  auto c = server().client();
+  const auto product = c.get("/api/v1/catalog/products/1");
+  REQUIRE(product.status == 200);
+  const std::string etag(product.headers.get("ETag"));
+  const std::string length = std::to_string(product.body_view().size());
+  RawConnection raw(server().port());
+  raw.send("HEAD /api/v1/catalog/products/1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: one\r\n\r\n"
+           "GET /health/live HTTP/1.0\r\nConnection: keep-alive\r\nX-Request-Id: two\r\n\r\n"
+           "GET /api/v1/catalog/products/1 HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag +
+           "\r\nConnection: close\r\nX-Request-Id: three\r\n\r\n");
+  const auto bytes = raw.read_until_closed();
+  // HEAD: the GET's header with its Content-Length, and no body.
+  const std::string head = "HTTP/1.1 200 OK\r\nETag: " + etag +
+                           "\r\nCache-Control: no-cache\r\nContent-Type: application/json\r\nX-Request-Id: one\r\n"
+                           "Content-Length: " + length + "\r\n\r\n";
+  // HTTP/1.0 asked to keep the connection: said so, since 1.0 closes by default.
+  const std::string live = "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: two\r\n"
+                           "Content-Length: 17\r\nConnection: keep-alive\r\n\r\n{\"status\":\"live\"}";
+  // 304: no body and no Content-Length; the client asked to close, and the server says it does.
+  const std::string not_modified = "HTTP/1.1 304 Not Modified\r\nETag: " + etag +
+                                   "\r\nCache-Control: no-cache\r\nX-Request-Id: three\r\nConnection: close\r\n\r\n";
+  CHECK(bytes == head + live + not_modified);
 }
