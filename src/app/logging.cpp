@@ -1,10 +1,12 @@
 #include "app/logging.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -153,7 +155,11 @@ void append_time(fmt::memory_buffer& out) {
     std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
     cached_second = second;
   }
-  fmt::format_to(std::back_inserter(out), "{}.{:03d}Z", cached, static_cast<int>(ms % 1000));
+  const auto milli = static_cast<int>(ms % 1000);
+  const char tail[6] = {'.', static_cast<char>('0' + milli / 100), static_cast<char>('0' + milli / 10 % 10),
+                        static_cast<char>('0' + milli % 10), 'Z', '\0'};
+  out.append(cached, cached + std::strlen(cached));
+  out.append(tail, tail + 5);
 }
 
 }  // namespace
@@ -207,7 +213,7 @@ void log_request(std::string_view request_id, std::string_view client, std::stri
   put(client);  // an IP address: the peer's, or one a trusted proxy named and parse_address accepted
   put("\",\"method\":");
   // An HTTP method is a token and cannot hold a quote or a backslash; escape it all the same.
-  if (method.find_first_of("\"\\") == std::string_view::npos) {
+  if (std::none_of(method.begin(), method.end(), [](char c) { return c == '"' || c == '\\'; })) {
     put("\"");
     put(method);
     put("\"");
