@@ -59,9 +59,19 @@ class SqliteStatement final : public Statement {
   sqlite3_stmt* stmt_;
 };
 
+// Before SQLite's first use: no global memory statistics. With them on (the default) every
+// allocation SQLite makes, on every connection of every thread, takes one process-wide mutex, and
+// nothing here reads the statistics or sets a soft heap limit. (If SQLite was already initialized,
+// sqlite3_config refuses and the defaults stay: slower, not wrong.)
+void configure_sqlite_once() {
+  static const int configured = [] { return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }();
+  (void)configured;
+}
+
 }  // namespace
 
 SqliteConnection::SqliteConnection(const std::string& path, bool reader) {
+  configure_sqlite_once();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
