@@ -9,6 +9,11 @@ TEST_CASE("times format as RFC 3339 UTC with whole seconds", "[kernel][unit]") {
   REQUIRE(t);
   CHECK(to_rfc3339(*t) == "2026-11-24T10:00:00Z");
   CHECK(to_rfc3339(*t + std::chrono::milliseconds(999)) == "2026-11-24T10:00:00Z");
+  CHECK(to_rfc3339(*parse_rfc3339("2099-12-31T23:59:59Z")) == "2099-12-31T23:59:59Z");
+  CHECK(to_rfc3339(TimePoint{}) == "1970-01-01T00:00:00Z");
+  CHECK(to_rfc3339_ms(TimePoint{} - std::chrono::milliseconds(1)) == "1969-12-31T23:59:59.999Z");
+  CHECK(to_rfc3339_ms(*parse_rfc3339("2024-02-29T23:59:59Z") + std::chrono::milliseconds(123)) ==
+        "2024-02-29T23:59:59.123Z");
 }
 
 TEST_CASE("RFC 3339 offsets and fractions are understood", "[kernel][unit]") {

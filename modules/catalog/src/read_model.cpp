@@ -133,12 +133,23 @@ std::shared_ptr<const Snapshot> with_product(const Snapshot& prev, std::int64_t 
 
 std::shared_ptr<const Snapshot> with_products(const Snapshot& prev, const std::vector<Product>& changed) {
   auto s = successor(prev);
+  // A reservation changes stock only: when no product moved to another brand or category, the
+  // brand and category lists (their product counts) are the previous snapshot's, not rebuilt on
+  // every order.
+  bool regrouped = false;
   for (const auto& p : changed) {
     const auto it = std::lower_bound(s->products.begin(), s->products.end(), p.id,
                                      [](const auto& e, std::int64_t v) { return e->product.id < v; });
-    if (it != s->products.end() && (*it)->product.id == p.id) *it = make_entry(p, *s);
+    if (it == s->products.end() || (*it)->product.id != p.id) continue;
+    regrouped = regrouped || (*it)->product.brand_id != p.brand_id || (*it)->product.category_id != p.category_id;
+    *it = make_entry(p, *s);
   }
-  summarize(*s);
+  if (regrouped) {
+    summarize(*s);
+  } else {
+    s->brands_json = prev.brands_json;
+    s->categories_json = prev.categories_json;
+  }
   return s;
 }
 
