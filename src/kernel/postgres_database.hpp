@@ -46,7 +46,7 @@ class PostgresConnection final : public Tx {
   pg_conn* conn_ = nullptr;
   std::string shown_url_, schema_, origin_;
   int statements_ = 0;
-  std::unordered_map<std::string, std::unique_ptr<Statement>, TextHash, std::equal_to<>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>, EndsHash, std::equal_to<>> cache_;
 };
 
 class PostgresDatabase final : public Database {

@@ -39,7 +39,7 @@ class SqliteConnection final : public Tx {
 
  private:
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<Statement>, TextHash, std::equal_to<>> cache_;
+  std::unordered_map<std::string, std::unique_ptr<Statement>, EndsHash, std::equal_to<>> cache_;
 };
 
 class SqliteDatabase final : public Database {
