@@ -1,5 +1,7 @@
 #include "app/logging.hpp"
 
+#include <eshop/json_writer.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -177,20 +179,8 @@ void init_logging(const std::string& level) {
 void flush_logs() { LineWriter::instance().flush_for(std::chrono::seconds(2)); }
 
 std::string json_quote(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out.push_back(static_cast<char>(c));
-    }
-  }
-  out += '"';
+  std::string out;
+  json::append_string(out, text);
   return out;
 }
 
