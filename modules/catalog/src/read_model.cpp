@@ -6,27 +6,49 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <eshop/json_writer.hpp>
+
 namespace eshop::catalog {
 namespace {
 
-nlohmann::ordered_json ref(std::int64_t id, const std::string& name) { return {{"id", id}, {"name", name}}; }
-
 template <class Map>
-std::string name_of(const Map& map, std::int64_t id) {
+std::string_view name_of(const Map& map, std::int64_t id) {
   const auto it = map.find(id);
-  return it == map.end() ? std::string{} : it->second.name;
+  return it == map.end() ? std::string_view{} : std::string_view(it->second.name);
 }
 
-nlohmann::ordered_json summary(const Product& p, const Snapshot& s) {
-  return {{"id", p.id},
-          {"name", p.name},
-          {"description", p.description},
-          {"price", p.price},
-          {"currency", s.currency},
-          {"brand", ref(p.brand_id, name_of(s.brands, p.brand_id))},
-          {"category", ref(p.category_id, name_of(s.categories, p.category_id))},
-          {"availableStock", p.available_stock},
-          {"imageUrl", p.image_url.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(p.image_url)}};
+// {"id":1,"name":"..."}
+void append_ref(std::string& out, std::int64_t id, std::string_view name) {
+  out += "{\"id\":";
+  json::append_int(out, id);
+  out += ",\"name\":";
+  json::append_string(out, name);
+  out += '}';
+}
+
+// The list item's members, without the closing brace: the detail document goes on from there.
+// Written directly rather than through an nlohmann tree: every reservation rebuilds its product's
+// entry (the stock changed), and the tree cost more than the rest of the rebuild.
+void append_summary_members(std::string& out, const Product& p, const Snapshot& s) {
+  out += "{\"id\":";
+  json::append_int(out, p.id);
+  out += ",\"name\":";
+  json::append_string(out, p.name);
+  out += ",\"description\":";
+  json::append_string(out, p.description);
+  out += ",\"price\":";
+  json::append_int(out, p.price);
+  out += ",\"currency\":";
+  json::append_string(out, s.currency);
+  out += ",\"brand\":";
+  append_ref(out, p.brand_id, name_of(s.brands, p.brand_id));
+  out += ",\"category\":";
+  append_ref(out, p.category_id, name_of(s.categories, p.category_id));
+  out += ",\"availableStock\":";
+  json::append_int(out, p.available_stock);
+  out += ",\"imageUrl\":";
+  if (p.image_url.empty()) out += "null";
+  else json::append_string(out, p.image_url);
 }
 
 std::shared_ptr<const ProductEntry> make_entry(const Product& p, const Snapshot& s) {
@@ -34,16 +56,35 @@ std::shared_ptr<const ProductEntry> make_entry(const Product& p, const Snapshot&
   e->product = p;
   e->name_lower = to_lower(p.name);
   e->text_lower = e->name_lower + '\n' + to_lower(p.description);
-  auto j = summary(p, s);
-  e->summary_json = j.dump();
-  nlohmann::ordered_json supplier = nullptr;
-  if (p.supplier_id) {
-    if (auto it = s.suppliers.find(*p.supplier_id); it != s.suppliers.end())
-      supplier = {{"id", it->second.id}, {"name", it->second.name}, {"country", it->second.country}};
+  std::string members;
+  members.reserve(512);
+  append_summary_members(members, p, s);
+  e->summary_json = members + '}';
+  std::string& detail = members;
+  detail += ",\"supplier\":";
+  const auto supplier = p.supplier_id ? s.suppliers.find(*p.supplier_id) : s.suppliers.end();
+  if (supplier != s.suppliers.end()) {
+    detail += "{\"id\":";
+    json::append_int(detail, supplier->second.id);
+    detail += ",\"name\":";
+    json::append_string(detail, supplier->second.name);
+    detail += ",\"country\":";
+    json::append_string(detail, supplier->second.country);
+    detail += '}';
+  } else {
+    detail += "null";
   }
-  j["supplier"] = std::move(supplier);
-  j["attributes"] = p.attributes;
-  e->detail_json = j.dump();
+  detail += ",\"attributes\":{";
+  bool first = true;
+  for (const auto& [name, value] : p.attributes) {  // a std::map: in key order, as nlohmann writes it
+    if (!first) detail += ',';
+    first = false;
+    json::append_string(detail, name);
+    detail += ':';
+    json::append_string(detail, value);
+  }
+  detail += "}}";
+  e->detail_json = std::move(detail);
   e->detail_etag = make_etag(e->detail_json);
   return e;
 }
