@@ -64,7 +64,9 @@ class ArchitecturePage(unittest.TestCase):
             return None
 
     def wait_for(self, check, seconds=20):
-        return WebDriverWait(self.browser, seconds, poll_frequency=0.1).until(lambda _: check())
+        # A re-render between finding an element and reading it is normal: check again.
+        return WebDriverWait(self.browser, seconds, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda _: check())
 
     def test_shows_both_processes_and_a_counter_moves_after_a_checkout(self):
         self.browser.get(f"http://127.0.0.1:{self.gw}/architecture#token={self.admin}")

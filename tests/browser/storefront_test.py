@@ -76,7 +76,9 @@ class Shop(unittest.TestCase):
             self.shot("failed-" + self._testMethodName)
 
     def wait(self, check, seconds=15):
-        return WebDriverWait(self.browser, seconds, poll_frequency=0.1).until(lambda _: check())
+        # A re-render between finding an element and reading it is normal: check again.
+        return WebDriverWait(self.browser, seconds, poll_frequency=0.1,
+                             ignored_exceptions=[StaleElementReferenceException]).until(lambda _: check())
 
     def find(self, selector):
         return self.wait(lambda: self.browser.find_element(By.CSS_SELECTOR, selector))
