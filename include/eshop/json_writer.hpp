@@ -53,4 +53,28 @@ inline void append_key(std::string& out, std::string_view name) {
   out += "\":";
 }
 
+// The comma between two members or elements: none right after a '{' or a '['.
+inline void separate(std::string& out) {
+  if (!out.empty() && out.back() != '{' && out.back() != '[') out += ',';
+}
+
+// "name":value, with the comma before it unless it opens its object.
+inline void append_member(std::string& out, std::string_view name, std::int64_t value) {
+  separate(out);
+  append_key(out, name);
+  append_int(out, value);
+}
+inline void append_member(std::string& out, std::string_view name, std::string_view value) {
+  separate(out);
+  append_key(out, name);
+  append_string(out, value);
+}
+// A string member written as null when the string is empty (an image URL that is not set).
+inline void append_member_or_null(std::string& out, std::string_view name, std::string_view value) {
+  if (!value.empty()) return append_member(out, name, value);
+  separate(out);
+  append_key(out, name);
+  out += "null";
+}
+
 }  // namespace eshop::json

@@ -94,7 +94,7 @@ TEST_CASE("a catalog entry's JSON, written by hand, is what the nlohmann tree wr
   products[0].supplier_id = 2;
   products[0].available_stock = 42;
   products[0].image_url = "/api/v1/catalog/images/trail.svg";
-  products[0].attributes = {{"weight", "280 g"}, {"color", "Slate/\"Orange\""}, {"drop", "6 mm"}};
+  products[0].attributes = {{"weight", "280 g"}, {"color", "Slate/\"Orange\""}, {"drop", "6 mm"}, {"fit \"true\"\\", "yes"}};
   products[1].id = 2;  // unknown brand, category and supplier, no image, no attributes
   products[1].name = "Plain";
   products[1].brand_id = 99;

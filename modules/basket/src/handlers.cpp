@@ -19,63 +19,35 @@ std::string basket_json(const PricedBasket& b, const std::string& currency) {
   std::string out;
   out.reserve(160 + 256 * b.lines.size());
   out += "{\"items\":[";
-  for (std::size_t i = 0; i < b.lines.size(); ++i) {
-    const auto& l = b.lines[i];
-    out += i == 0 ? "{" : ",{";
-    json::append_key(out, "productId");
-    json::append_int(out, l.product_id.value);
-    out += ',';
-    json::append_key(out, "name");
-    json::append_string(out, l.name);
-    out += ',';
-    json::append_key(out, "unitPrice");
-    json::append_int(out, l.unit_price.in_cents());
-    out += ',';
-    json::append_key(out, "quantity");
-    json::append_int(out, l.quantity);
-    out += ',';
-    json::append_key(out, "lineTotal");
-    json::append_int(out, (l.unit_price * l.quantity).in_cents());
-    out += ',';
-    json::append_key(out, "availableStock");
-    json::append_int(out, l.available_stock);
-    out += ',';
-    json::append_key(out, "imageUrl");
-    if (l.image_url.empty()) out += "null";
-    else json::append_string(out, l.image_url);
+  for (const auto& l : b.lines) {
+    json::separate(out);
+    out += '{';
+    json::append_member(out, "productId", l.product_id.value);
+    json::append_member(out, "name", l.name);
+    json::append_member(out, "unitPrice", l.unit_price.in_cents());
+    json::append_member(out, "quantity", l.quantity);
+    json::append_member(out, "lineTotal", (l.unit_price * l.quantity).in_cents());
+    json::append_member(out, "availableStock", l.available_stock);
+    json::append_member_or_null(out, "imageUrl", l.image_url);
     out += '}';
   }
-  out += "],";
-  json::append_key(out, "itemCount");
-  json::append_int(out, b.item_count);
-  out += ',';
-  json::append_key(out, "subtotal");
-  json::append_int(out, b.subtotal.in_cents());
-  out += ',';
+  out += ']';
+  json::append_member(out, "itemCount", b.item_count);
+  json::append_member(out, "subtotal", b.subtotal.in_cents());
+  json::separate(out);
   json::append_key(out, "coupon");
   if (b.coupon) {
     out += '{';
-    json::append_key(out, "code");
-    json::append_string(out, b.coupon->code);
-    out += ',';
-    json::append_key(out, "description");
-    json::append_string(out, b.coupon->description);
-    out += ',';
-    json::append_key(out, "discount");
-    json::append_int(out, b.coupon->discount.in_cents());
+    json::append_member(out, "code", b.coupon->code);
+    json::append_member(out, "description", b.coupon->description);
+    json::append_member(out, "discount", b.coupon->discount.in_cents());
     out += '}';
   } else {
     out += "null";
   }
-  out += ',';
-  json::append_key(out, "discount");
-  json::append_int(out, b.discount.in_cents());
-  out += ',';
-  json::append_key(out, "total");
-  json::append_int(out, b.total.in_cents());
-  out += ',';
-  json::append_key(out, "currency");
-  json::append_string(out, currency);
+  json::append_member(out, "discount", b.discount.in_cents());
+  json::append_member(out, "total", b.total.in_cents());
+  json::append_member(out, "currency", currency);
   out += '}';
   return out;
 }

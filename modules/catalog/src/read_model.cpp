@@ -19,10 +19,9 @@ std::string_view name_of(const Map& map, std::int64_t id) {
 
 // {"id":1,"name":"..."}
 void append_ref(std::string& out, std::int64_t id, std::string_view name) {
-  out += "{\"id\":";
-  json::append_int(out, id);
-  out += ",\"name\":";
-  json::append_string(out, name);
+  out += '{';
+  json::append_member(out, "id", id);
+  json::append_member(out, "name", name);
   out += '}';
 }
 
@@ -30,25 +29,20 @@ void append_ref(std::string& out, std::int64_t id, std::string_view name) {
 // Written directly rather than through an nlohmann tree: every reservation rebuilds its product's
 // entry (the stock changed), and the tree cost more than the rest of the rebuild.
 void append_summary_members(std::string& out, const Product& p, const Snapshot& s) {
-  out += "{\"id\":";
-  json::append_int(out, p.id);
-  out += ",\"name\":";
-  json::append_string(out, p.name);
-  out += ",\"description\":";
-  json::append_string(out, p.description);
-  out += ",\"price\":";
-  json::append_int(out, p.price);
-  out += ",\"currency\":";
-  json::append_string(out, s.currency);
-  out += ",\"brand\":";
+  out += '{';
+  json::append_member(out, "id", p.id);
+  json::append_member(out, "name", p.name);
+  json::append_member(out, "description", p.description);
+  json::append_member(out, "price", p.price);
+  json::append_member(out, "currency", s.currency);
+  json::separate(out);
+  json::append_key(out, "brand");
   append_ref(out, p.brand_id, name_of(s.brands, p.brand_id));
-  out += ",\"category\":";
+  json::separate(out);
+  json::append_key(out, "category");
   append_ref(out, p.category_id, name_of(s.categories, p.category_id));
-  out += ",\"availableStock\":";
-  json::append_int(out, p.available_stock);
-  out += ",\"imageUrl\":";
-  if (p.image_url.empty()) out += "null";
-  else json::append_string(out, p.image_url);
+  json::append_member(out, "availableStock", p.available_stock);
+  json::append_member_or_null(out, "imageUrl", p.image_url);
 }
 
 std::shared_ptr<const ProductEntry> make_entry(const Product& p, const Snapshot& s) {
@@ -61,25 +55,24 @@ std::shared_ptr<const ProductEntry> make_entry(const Product& p, const Snapshot&
   append_summary_members(members, p, s);
   e->summary_json = members + '}';
   std::string& detail = members;
-  detail += ",\"supplier\":";
+  json::separate(detail);
+  json::append_key(detail, "supplier");
   const auto supplier = p.supplier_id ? s.suppliers.find(*p.supplier_id) : s.suppliers.end();
   if (supplier != s.suppliers.end()) {
-    detail += "{\"id\":";
-    json::append_int(detail, supplier->second.id);
-    detail += ",\"name\":";
-    json::append_string(detail, supplier->second.name);
-    detail += ",\"country\":";
-    json::append_string(detail, supplier->second.country);
+    detail += '{';
+    json::append_member(detail, "id", supplier->second.id);
+    json::append_member(detail, "name", supplier->second.name);
+    json::append_member(detail, "country", supplier->second.country);
     detail += '}';
   } else {
     detail += "null";
   }
-  detail += ",\"attributes\":{";
-  bool first = true;
+  json::separate(detail);
+  json::append_key(detail, "attributes");
+  detail += '{';
   for (const auto& [name, value] : p.attributes) {  // a std::map: in key order, as nlohmann writes it
-    if (!first) detail += ',';
-    first = false;
-    json::append_string(detail, name);
+    json::separate(detail);
+    json::append_string(detail, name);  // a name an admin gave: escaped, unlike append_key's
     detail += ':';
     json::append_string(detail, value);
   }
