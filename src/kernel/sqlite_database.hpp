@@ -2,10 +2,10 @@
 // The SQLite engine of Database: one writer connection with group commit, four WAL readers.
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -69,17 +69,18 @@ class SqliteDatabase final : public Database {
     std::mutex mutex;
     std::unique_ptr<SqliteConnection> connection;
   };
-  // A writer waiting in the queue. Its leader wakes it exactly once: when its work committed (or
-  // failed), or to lead the next batch, which holds its own work.
+  // A writer waiting in the queue, for the batch that holds its work to be committed.
   struct Job {
     explicit Job(const std::function<void(Tx&)>* w) : work(w) {}
     const std::function<void(Tx&)>* work;
     std::exception_ptr error;
-    bool done = false;
-    std::binary_semaphore wake{0};
+    std::uint32_t batch = 0;  // the committer's number for that batch
   };
   Reader& lock_reader();  // a free reader if there is one, else the next in turn; returned locked
   void execute(const std::vector<Job*>& batch);
+  // Commits the batches that queue up while one is being written, one after another with no gap
+  // between them (see run_write).
+  void commit_loop();
   // Checkpoints copy the WAL back into the database file. SQLite runs them inside the commit that
   // crossed 1,000 pages, holding up every writer queued behind it; here a thread of their own runs
   // them on a connection of their own (passive: the writer goes on meanwhile).
@@ -88,9 +89,21 @@ class SqliteDatabase final : public Database {
 
   std::mutex mutex_;  // the writer connection
   std::unique_ptr<SqliteConnection> writer_;
-  std::mutex batch_mutex_;  // the queue of writers and who leads
+  std::mutex batch_mutex_;  // the queue of writers, and who writes
+  std::condition_variable handed_over_;
   std::vector<Job*> queue_;
-  bool leading_ = false;
+  bool writing_ = false;      // a batch is being written, by a caller (alone) or by the committer
+  bool handover_ = false;     // the committer is to take the queue
+  std::uint32_t batches_taken_ = 0;  // by the committer, under batch_mutex_
+  // The last batch the committer committed (wrapping). The writers of a batch sleep on this word
+  // with a bit of their own (the batch number's low five bits), so that one system call wakes the
+  // whole batch and no writer of the next one; std::binary_semaphore's spin (sched_yield) before
+  // it sleeps, and a wake-up per writer, cost the committer -- the thread every writer waits for
+  // -- a core on two.
+  std::atomic<std::uint32_t> committed_{0};
+  void wait_for_batch(const Job& job);
+  bool stop_committer_ = false;
+  std::thread committer_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};
   std::unique_ptr<SqliteConnection> checkpointer_;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <semaphore>
 #include <filesystem>
 #include <thread>
 
@@ -255,6 +256,50 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
   CHECK(rows == 360);
   CHECK(refused_rows == 0);
   CHECK(commits <= 360);
+}
+
+TEST_CASE("writers that come while a write is being committed share the next commit", "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
+  std::atomic<int> commits{0};
+  db->on_commit([&] { ++commits; });
+  std::binary_semaphore inside{0}, go_on{0};
+  std::thread first([&] {
+    db->write([&](Tx& tx) {
+      tx.statement("INSERT INTO t(n) VALUES(0)").run();
+      tx.signal_commit();
+      inside.release();
+      go_on.acquire();  // holds this commit while the others queue
+    });
+  });
+  inside.acquire();
+  std::atomic<int> started{0}, refused{0};
+  std::vector<std::thread> writers;
+  for (int w = 1; w <= 8; ++w)
+    writers.emplace_back([&, w] {
+      ++started;
+      try {
+        db->write([&](Tx& tx) {
+          tx.statement("INSERT INTO t(n) VALUES(?1)").bind(1, w).run();
+          tx.signal_commit();
+          if (w == 5) throw std::runtime_error("refused");  // undoes only this writer's insert
+        });
+      } catch (const std::runtime_error&) {
+        ++refused;
+      }
+    });
+  while (started < 8) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // each is queued by now
+  go_on.release();
+  first.join();
+  for (auto& t : writers) t.join();
+  CHECK(commits == 2);  // the first write's, then one for the eight that queued behind it
+  CHECK(refused == 1);
+  db->read([](Tx& tx) {
+    CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t") == 8);
+    CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t WHERE n = 5") == 0);
+  });
 }
 
 TEST_CASE("a relay whose every event keeps failing still stops at once", "[kernel][unit][outbox]") {
