@@ -185,7 +185,9 @@ TEST_CASE("ordering moves out to another process and back while customers check 
           "[.move][http]") {
   Shop shop;
   shop.start(shop.bus);
-  shop.set_stock(1, 1000);
+  // Far more than the load can buy in its few seconds (about 1,600 orders on a fast day): every
+  // order is to complete, none may run out of stock.
+  shop.set_stock(1, 100000);
   constexpr int kCustomers = 4;
   std::vector<Customer> customers(kCustomers);
   for (int i = 0; i < kCustomers; ++i) customers[i].token = register_customer(shop.a, "c" + std::to_string(i) + "@example.com");
@@ -233,7 +235,7 @@ TEST_CASE("ordering moves out to another process and back while customers check 
   }
   CHECK(placed > 10);
   check_all_completed(shop.a, customers);
-  CHECK(shop.stock(1) == 1000 - static_cast<int>(placed));  // one unit per order, reserved once
+  CHECK(shop.stock(1) == 100000 - static_cast<int>(placed));  // one unit per order, reserved once
   CHECK(charges_in(shop.a) + charges_in(shop.b) == static_cast<int>(placed));  // charged once each
   // Both hand-overs are in the logs.
   CHECK(shop.a.child->output().find("\"msg\":\"module move\"") != std::string::npos);
@@ -356,7 +358,7 @@ TEST_CASE("the target killed in the middle of a move: the source takes the modul
 TEST_CASE("the in-process bus is swapped to RabbitMQ while customers check out, no event lost", "[.move][http]") {
   Shop shop;
   shop.start("inproc");
-  shop.set_stock(2, 1000);
+  shop.set_stock(2, 100000);  // more than the load can buy: see above
   std::vector<Customer> customers(3);
   for (std::size_t i = 0; i < customers.size(); ++i)
     customers[i].token = register_customer(shop.a, "s" + std::to_string(i) + "@example.com");
@@ -380,7 +382,7 @@ TEST_CASE("the in-process bus is swapped to RabbitMQ while customers check out, 
     placed += customer.orders.size();
   }
   check_all_completed(shop.a, customers);
-  CHECK(shop.stock(2) == 1000 - static_cast<int>(placed));
+  CHECK(shop.stock(2) == 100000 - static_cast<int>(placed));
   CHECK(charges_in(shop.a) == static_cast<int>(placed));
   // And now a move works: the bus is shared.
   const auto out = shop.move(shop.a, "ordering", shop.b);
