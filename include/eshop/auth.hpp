@@ -27,6 +27,9 @@ class Authenticator {
   virtual ~Authenticator() = default;
   // The user a live (unexpired, not revoked) token belongs to; nullopt otherwise.
   virtual std::optional<Principal> authenticate(std::string_view bearer_token) const = 0;
+  // True when authenticate() never waits on another process or a database query (the edge may
+  // then call it on an I/O thread); at most a first look-up of a user is read from a local file.
+  virtual bool answers_from_memory() const { return false; }
 };
 
 }  // namespace eshop

@@ -5,6 +5,7 @@
 // explicit, and the same code runs on both engines.
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -149,6 +150,17 @@ class Database {
   auto write(F&& work) {
     return run(std::forward<F>(work), &Database::run_write);
   }
+  // write() without waiting for the commit: `work(Tx&)` runs in a transaction as in write(), and
+  // then `done` runs once, with null when the transaction committed (on disk) and with the
+  // exception otherwise (work's own, or the commit's). Where writes_in_background() is true both
+  // run later on the thread that commits (which every writer waits for: `done` only hands the
+  // result on); elsewhere both run before this returns. `work` must not use this Database again.
+  void write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) {
+    run_write_then(std::move(work), std::move(done));
+  }
+  // Whether write_then() returns before its work is done (SQLite: the group commit's committer runs
+  // it), so that a caller on an I/O thread may use it.
+  virtual bool writes_in_background() const { return false; }
   // Runs `work(Tx&)` outside an explicit transaction on a read connection: on SQLite (WAL) it
   // sees the last commit and neither waits for a writer nor holds one up.
   template <class F>
@@ -183,6 +195,8 @@ class Database {
   explicit Database(std::string location) : location_(std::move(location)) {}
   virtual void run_write(const std::function<void(Tx&)>& work) = 0;
   virtual void run_read(const std::function<void(Tx&)>& work) = 0;
+  // By default: run_write(), then `done`, on the caller's thread.
+  virtual void run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done);
   void committed();
 
   std::string location_;

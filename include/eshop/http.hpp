@@ -32,6 +32,8 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+class Deferral;
+
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query as received: "/api/v1/catalog/products?page=2"
@@ -44,6 +46,9 @@ struct Request {
   std::string request_id;
   std::optional<Principal> user;
   std::vector<std::pair<std::string, std::string>> path_params;
+  // Set while the handler runs on an I/O thread (see http::Runs); null on a worker. Such a handler
+  // must not block: it answers at once, or takes defer() and answers later (http::Later).
+  Deferral* deferral = nullptr;
 
   std::string_view path() const;
   std::string_view query_string() const;
@@ -77,7 +82,39 @@ struct Response {
   static Response json(int status, const nlohmann::json& body);
   static Response json(int status, const nlohmann::ordered_json& body);
   static Response no_content();
+  // What a handler returns when it took Request::defer(): the answer comes through the Later.
+  static Response deferred();
+  bool is_deferred() const { return status == 0; }
 };
+
+// A request answered after its handler returned: taken from Request::defer() on an I/O thread.
+// Exactly one of respond() and offload() is called, once, from any thread. The answer goes
+// through the edge's last steps (request id, CORS, metrics, access log) like any other.
+class Later {
+ public:
+  virtual ~Later() = default;
+  // `answer` runs on the connection's I/O thread: it must not block (no database, no remote call).
+  virtual void respond(std::function<Response()> answer) = 0;
+  // `answer` runs on a worker, where it may block.
+  virtual void offload(std::function<Response()> answer) = 0;
+};
+
+// What the edge gives a request on an I/O thread: the Later to answer it with.
+class Deferral {
+ public:
+  // Once per request; clears Request::deferral (what runs the request later must not defer it).
+  virtual std::shared_ptr<Later> take() = 0;
+
+ protected:
+  ~Deferral() = default;
+};
+
+// The request's Later, to answer it after the handler returns (which then returns
+// Response::deferred(), and only then); only where Request::deferral is set. The request stays
+// valid until the answer is given.
+std::shared_ptr<Later> defer(const Request& request);
+// Runs `answer` where it may block: at once on a worker; from an I/O thread, offloaded to one.
+Response blocking(Request& request, std::function<Response()> answer);
 
 using Handler = std::function<Response(Request&)>;
 

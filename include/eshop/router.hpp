@@ -14,12 +14,19 @@ namespace eshop::http {
 // create an account, which a guesser or a flood would hit.
 enum class Throttle { standard, login };
 
+// Where a route's handler runs. `worker`: on the worker pool, where it may wait on a database or
+// another process. `io_thread`: on the connection's I/O thread, when this process can answer it
+// without waiting (its module's collaborators in memory, the module not moving); the handler then
+// answers at once or defers (see http::Later), and itself sends to a worker what may block.
+enum class Runs { worker, io_thread };
+
 struct Route {
   std::string method;
   std::string pattern;  // as documented in the OpenAPI document
   std::string module;   // the owning module, for metrics, logs and topology
   Access access = Access::anyone;
   Throttle throttle = Throttle::standard;
+  Runs runs = Runs::worker;
   Handler handler;
   std::vector<std::string> segments;  // pattern split on '/'; "{x}" marks a parameter
 };
@@ -46,6 +53,8 @@ class Router final {
     }
     void put(std::string p, Access a, Handler h) { add("PUT", std::move(p), a, std::move(h)); }
     void del(std::string p, Access a, Handler h) { add("DELETE", std::move(p), a, std::move(h)); }
+    // The route just added runs on the I/O thread (see Runs).
+    void on_io_thread() { router_.routes_.back()->runs = Runs::io_thread; }
 
    private:
     Router& router_;
@@ -57,6 +66,8 @@ class Router final {
            Throttle throttle = Throttle::standard);
   // Fills `request.path_params` on a match.
   RouteMatch match(Request& request) const;
+  // The route `request` would match, with nothing filled in; null for none.
+  const Route* find(const Request& request) const;
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
 
  private:

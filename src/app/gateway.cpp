@@ -176,6 +176,34 @@ http::Response Gateway::through_gate(http::Request& request, const http::Route* 
     if (auto denied = authorize(request, *route)) return *denied;
     return route->handler(request);
   }
+  if (request.deferral) {
+    // On an I/O thread, nothing may wait: a module that is held for a move, or served elsewhere
+    // (proxied), or an authentication that is not in memory, goes to a worker (and from there the
+    // way it always went).
+    const bool local_now = gates_.try_enter_local(owner->name);
+    if (!local_now || (route && route->access != http::Access::anyone && !authenticates_in_memory())) {
+      if (local_now) gates_.leave(owner->name);
+      return http::blocking(request, [this, &request, route, match] { return through_gate(request, route, match); });
+    }
+    if (!route) {
+      gates_.leave(owner->name);
+      return unmatched(request, match);
+    }
+    struct Leave {
+      ModuleGates& gates;
+      std::string_view module;
+      bool armed = true;
+      ~Leave() {
+        if (armed) gates.leave(module);
+      }
+    } leave{gates_, owner->name};
+    if (auto denied = authorize(request, *route)) return *denied;
+    // A deferred answer leaves the gate when it is given (see EdgeLater): a move waits for it.
+    if (auto* edge = static_cast<EdgeDeferral*>(request.deferral)) edge->gate = owner->name;
+    auto response = route->handler(request);
+    if (response.is_deferred()) leave.armed = false;
+    return response;
+  }
   const auto way = gates_.enter(owner->name, kHandoverWait);
   if (way.timed_out)
     return http::problem(Error::unavailable("The " + std::string(owner->name) +
@@ -232,15 +260,77 @@ http::Response Gateway::dispatch(http::Request& request, const http::Route*& rou
   return through_gate(request, route, match);
 }
 
+bool Gateway::answers_on_io_thread(const http::Request& request) const {
+  const auto* route = router_.load()->find(request);
+  return route && route->runs == http::Runs::io_thread &&
+         (route->access == http::Access::anyone || authenticates_in_memory());
+}
+
+bool Gateway::authenticates_in_memory() const { return authenticator_ && authenticator_->answers_from_memory(); }
+
+// The Later a handler on an I/O thread takes: its answer passes the edge's last steps (finish())
+// and leaves the module's gate, wherever and whenever it comes.
+class Gateway::EdgeLater final : public http::Later {
+ public:
+  EdgeLater(const Gateway& gateway, http::Request& request, const http::Route* route, std::string_view gate,
+            std::chrono::steady_clock::time_point start, std::shared_ptr<http::Later> inner)
+      : gateway_(gateway), request_(request), route_(route), gate_(gate), start_(start), inner_(std::move(inner)) {}
+  void respond(std::function<http::Response()> answer) override {
+    inner_->respond(finishing(std::move(answer)));
+  }
+  void offload(std::function<http::Response()> answer) override {
+    inner_->offload(finishing(std::move(answer)));
+  }
+
+ private:
+  std::function<http::Response()> finishing(std::function<http::Response()> answer) {
+    return [&gateway = gateway_, &request = request_, route = route_, gate = gate_, start = start_,
+            answer = std::move(answer)] {
+      t_proxied = false;
+      auto response = gateway.guarded(request, answer);
+      if (response.is_deferred()) {  // a second deferral: not allowed
+        spdlog::error("\"msg\":\"a deferred answer deferred again\",\"requestId\":{}", json_quote(request.request_id));
+        response = http::problem(Error::make(ErrorCode::internal, ""));
+      }
+      if (!gate.empty()) gateway.gates_.leave(gate);
+      gateway.finish(request, route, response, start);
+      return response;
+    };
+  }
+
+  const Gateway& gateway_;
+  http::Request& request_;  // kept by the server until the answer is sent
+  const http::Route* route_;
+  std::string_view gate_;  // the module whose gate the request entered, or empty
+  std::chrono::steady_clock::time_point start_;
+  std::shared_ptr<http::Later> inner_;
+};
+
+std::shared_ptr<http::Later> Gateway::EdgeDeferral::take() {
+  request.deferral = inner;  // the server's: take() clears it
+  return std::make_shared<EdgeLater>(gateway, request, route, gate, start, inner->take());
+}
+
 http::Response Gateway::handle(http::Request& request) const {
   const auto start = std::chrono::steady_clock::now();
   request.request_id = request_id_for(request.header("X-Request-Id"));
   request.client_address = clients_.of(request.remote_address, request.headers);
   const http::Route* route = nullptr;
-  http::Response response;
   t_proxied = false;
+  // On an I/O thread: a handler that defers its answer gets an EdgeLater, and finish() runs then.
+  std::optional<EdgeDeferral> edge;
+  if (request.deferral) request.deferral = &edge.emplace(*this, request, route, start, request.deferral);
+  http::Response response = guarded(request, [&] { return dispatch(request, route); });
+  if (response.is_deferred()) return response;
+  if (edge) request.deferral = edge->inner;
+  finish(request, route, response, start);
+  return response;
+}
+
+http::Response Gateway::guarded(http::Request& request, const std::function<http::Response()>& answer) const {
+  http::Response response;
   try {
-    response = dispatch(request, route);
+    response = answer();
   } catch (const DependencyUnavailable& e) {
     response = http::problem(Error::unavailable(e.what()));
   } catch (const DatabaseUnavailable& e) {
@@ -256,6 +346,11 @@ http::Response Gateway::handle(http::Request& request) const {
     spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{}", json_quote(request.request_id));
     response = http::problem(Error::make(ErrorCode::internal, ""));
   }
+  return response;
+}
+
+void Gateway::finish(const http::Request& request, const http::Route* route, http::Response& response,
+                     std::chrono::steady_clock::time_point start) const {
   response.headers.set("X-Request-Id", request.request_id);
   if (!cors_origins_.empty()) {
     response.headers.set("Vary", "Origin");
@@ -289,7 +384,6 @@ http::Response Gateway::handle(http::Request& request) const {
   if (access_log_)
     log_request(request.request_id, request.client_address, request.method, pattern, module, response.status,
                 seconds * 1000);
-  return response;
 }
 
 http::Response Gateway::reject(int status, std::string detail, const std::string& peer) const {

@@ -5,6 +5,8 @@
 #include <map>
 #include <mutex>
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,10 +39,33 @@ class Gateway final {
   static constexpr std::chrono::seconds kHandoverWait{10};
 
   http::Response handle(http::Request& request) const;
+  // Whether the server may run this request on its I/O thread: its route says so (http::Runs) and
+  // this process authenticates from memory. Asked for requests that no module answers from memory.
+  bool answers_on_io_thread(const http::Request& request) const;
   // The answer to a request the transport refused before it was whole (400, 413, 431).
   http::Response reject(int status, std::string detail, const std::string& peer) const;
 
  private:
+  class EdgeLater;
+  struct EdgeDeferral final : http::Deferral {
+    EdgeDeferral(const Gateway& g, http::Request& r, const http::Route*& matched,
+                 std::chrono::steady_clock::time_point began, http::Deferral* server)
+        : gateway(g), request(r), route(matched), start(began), inner(server) {}
+    std::shared_ptr<http::Later> take() override;
+    const Gateway& gateway;
+    http::Request& request;
+    const http::Route*& route;  // set by dispatch() before any handler runs
+    std::chrono::steady_clock::time_point start;
+    http::Deferral* inner;   // the server's
+    std::string_view gate;   // the module whose gate the handler runs in, or empty
+  };
+  // The error boundary: an exception becomes a problem response (503 for a dependency or database
+  // that is unavailable, else 500).
+  http::Response guarded(http::Request& request, const std::function<http::Response()>& answer) const;
+  // The edge's last steps for every answer: request id, CORS, metrics, the access log.
+  void finish(const http::Request& request, const http::Route* route, http::Response& response,
+              std::chrono::steady_clock::time_point start) const;
+  bool authenticates_in_memory() const;
   http::Response dispatch(http::Request& request, const http::Route*& route) const;
   std::optional<http::Response> authorize(http::Request& request, const http::Route& route) const;
   // CORS: the answer to a preflight (OPTIONS with Access-Control-Request-Method), or nullopt.

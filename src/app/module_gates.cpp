@@ -81,6 +81,16 @@ ModuleGates::Way ModuleGates::enter(std::string_view module, std::chrono::millis
   return {p, p == Place::remote ? g->url : std::string(), false};
 }
 
+bool ModuleGates::try_enter_local(std::string_view module) {
+  Gate* g = find(module);
+  if (!g) return true;  // not a module's route: operations
+  if (!g->movable) return g->place.load() == Place::local;
+  g->in_flight.fetch_add(1);  // as in enter(): counted in first, then the hold looked at
+  if (!g->held.load() && g->place.load() == Place::local) return true;
+  g->in_flight.fetch_sub(1);
+  return false;
+}
+
 void ModuleGates::leave(std::string_view module) {
   Gate* g = find(module);
   if (g && g->movable) g->in_flight.fetch_sub(1);

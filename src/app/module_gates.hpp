@@ -39,6 +39,9 @@ class ModuleGates final {
   static constexpr int kMaxWaiting = 16;
   Way enter(std::string_view module, std::chrono::milliseconds max_wait);
   void leave(std::string_view module);
+  // enter() without waiting: true when the module is served here and not held, and the caller then
+  // runs the route and calls leave(); false otherwise (held, elsewhere, absent), with nothing to leave.
+  bool try_enter_local(std::string_view module);
 
   // The module whose route prefix starts `path`, or null.
   const ModuleDescriptor* module_for_path(std::string_view path) const;

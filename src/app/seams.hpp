@@ -16,6 +16,7 @@ class MeteredCatalog final : public catalog::Api {
  public:
   MeteredCatalog(const catalog::Api& inner, const SeamMeter& meter) : inner_(inner), meter_(meter) {}
   Result<catalog::ProductView> find_product(ProductId id) const override;
+  bool answers_from_memory() const override { return inner_.answers_from_memory(); }
 
  private:
   const catalog::Api& inner_;
@@ -36,6 +37,7 @@ class MeteredAuthenticator final : public Authenticator {
  public:
   MeteredAuthenticator(const Authenticator& inner, const SeamMeter& meter) : inner_(inner), meter_(meter) {}
   std::optional<Principal> authenticate(std::string_view bearer_token) const override;
+  bool answers_from_memory() const override { return inner_.answers_from_memory(); }
 
  private:
   const Authenticator& inner_;

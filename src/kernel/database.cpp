@@ -20,6 +20,16 @@ void Database::on_commit(std::function<void()> listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void Database::run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) {
+  std::exception_ptr error;
+  try {
+    run_write(work);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
+}
+
 void Database::committed() {
   std::lock_guard lock(listeners_mutex_);
   for (const auto& l : listeners_) l();

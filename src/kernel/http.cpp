@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -194,6 +195,23 @@ Response Response::no_content() {
   Response r;
   r.status = 204;
   return r;
+}
+
+Response Response::deferred() {
+  Response r;
+  r.status = 0;
+  return r;
+}
+
+std::shared_ptr<Later> defer(const Request& request) {
+  if (!request.deferral) throw std::logic_error("defer: this request is answered on a worker, not later");
+  return request.deferral->take();
+}
+
+Response blocking(Request& request, std::function<Response()> answer) {
+  if (!request.deferral) return answer();
+  defer(request)->offload(std::move(answer));
+  return Response::deferred();
 }
 
 std::optional<std::string> origin_form(std::string_view target) {

@@ -70,4 +70,19 @@ RouteMatch Router::match(Request& request) const {
   return result;
 }
 
+const Route* Router::find(const Request& request) const {
+  std::array<std::string_view, kMaxSegments> parts;
+  std::size_t count = 0;
+  if (!split_path(request.path(), parts, count)) return nullptr;
+  for (const auto& r : routes_) {
+    if (r->segments.size() != count) continue;
+    if (r->method != request.method && !(request.method == "HEAD" && r->method == "GET")) continue;
+    bool ok = true;
+    for (std::size_t i = 0; i < count && ok; ++i)
+      ok = is_param(r->segments[i]) ? !parts[i].empty() : r->segments[i] == parts[i];
+    if (ok) return r.get();
+  }
+  return nullptr;
+}
+
 }  // namespace eshop::http

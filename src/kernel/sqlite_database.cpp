@@ -379,10 +379,30 @@ void SqliteDatabase::run_write(const std::function<void(Tx&)>& work) {
   if (job.error) std::rethrow_exception(job.error);
 }
 
+// No writer waits: the job goes to the committer, which runs `done` after the batch's commit.
+void SqliteDatabase::run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) {
+  auto job = std::make_unique<Job>(nullptr);
+  job->owned_work = std::move(work);
+  job->work = &job->owned_work;
+  job->done = std::move(done);
+  std::unique_lock lock(batch_mutex_);
+  if (stop_committer_) {
+    lock.unlock();
+    job->done(std::make_exception_ptr(std::runtime_error(location_ + ": the database is closing")));
+    return;
+  }
+  queue_.push_back(job.release());
+  if (writing_) return;  // the one writing hands the queue to the committer when it is done
+  writing_ = true;
+  handover_ = true;
+  lock.unlock();
+  handed_over_.notify_one();
+}
+
 void SqliteDatabase::commit_loop() {
   pthread_setname_np(pthread_self(), "db-commit");
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -5);
-  std::vector<Job*> batch;
+  std::vector<Job*> batch, answered;
   std::unique_lock lock(batch_mutex_);
   while (true) {
     handed_over_.wait(lock, [&] { return handover_ || stop_committer_; });
@@ -393,10 +413,24 @@ void SqliteDatabase::commit_loop() {
       const std::uint32_t number = ++batches_taken_;
       lock.unlock();
       execute(batch);  // never throws: each job's error is in the job
+      bool waited_for = false;
+      for (auto* job : batch) {
+        if (job->done) answered.push_back(job);
+        else waited_for = true;
+      }
       batch.clear();
       // The batch's writers may return (and their jobs end) from here on.
       committed_.store(number, std::memory_order_release);
-      futex(committed_, FUTEX_WAKE_BITSET_PRIVATE, INT32_MAX, bit_of(number));
+      if (waited_for) futex(committed_, FUTEX_WAKE_BITSET_PRIVATE, INT32_MAX, bit_of(number));
+      for (auto* job : answered) {
+        const std::unique_ptr<Job> owned(job);
+        try {
+          job->done(job->error);
+        } catch (...) {
+          // `done` hands a result on and does not throw; nothing here could answer for it
+        }
+      }
+      answered.clear();
       lock.lock();
     }
     writing_ = false;

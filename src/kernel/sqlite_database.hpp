@@ -63,6 +63,10 @@ class SqliteDatabase final : public Database {
  protected:
   void run_write(const std::function<void(Tx&)>& work) override;
   void run_read(const std::function<void(Tx&)>& work) override;
+  void run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) override;
+
+ public:
+  bool writes_in_background() const override { return true; }
 
  private:
   struct Reader {
@@ -75,6 +79,9 @@ class SqliteDatabase final : public Database {
     const std::function<void(Tx&)>* work;
     std::exception_ptr error;
     std::uint32_t batch = 0;  // the committer's number for that batch
+    // write_then(): the job is the committer's (no writer waits for it), and this runs after the commit.
+    std::function<void(std::exception_ptr)> done;
+    std::function<void(Tx&)> owned_work;
   };
   Reader& lock_reader();  // a free reader if there is one, else the next in turn; returned locked
   void execute(const std::vector<Job*>& batch);

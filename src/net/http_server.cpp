@@ -114,7 +114,7 @@ struct HttpServer::Impl {
 
 namespace {
 
-class Session final : public std::enable_shared_from_this<Session> {
+class Session final : public std::enable_shared_from_this<Session>, public http::Deferral {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server, std::size_t thread)
       : socket_(std::move(socket)), server_(server), registry_(*server.sessions[thread]),
@@ -176,7 +176,18 @@ class Session final : public std::enable_shared_from_this<Session> {
     if (auto refused = to_request(std::move(req), request)) return reject(refused->status, std::move(refused->detail));
     request.remote_address = remote_address_;
     if (server_.run_inline(request)) {
-      http::Response response = server_.handler(request);
+      // Kept here, where a handler that defers its answer (http::Later) finds it until then: the
+      // connection reads its next request only after this one is answered.
+      request_ = std::move(request);
+      request_.deferral = this;
+      answer_keep_alive_ = keep_alive;
+      answer_version_ = version;
+      answer_head_ = head;
+      http::Response response = server_.handler(request_);
+      // Deferred: the request is the Later's now (a worker may be running it); take() cleared the
+      // pointer, on this thread, before it gave the Later away.
+      if (response.is_deferred()) return;
+      request_.deferral = nullptr;
       return send(std::move(response), keep_alive && !server_.stopping, version, head);
     }
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive, version,
@@ -189,6 +200,57 @@ class Session final : public std::enable_shared_from_this<Session> {
         self->send(std::move(response), keep_alive && !self->server_.stopping, version, head);
       });
     });
+  }
+
+  // http::Deferral: the Later of the request the I/O thread is running.
+  std::shared_ptr<http::Later> take() override {
+    request_.deferral = nullptr;  // what runs the request later runs it as on a worker
+    return std::make_shared<Answer>(shared_from_this());
+  }
+
+  // Answers the request kept in request_ from another thread, or from a worker, and then on this
+  // connection's thread. Holds the connection until then; one that is dropped unanswered (a
+  // handler's bug) answers 500 rather than leave the client waiting.
+  class Answer final : public http::Later {
+   public:
+    explicit Answer(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    ~Answer() override {
+      if (session_)
+        respond([] { return http::Response::json(500, std::string(R"({"title":"Internal Server Error","status":500})")); });
+    }
+    void respond(std::function<http::Response()> answer) override {
+      auto executor = session_->socket_.get_executor();
+      asio::post(executor, [self = std::move(session_), answer = std::move(answer)] {
+        self->answer_with(answer);
+      });
+    }
+    void offload(std::function<http::Response()> answer) override {
+      auto& workers = *session_->server_.workers;
+      asio::post(workers, [self = std::move(session_), answer = std::move(answer)]() mutable {
+        http::Response response = run_guarded(answer);
+        auto executor = self->socket_.get_executor();
+        // Moved, not copied: the worker must not hold the last reference (see start()).
+        asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
+          self->send(std::move(response), self->answer_keep_alive_ && !self->server_.stopping, self->answer_version_,
+                     self->answer_head_);
+        });
+      });
+    }
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
+
+  static http::Response run_guarded(const std::function<http::Response()>& answer) {
+    try {
+      return answer();
+    } catch (...) {  // the edge's answers do not throw; this is the last resort
+      return http::Response::json(500, std::string(R"({"title":"Internal Server Error","status":500})"));
+    }
+  }
+
+  void answer_with(const std::function<http::Response()>& answer) {
+    send(run_guarded(answer), answer_keep_alive_ && !server_.stopping, answer_version_, answer_head_);
   }
 
   void on_error(beast::error_code ec) {
@@ -270,6 +332,11 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   tcp::socket socket_;
   beast::flat_buffer buffer_;
+  // The request answered on this thread, and how its answer is to be sent.
+  http::Request request_;
+  bool answer_keep_alive_ = false;
+  unsigned answer_version_ = 11;
+  bool answer_head_ = false;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<std::array<char, 16384>> drain_buffer_;
   std::string remote_address_;

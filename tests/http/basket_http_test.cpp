@@ -252,3 +252,37 @@ TEST_CASE("a deleted product leaves every basket", "[basket][http]") {
   CHECK(eventually([&] { return ann.basket().at("items").size() == 1; }));
   CHECK(ann.basket().at("items")[0].at("productId") == 2);
 }
+
+TEST_CASE("a line's change answered after its commit: with a coupon, counted, logged and with its request id",
+          "[basket][http]") {
+  test::TestServer server;
+  Shopper ann(server, "ann@example.com");
+  Shopper::ok(ann.add(21, 1));
+  Shopper::ok(ann.coupon("welcome10"));
+  // The basket holds a coupon: its terms come from discount, on a worker, after the commit.
+  const auto b = Shopper::ok(ann.set(21, 3));  // 3 x 54.99 = 164.97; 10% is 16.497 -> 16.50
+  CHECK(b.at("coupon") == nlohmann::json::parse(R"({"code":"WELCOME10","description":"10% off your first order","discount":1650})"));
+  CHECK(b.at("total") == 14847);
+  const auto removed = ann.c.del("/api/v1/basket/items/21", ann.token);
+  REQUIRE(removed.status == 200);
+  CHECK(body_of(removed).at("items").empty());
+  CHECK(body_of(removed).at("coupon") == nlohmann::json::parse(R"({"code":"WELCOME10","description":"10% off your first order","discount":0})"));
+  CHECK(body_of(removed).at("total") == 0);
+  // A refusal on the way back, and a request id that comes back with the answer.
+  http::Request r;
+  r.method = "PUT";
+  r.target = "/api/v1/basket/items/1";
+  r.body = R"({"quantity":43})";
+  r.headers.add("Content-Type", "application/json");
+  r.headers.add("Authorization", "Bearer " + ann.token);
+  r.headers.add("X-Request-Id", "deferred-409");
+  const auto refused = ann.c.send(r);
+  CHECK(refused.status == 409);
+  CHECK(refused.headers.get("X-Request-Id") == "deferred-409");
+  CHECK(body_of(refused).at("detail") == "Only 42 of this product are available.");
+  const auto metrics = ann.c.get("/metrics").body;
+  CHECK_THAT(metrics, Catch::Contains(R"(eshop_http_requests_total{method="PUT",module="basket",route="/api/v1/basket/items/{productId}",status="200"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(eshop_http_requests_total{method="PUT",module="basket",route="/api/v1/basket/items/{productId}",status="409"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(eshop_http_requests_total{method="DELETE",module="basket",route="/api/v1/basket/items/{productId}",status="200"} 1)"));
+  CHECK_THAT(metrics, Catch::Contains(R"(eshop_http_requests_total{method="POST",module="basket",route="/api/v1/basket/items",status="200"} 1)"));
+}

@@ -121,3 +121,21 @@ TEST_CASE("logging in merges the guest's basket into the user's: quantities adde
   // And checks out what the guest chose.
   CHECK(bob.checkout().status == 202);
 }
+
+TEST_CASE("a line changed with both tokens merges the guest's basket first, then changes the user's", "[basket][http]") {
+  TestServer server;
+  Guest guest(server);
+  REQUIRE(guest.add(2, 1).status == 200);
+  Shopper ann(server, "ann@example.com");
+  guest.bearer = ann.token;
+  // A line's change is answered on the I/O thread only when nothing waits; a merge is a second
+  // write, so this one goes to a worker and merges there, as every other basket call does.
+  const auto res = guest.add(3, 2);
+  REQUIRE(res.status == 200);
+  CHECK(lines_of(body_of(res)) == std::map<int, int>{{2, 1}, {3, 2}});
+  const auto set = guest.send("PUT", "/api/v1/basket/items/2", R"({"quantity":4})");
+  REQUIRE(set.status == 200);
+  CHECK(lines_of(body_of(set)) == std::map<int, int>{{2, 4}, {3, 2}});
+  guest.bearer.clear();
+  CHECK(body_of(guest.send("GET", "/api/v1/basket")).at("items").empty());
+}

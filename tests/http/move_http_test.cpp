@@ -242,6 +242,80 @@ TEST_CASE("ordering moves out to another process and back while customers check 
   CHECK(shop.b.child->output().find("\"msg\":\"module move\"") != std::string::npos);
 }
 
+TEST_CASE("basket moves out and back while customers change their lines, each keeping its last answer",
+          "[.move][http]") {
+  Shop shop;
+  // B reaches what basket calls (catalog, discount) and identity in A.
+  shop.a.start({"--bus", shop.bus, "--bus-namespace", shop.name_space, "--trusted-proxies", "127.0.0.1"});
+  shop.b.start({"--modules", "none", "--remote", "identity=" + shop.a.url(), "--remote", "catalog=" + shop.a.url(),
+                "--remote", "discount=" + shop.a.url(), "--bus", shop.bus, "--bus-namespace", shop.name_space,
+                "--trusted-proxies", "127.0.0.1"});
+  {
+    auto c = shop.a.client();
+    const auto login = c.post("/api/v1/identity/login",
+                              nlohmann::json{{"email", test::kAdminEmail}, {"password", test::kAdminPassword}}.dump());
+    REQUIRE(login.status == 200);
+    shop.admin = body_of(login).at("token").get<std::string>();
+  }
+  shop.set_stock(1, 100000);  // a line may hold up to 10,000
+  // Each customer sets its line of product 1 to 1, 2, 3, ... (answered on A's I/O threads while
+  // basket is in A, on B's workers while in B, waiting at the gate in between) and keeps the last
+  // quantity answered 200.
+  struct Changer {
+    std::string token;
+    int last = 0;
+    std::vector<std::string> failures;
+  };
+  std::vector<Changer> changers(4);
+  for (int i = 0; i < 4; ++i) changers[i].token = register_customer(shop.a, "b" + std::to_string(i) + "@example.com");
+  std::atomic<bool> done{false};
+  std::vector<std::thread> threads;
+  for (auto& changer : changers)
+    threads.emplace_back([&] {
+      auto c = shop.a.client();
+      for (int q = 1; !done && q <= 10000; ++q) {
+        const auto res = c.put("/api/v1/basket/items/1", nlohmann::json{{"quantity", q}}.dump(), changer.token);
+        if (res.status != 200) {
+          changer.failures.push_back(std::to_string(res.status) + " " + res.body);
+          continue;
+        }
+        changer.last = q;
+      }
+    });
+  struct Join {
+    std::atomic<bool>& done;
+    std::vector<std::thread>& threads;
+    ~Join() {
+      done = true;
+      for (auto& t : threads) t.join();
+    }
+  } join{done, threads};
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto out = shop.move(shop.a, "basket", shop.b);
+  INFO(out.body);
+  REQUIRE(out.status == 200);
+  CHECK(body_of(out).at("outcome") == "moved");
+  CHECK(shop.location(shop.a, "basket") == "remote");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto back = shop.move(shop.b, "basket", shop.a);
+  INFO(back.body);
+  REQUIRE(back.status == 200);
+  CHECK(shop.location(shop.a, "basket") == "local");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  done = true;
+  for (auto& t : threads) t.join();
+  threads.clear();
+  auto c = shop.a.client();
+  for (const auto& changer : changers) {
+    INFO(nlohmann::json(changer.failures).dump());
+    CHECK(changer.failures.empty());
+    CHECK(changer.last > 10);
+    const auto basket = body_of(c.get("/api/v1/basket", changer.token));
+    REQUIRE(basket.at("items").size() == 1);
+    CHECK(basket.at("items").at(0).at("quantity") == changer.last);  // the last answer is what was kept
+  }
+}
+
 TEST_CASE("a move is refused, with nothing changed, for a bad module, target or state", "[.move][http]") {
   Shop shop;
   shop.start("inproc");

@@ -302,6 +302,89 @@ TEST_CASE("writers that come while a write is being committed share the next com
   });
 }
 
+TEST_CASE("write_then answers after the commit, on the committer, and shares commits with waiting writers",
+          "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  REQUIRE(db->writes_in_background());
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
+  std::atomic<int> commits{0};
+  db->on_commit([&] { ++commits; });
+  // A write held open, so that what comes meanwhile queues behind it.
+  std::binary_semaphore inside{0}, go_on{0};
+  std::thread first([&] {
+    db->write([&](Tx& tx) {
+      tx.statement("INSERT INTO t(n) VALUES(0)").run();
+      tx.signal_commit();
+      inside.release();
+      go_on.acquire();
+    });
+  });
+  inside.acquire();
+  std::mutex mutex;
+  std::vector<std::pair<int, std::string>> answers;  // n, and "ok" or the error, in the order answered
+  const auto caller = std::this_thread::get_id();
+  bool on_caller = false;
+  for (int n = 1; n <= 6; ++n)
+    db->write_then(
+        [n](Tx& tx) {
+          tx.statement("INSERT INTO t(n) VALUES(?1)").bind(1, n).run();
+          tx.signal_commit();
+          if (n == 4) throw std::runtime_error("refused 4");  // undoes only this one
+        },
+        [&, n](std::exception_ptr error) {
+          std::string outcome = "ok";
+          if (error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              outcome = e.what();
+            }
+          }
+          std::lock_guard lock(mutex);
+          if (std::this_thread::get_id() == caller) on_caller = true;
+          answers.emplace_back(n, outcome);
+        });
+  {
+    std::lock_guard lock(mutex);
+    CHECK(answers.empty());  // nothing is committed yet: write_then returned without waiting
+  }
+  std::thread waiting([&] { db->write([](Tx& tx) { tx.statement("INSERT INTO t(n) VALUES(7)").run(); }); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // queued by now
+  go_on.release();
+  first.join();
+  waiting.join();  // its write shared the batch of the six
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return answers.size() == 6;
+  }));
+  CHECK(commits == 2);  // the held write's, then one for the six and the waiting writer
+  CHECK_FALSE(on_caller);
+  CHECK(answers == std::vector<std::pair<int, std::string>>{
+                       {1, "ok"}, {2, "ok"}, {3, "ok"}, {4, "refused 4"}, {5, "ok"}, {6, "ok"}});
+  db->read([](Tx& tx) {
+    CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t") == 7);
+    CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t WHERE n = 4") == 0);
+  });
+}
+
+TEST_CASE("write_then with no write under way commits at once, and its answer sees the commit", "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
+  std::binary_semaphore answered{0};
+  std::int64_t rows_then = -1;
+  db->write_then([](Tx& tx) { tx.statement("INSERT INTO t(n) VALUES(1)").run(); },
+                 [&](std::exception_ptr error) {
+                   CHECK_FALSE(error);
+                   // Committed by then: a reader of the file sees it.
+                   rows_then = db->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM t"); });
+                   answered.release();
+                 });
+  REQUIRE(answered.try_acquire_for(std::chrono::seconds(5)));
+  CHECK(rows_then == 1);
+}
+
 TEST_CASE("a relay whose every event keeps failing still stops at once", "[kernel][unit][outbox]") {
   auto options = fast();
   options.max_attempts = 1000;

@@ -90,3 +90,23 @@ TEST_CASE("the bearer token is read case-insensitively from Authorization", "[ke
   basic.headers.add("Authorization", "Basic dXNlcjpwYXNz");
   CHECK(bearer_token(basic).empty());
 }
+
+TEST_CASE("find names the route a request would take, and a route can say it runs on the I/O thread",
+          "[kernel][unit]") {
+  Router router;
+  auto s = router.scope("basket");
+  s.get("/api/v1/basket", Access::user, [](Request&) { return Response::no_content(); });
+  s.put("/api/v1/basket/items/{productId}", Access::user, [](Request&) { return Response::no_content(); });
+  s.on_io_thread();
+  auto put = req("PUT", "/api/v1/basket/items/7");
+  const auto* found = router.find(put);
+  REQUIRE(found);
+  CHECK(found->pattern == "/api/v1/basket/items/{productId}");
+  CHECK(found->runs == Runs::io_thread);
+  CHECK(put.path_params.empty());  // nothing filled in
+  const auto* get = router.find(req("HEAD", "/api/v1/basket"));
+  REQUIRE(get);
+  CHECK(get->runs == Runs::worker);
+  CHECK(router.find(req("DELETE", "/api/v1/basket/items/7")) == nullptr);  // the path, not the method
+  CHECK(router.find(req("PUT", "/api/v1/basket/items/")) == nullptr);
+}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <exception>
 
 #include <eshop/crypto.hpp>
 
@@ -99,7 +100,33 @@ class Handlers final {
     return who ? ok(service_.get(*who)) : http::problem(who.error());
   }
 
+  // On an I/O thread (see http::Runs) a line's change is answered later: its write joins the
+  // group commit with no thread waiting for it, and the answer is written once it is on disk.
+  // What could wait goes to a worker instead, and is answered there as always: a guest's basket to
+  // merge first, a catalog or a database that is not answered from memory here.
+  bool answers_later(const http::Request& req) const {
+    return service_.writes_without_waiting() && !(req.user && guest_of(req));
+  }
+
+  // Starts a line's change (`start(done)`) and answers when it is written: at once on the I/O thread,
+  // or, when the basket holds a coupon (whose terms discount gives), on a worker.
+  template <class Start>
+  http::Response later(http::Request& req, Start start) const {
+    auto answer = http::defer(req);
+    start([this, answer](std::exception_ptr error, Result<BasketService::Written> written) {
+      if (error) return answer->respond([error]() -> http::Response { std::rethrow_exception(error); });
+      if (!written) return answer->respond([e = std::move(written.error())] { return http::problem(e); });
+      if (written->coupon_code)
+        return answer->offload([this, w = std::move(*written)]() mutable { return ok(service_.priced(std::move(w))); });
+      answer->respond([this, lines = std::move(written->lines)]() mutable {
+        return ok(service_.priced_without_coupon(std::move(lines)));
+      });
+    });
+    return http::Response::deferred();
+  }
+
   http::Response add(http::Request& req) const {
+    if (req.deferral && !answers_later(req)) return http::blocking(req, [this, &req] { return add(req); });
     auto body = http::json_object_body(req);
     if (!body) return http::problem(body.error());
     http::FieldReader in(*body);
@@ -110,10 +137,13 @@ class Handlers final {
     if (!in.ok()) return http::problem(in.to_error());
     const auto who = owner(req);
     if (!who) return http::problem(who.error());
+    if (req.deferral)
+      return later(req, [&](auto done) { service_.add_then(*who, ProductId{*product}, quantity, std::move(done)); });
     return ok(service_.add(*who, ProductId{*product}, quantity));
   }
 
   http::Response set(http::Request& req) const {
+    if (req.deferral && !answers_later(req)) return http::blocking(req, [this, &req] { return set(req); });
     const auto id = req.id_param("productId");
     if (!id) return no_such_product();
     const ProductId product{*id};
@@ -125,15 +155,19 @@ class Handlers final {
     if (!in.ok()) return http::problem(in.to_error());
     const auto who = owner(req);
     if (!who) return http::problem(who.error());
+    if (req.deferral)
+      return later(req, [&](auto done) { service_.set_then(*who, product, *quantity, std::move(done)); });
     return ok(service_.set(*who, product, *quantity));
   }
 
   http::Response remove(http::Request& req) const {
+    if (req.deferral && !answers_later(req)) return http::blocking(req, [this, &req] { return remove(req); });
     const auto id = req.id_param("productId");
     if (!id) return no_such_product();
     const ProductId product{*id};
     const auto who = owner(req);
     if (!who) return http::problem(who.error());
+    if (req.deferral) return later(req, [&](auto done) { service_.remove_then(*who, product, std::move(done)); });
     return ok(service_.remove(*who, product));
   }
 
@@ -193,9 +227,13 @@ void register_handlers(http::Router& router, BasketService& service, std::string
   r.post("/api/v1/basket/guest", Access::anyone, [h](http::Request& q) { return h->guest(q); });
   r.get("/api/v1/basket", either, [h](http::Request& q) { return h->get(q); });
   r.del("/api/v1/basket", either, [h](http::Request& q) { return h->clear(q); });
+  // A line's change runs on the I/O thread, which answers it once it is written (see later()).
   r.post("/api/v1/basket/items", either, [h](http::Request& q) { return h->add(q); });
+  r.on_io_thread();
   r.put("/api/v1/basket/items/{productId}", either, [h](http::Request& q) { return h->set(q); });
+  r.on_io_thread();
   r.del("/api/v1/basket/items/{productId}", either, [h](http::Request& q) { return h->remove(q); });
+  r.on_io_thread();
   r.put("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->apply_coupon(q); });
   r.del("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->remove_coupon(q); });
   r.post("/api/v1/basket/checkout", Access::user, [h](http::Request& q) { return h->checkout(q); });

@@ -1,5 +1,8 @@
 #include "service.hpp"
 
+#include <memory>
+#include <optional>
+#include <stdexcept>
 #include <tuple>
 
 #include <basket/events.hpp>
@@ -47,29 +50,77 @@ Result<PricedBasket> BasketService::get(const UserId& user) {
   return priced(std::move(lines), code);
 }
 
-Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add) {
+Result<catalog::ProductView> BasketService::facts_for(ProductId product, std::int64_t quantity) const {
   // Checked before any arithmetic: a line and a quantity of at most kMaxLineQuantity each add up
   // far below any integer's limit.
   if (quantity > kMaxLineQuantity) return fail(too_many_on_a_line());
-  const auto facts = catalog_.find_product(product);
+  auto facts = catalog_.find_product(product);
+  if (facts) facts->id = product;
+  return facts;
+}
+
+Result<BasketService::Written> BasketService::write_line(Tx& tx, const UserId& user, const catalog::ProductView& facts,
+                                                          std::int64_t quantity, bool add, const std::string& now) const {
+  const auto wanted = add ? store::quantity_of(tx, user.value, facts.id) + quantity : quantity;
+  if (wanted > kMaxLineQuantity) return fail(too_many_on_a_line());
+  if (wanted > facts.available_stock)
+    return fail(Error::conflict("Only " + std::to_string(facts.available_stock) + " of this product " +
+                                (facts.available_stock == 1 ? "is" : "are") + " available."));
+  store::upsert_line(tx, user.value, {facts.id, facts.name, facts.price, wanted, facts.available_stock, facts.image_url},
+                     now);
+  return Written{store::lines(tx, user.value), store::coupon_code(tx, user.value)};
+}
+
+Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add) {
+  const auto facts = facts_for(product, quantity);
   if (!facts) return fail(facts.error());
   const auto now = to_rfc3339(clock_.now());
-  std::optional<Error> refused;
-  auto [lines, code] = db_.write([&](Tx& tx) {
-    const auto wanted = add ? store::quantity_of(tx, user.value, product) + quantity : quantity;
-    if (wanted > kMaxLineQuantity) {
-      refused = too_many_on_a_line();
-    } else if (wanted > facts->available_stock) {
-      refused = Error::conflict("Only " + std::to_string(facts->available_stock) + " of this product " +
-                                (facts->available_stock == 1 ? "is" : "are") + " available.");
-    } else {
-      store::upsert_line(tx, user.value,
-                         {product, facts->name, facts->price, wanted, facts->available_stock, facts->image_url}, now);
-    }
-    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
-  });
-  if (refused) return fail(*refused);
-  return priced(std::move(lines), code);
+  auto written = db_.write([&](Tx& tx) { return write_line(tx, user, *facts, quantity, add, now); });
+  if (!written) return fail(written.error());
+  return priced(std::move(*written));
+}
+
+void BasketService::put_line_then(const UserId& user, ProductId product, std::int64_t quantity, bool add,
+                                  WrittenThen done) {
+  auto facts = facts_for(product, quantity);
+  if (!facts) return done(nullptr, fail(facts.error()));
+  auto result = std::make_shared<std::optional<Result<Written>>>();
+  db_.write_then(
+      [this, result, user, facts = std::move(*facts), quantity, add, now = to_rfc3339(clock_.now())](Tx& tx) {
+        result->emplace(write_line(tx, user, facts, quantity, add, now));
+      },
+      [result, done = std::move(done)](std::exception_ptr error) {
+        if (error || !*result) return done(error ? error : std::make_exception_ptr(std::logic_error("no result")),
+                                           fail(Error::make(ErrorCode::internal, "")));
+        done(nullptr, std::move(**result));
+      });
+}
+
+void BasketService::add_then(const UserId& user, ProductId product, std::int64_t quantity, WrittenThen done) {
+  put_line_then(user, product, quantity, true, std::move(done));
+}
+
+void BasketService::set_then(const UserId& user, ProductId product, std::int64_t quantity, WrittenThen done) {
+  if (quantity == 0) return remove_then(user, product, std::move(done));
+  put_line_then(user, product, quantity, false, std::move(done));
+}
+
+void BasketService::remove_then(const UserId& user, ProductId product, WrittenThen done) {
+  auto result = std::make_shared<std::optional<Written>>();
+  db_.write_then(
+      [result, user, product](Tx& tx) {
+        store::remove_line(tx, user.value, product);
+        result->emplace(Written{store::lines(tx, user.value), store::coupon_code(tx, user.value)});
+      },
+      [result, done = std::move(done)](std::exception_ptr error) {
+        if (error || !*result) return done(error ? error : std::make_exception_ptr(std::logic_error("no result")),
+                                           fail(Error::make(ErrorCode::internal, "")));
+        done(nullptr, std::move(**result));
+      });
+}
+
+PricedBasket BasketService::priced_without_coupon(std::vector<Line> lines) const {
+  return price(std::move(lines), std::nullopt, clock_.now());
 }
 
 Result<PricedBasket> BasketService::add(const UserId& user, ProductId product, std::int64_t quantity) {

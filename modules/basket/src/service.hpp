@@ -1,5 +1,7 @@
 #pragma once
 // basket's use cases. The user always comes from the token, never from a body.
+#include <exception>
+#include <functional>
 #include <string>
 
 #include <basket/module.hpp>
@@ -27,6 +29,24 @@ class BasketService final {
   // Sets the line's quantity; 0 removes it.
   Result<PricedBasket> set(const UserId& user, ProductId product, std::int64_t quantity);
   Result<PricedBasket> remove(const UserId& user, ProductId product);
+
+  // The same changes of a line without a thread waiting for their commit (see Database::write_then):
+  // `done` gets the basket as committed, or the refusal, or the exception that failed the write;
+  // on the thread that committed, or on this one when refused before any write. Only where
+  // writes_without_waiting(): nothing before the write waits either.
+  struct Written {
+    std::vector<Line> lines;
+    std::optional<std::string> coupon_code;
+  };
+  using WrittenThen = std::function<void(std::exception_ptr, Result<Written>)>;
+  bool writes_without_waiting() const { return db_.writes_in_background() && catalog_.answers_from_memory(); }
+  void add_then(const UserId& user, ProductId product, std::int64_t quantity, WrittenThen done);
+  void set_then(const UserId& user, ProductId product, std::int64_t quantity, WrittenThen done);
+  void remove_then(const UserId& user, ProductId product, WrittenThen done);
+  // A written basket priced: with its coupon's current terms (which asks discount, and may wait),
+  // or, when it has none, at once.
+  Result<PricedBasket> priced(Written written) const { return priced(std::move(written.lines), written.coupon_code); }
+  PricedBasket priced_without_coupon(std::vector<Line> lines) const;
   // 422 when the code is unknown or the coupon does not apply to this basket now.
   Result<PricedBasket> apply_coupon(const UserId& user, const std::string& code);
   PricedBasket remove_coupon(const UserId& user);
@@ -41,6 +61,12 @@ class BasketService final {
                                     const std::string& idempotency_key, const std::string& correlation_id);
 
  private:
+  // What a line change checks before its transaction: the quantity's bound, the product's facts.
+  Result<catalog::ProductView> facts_for(ProductId product, std::int64_t quantity) const;
+  // The line change inside its transaction.
+  Result<Written> write_line(Tx& tx, const UserId& user, const catalog::ProductView& facts, std::int64_t quantity,
+                             bool add, const std::string& now) const;
+  void put_line_then(const UserId& user, ProductId product, std::int64_t quantity, bool add, WrittenThen done);
   Result<PricedBasket> put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add);
   Result<PricedBasket> priced(std::vector<Line> lines, const std::optional<std::string>& code) const;
   // The current terms of the basket's coupon; none when there is none or it is gone; 503 when the

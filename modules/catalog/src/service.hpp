@@ -43,6 +43,7 @@ class CatalogService final : public Api {
   Result<void> remove(std::int64_t id, const std::string& correlation_id);
 
   Result<ProductView> find_product(ProductId id) const override;
+  bool answers_from_memory() const override { return db_.engine() == Engine::sqlite; }
 
   // An admin's picture for a product (its type already checked): stored, and the product's
   // imageUrl pointed at it (publishing ProductUpdated). Returns the product.

@@ -36,6 +36,8 @@ class IdentityService final : public Api {
   AdminOutcome ensure_admin(const std::string& email, const std::string& password, bool promote_existing);
 
   std::optional<Principal> authenticate(std::string_view bearer_token) const override;
+  // On SQLite this process opened every live session and holds it in memory.
+  bool answers_from_memory() const override { return !store_.shared(); }
   Result<UserView> find_user(const UserId& id) const override;
 
  private:

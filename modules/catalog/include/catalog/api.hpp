@@ -22,6 +22,8 @@ class Api {
   virtual ~Api() = default;
   // The product's current name, price and stock; not_found if there is none.
   virtual Result<ProductView> find_product(ProductId id) const = 0;
+  // True when find_product() never waits (catalog in this process, on SQLite: its read model).
+  virtual bool answers_from_memory() const { return false; }
 };
 
 }  // namespace eshop::catalog
