@@ -260,6 +260,29 @@ http::Response Gateway::dispatch(http::Request& request, const http::Route*& rou
   return through_gate(request, route, match);
 }
 
+template <class Answer>
+http::Response Gateway::guarded(http::Request& request, Answer&& answer) const {
+  http::Response response;
+  try {
+    response = answer();
+  } catch (const DependencyUnavailable& e) {
+    response = http::problem(Error::unavailable(e.what()));
+  } catch (const DatabaseUnavailable& e) {
+    // PostgreSQL is down or restarting: the request changed nothing, and may be sent again.
+    spdlog::warn("\"msg\":\"database unavailable\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
+                 json_quote(e.what()));
+    response = http::problem(Error::unavailable("The database is unavailable for a moment; retry shortly.", 2));
+  } catch (const std::exception& e) {
+    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
+                  json_quote(e.what()));
+    response = http::problem(Error::make(ErrorCode::internal, ""));
+  } catch (...) {
+    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{}", json_quote(request.request_id));
+    response = http::problem(Error::make(ErrorCode::internal, ""));
+  }
+  return response;
+}
+
 bool Gateway::answers_on_io_thread(const http::Request& request) const {
   const auto* route = router_.load()->find(request);
   return route && route->runs == http::Runs::io_thread &&
@@ -324,28 +347,6 @@ http::Response Gateway::handle(http::Request& request) const {
   if (response.is_deferred()) return response;
   if (edge) request.deferral = edge->inner;
   finish(request, route, response, start);
-  return response;
-}
-
-http::Response Gateway::guarded(http::Request& request, const std::function<http::Response()>& answer) const {
-  http::Response response;
-  try {
-    response = answer();
-  } catch (const DependencyUnavailable& e) {
-    response = http::problem(Error::unavailable(e.what()));
-  } catch (const DatabaseUnavailable& e) {
-    // PostgreSQL is down or restarting: the request changed nothing, and may be sent again.
-    spdlog::warn("\"msg\":\"database unavailable\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
-                 json_quote(e.what()));
-    response = http::problem(Error::unavailable("The database is unavailable for a moment; retry shortly.", 2));
-  } catch (const std::exception& e) {
-    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{},\"error\":{}", json_quote(request.request_id),
-                  json_quote(e.what()));
-    response = http::problem(Error::make(ErrorCode::internal, ""));
-  } catch (...) {
-    spdlog::error("\"msg\":\"unhandled error\",\"requestId\":{}", json_quote(request.request_id));
-    response = http::problem(Error::make(ErrorCode::internal, ""));
-  }
   return response;
 }
 

@@ -61,7 +61,8 @@ class Gateway final {
   };
   // The error boundary: an exception becomes a problem response (503 for a dependency or database
   // that is unavailable, else 500).
-  http::Response guarded(http::Request& request, const std::function<http::Response()>& answer) const;
+  template <class Answer>
+  http::Response guarded(http::Request& request, Answer&& answer) const;
   // The edge's last steps for every answer: request id, CORS, metrics, the access log.
   void finish(const http::Request& request, const http::Route* route, http::Response& response,
               std::chrono::steady_clock::time_point start) const;

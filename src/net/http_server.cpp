@@ -215,8 +215,11 @@ class Session final : public std::enable_shared_from_this<Session>, public http:
    public:
     explicit Answer(std::shared_ptr<Session> session) : session_(std::move(session)) {}
     ~Answer() override {
-      if (session_)
-        respond([] { return http::Response::json(500, std::string(R"({"title":"Internal Server Error","status":500})")); });
+      if (session_) {
+        auto& server = session_->server_;
+        const std::string peer = session_->remote_address_;
+        respond([&server, peer] { return server.reject(500, "The request was not answered.", peer); });
+      }
     }
     void respond(std::function<http::Response()> answer) override {
       auto executor = session_->socket_.get_executor();
@@ -227,7 +230,7 @@ class Session final : public std::enable_shared_from_this<Session>, public http:
     void offload(std::function<http::Response()> answer) override {
       auto& workers = *session_->server_.workers;
       asio::post(workers, [self = std::move(session_), answer = std::move(answer)]() mutable {
-        http::Response response = run_guarded(answer);
+        http::Response response = self->run_guarded(answer);
         auto executor = self->socket_.get_executor();
         // Moved, not copied: the worker must not hold the last reference (see start()).
         asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
@@ -241,11 +244,11 @@ class Session final : public std::enable_shared_from_this<Session>, public http:
     std::shared_ptr<Session> session_;
   };
 
-  static http::Response run_guarded(const std::function<http::Response()>& answer) {
+  http::Response run_guarded(const std::function<http::Response()>& answer) const {
     try {
       return answer();
     } catch (...) {  // the edge's answers do not throw; this is the last resort
-      return http::Response::json(500, std::string(R"({"title":"Internal Server Error","status":500})"));
+      return server_.reject(500, "The request could not be answered.", remote_address_);
     }
   }
 
