@@ -258,22 +258,38 @@ TEST_CASE("concurrent writers share commits and each keeps its own outcome", "[k
   CHECK(commits <= 360);
 }
 
+// A write (of row 0) held open on a thread of its own until release(): the writes that come
+// meanwhile queue behind it.
+struct HeldWrite {
+  std::binary_semaphore inside{0}, go_on{0};
+  std::thread thread;
+  explicit HeldWrite(Database& db) {
+    thread = std::thread([this, &db] {
+      db.write([&](Tx& tx) {
+        tx.statement("INSERT INTO t(n) VALUES(0)").run();
+        tx.signal_commit();
+        inside.release();
+        go_on.acquire();
+      });
+    });
+    inside.acquire();
+  }
+  void release() {
+    go_on.release();
+    thread.join();
+  }
+  ~HeldWrite() {
+    if (thread.joinable()) release();
+  }
+};
+
 TEST_CASE("writers that come while a write is being committed share the next commit", "[kernel][unit]") {
   TempFile file;
   auto db = Database::open(file.path);
   db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
   std::atomic<int> commits{0};
   db->on_commit([&] { ++commits; });
-  std::binary_semaphore inside{0}, go_on{0};
-  std::thread first([&] {
-    db->write([&](Tx& tx) {
-      tx.statement("INSERT INTO t(n) VALUES(0)").run();
-      tx.signal_commit();
-      inside.release();
-      go_on.acquire();  // holds this commit while the others queue
-    });
-  });
-  inside.acquire();
+  HeldWrite first(*db);
   std::atomic<int> started{0}, refused{0};
   std::vector<std::thread> writers;
   for (int w = 1; w <= 8; ++w)
@@ -291,8 +307,7 @@ TEST_CASE("writers that come while a write is being committed share the next com
     });
   while (started < 8) std::this_thread::yield();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // each is queued by now
-  go_on.release();
-  first.join();
+  first.release();
   for (auto& t : writers) t.join();
   CHECK(commits == 2);  // the first write's, then one for the eight that queued behind it
   CHECK(refused == 1);
@@ -310,17 +325,7 @@ TEST_CASE("write_then answers after the commit, on the committer, and shares com
   db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
   std::atomic<int> commits{0};
   db->on_commit([&] { ++commits; });
-  // A write held open, so that what comes meanwhile queues behind it.
-  std::binary_semaphore inside{0}, go_on{0};
-  std::thread first([&] {
-    db->write([&](Tx& tx) {
-      tx.statement("INSERT INTO t(n) VALUES(0)").run();
-      tx.signal_commit();
-      inside.release();
-      go_on.acquire();
-    });
-  });
-  inside.acquire();
+  HeldWrite first(*db);  // what comes meanwhile queues behind it
   std::mutex mutex;
   std::vector<std::pair<int, std::string>> answers;  // n, and "ok" or the error, in the order answered
   const auto caller = std::this_thread::get_id();
@@ -351,8 +356,7 @@ TEST_CASE("write_then answers after the commit, on the committer, and shares com
   }
   std::thread waiting([&] { db->write([](Tx& tx) { tx.statement("INSERT INTO t(n) VALUES(7)").run(); }); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // queued by now
-  go_on.release();
-  first.join();
+  first.release();
   waiting.join();  // its write shared the batch of the six
   REQUIRE(eventually([&] {
     std::lock_guard lock(mutex);

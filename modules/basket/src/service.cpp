@@ -50,6 +50,21 @@ Result<PricedBasket> BasketService::get(const UserId& user) {
   return priced(std::move(lines), code);
 }
 
+namespace {
+
+// A write_then()'s continuation: the result its work left, or the exception that failed it.
+std::function<void(std::exception_ptr)> handing_on(
+    std::shared_ptr<std::optional<Result<BasketService::Written>>> result, BasketService::WrittenThen done) {
+  return [result = std::move(result), done = std::move(done)](std::exception_ptr error) {
+    if (error || !*result)
+      return done(error ? error : std::make_exception_ptr(std::logic_error("the write left no result")),
+                  fail(Error::make(ErrorCode::internal, "")));
+    done(nullptr, std::move(**result));
+  };
+}
+
+}  // namespace
+
 Result<catalog::ProductView> BasketService::facts_for(ProductId product, std::int64_t quantity) const {
   // Checked before any arithmetic: a line and a quantity of at most kMaxLineQuantity each add up
   // far below any integer's limit.
@@ -89,11 +104,7 @@ void BasketService::put_line_then(const UserId& user, ProductId product, std::in
       [this, result, user, facts = std::move(*facts), quantity, add, now = to_rfc3339(clock_.now())](Tx& tx) {
         result->emplace(write_line(tx, user, facts, quantity, add, now));
       },
-      [result, done = std::move(done)](std::exception_ptr error) {
-        if (error || !*result) return done(error ? error : std::make_exception_ptr(std::logic_error("no result")),
-                                           fail(Error::make(ErrorCode::internal, "")));
-        done(nullptr, std::move(**result));
-      });
+      handing_on(result, std::move(done)));
 }
 
 void BasketService::add_then(const UserId& user, ProductId product, std::int64_t quantity, WrittenThen done) {
@@ -106,17 +117,13 @@ void BasketService::set_then(const UserId& user, ProductId product, std::int64_t
 }
 
 void BasketService::remove_then(const UserId& user, ProductId product, WrittenThen done) {
-  auto result = std::make_shared<std::optional<Written>>();
+  auto result = std::make_shared<std::optional<Result<Written>>>();
   db_.write_then(
       [result, user, product](Tx& tx) {
         store::remove_line(tx, user.value, product);
         result->emplace(Written{store::lines(tx, user.value), store::coupon_code(tx, user.value)});
       },
-      [result, done = std::move(done)](std::exception_ptr error) {
-        if (error || !*result) return done(error ? error : std::make_exception_ptr(std::logic_error("no result")),
-                                           fail(Error::make(ErrorCode::internal, "")));
-        done(nullptr, std::move(**result));
-      });
+      handing_on(result, std::move(done)));
 }
 
 PricedBasket BasketService::priced_without_coupon(std::vector<Line> lines) const {
