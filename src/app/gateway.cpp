@@ -185,49 +185,39 @@ http::Response Gateway::through_gate(http::Request& request, const http::Route* 
       if (local_now) gates_.leave(owner->name);
       return http::blocking(request, [this, &request, route, match] { return through_gate(request, route, match); });
     }
-    if (!route) {
-      gates_.leave(owner->name);
-      return unmatched(request, match);
+  } else {
+    const auto way = gates_.enter(owner->name, kHandoverWait);
+    if (way.timed_out)
+      return http::problem(Error::unavailable("The " + std::string(owner->name) +
+                                                  " module is moving to another process; retry in a moment.",
+                                              1));
+    if (way.place == Place::remote) {
+      // Authentication at the edge: a token this process can check is checked before the request
+      // leaves (the module's own process checks again what each route needs).
+      if (authenticator_ && !http::bearer_token(request).empty() &&
+          !authenticator_->authenticate(http::bearer_token(request)))
+        return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
+      return proxy(owner->name, way.url, request);
     }
-    struct Leave {
-      ModuleGates& gates;
-      std::string_view module;
-      bool armed = true;
-      ~Leave() {
-        if (armed) gates.leave(module);
-      }
-    } leave{gates_, owner->name};
-    if (auto denied = authorize(request, *route)) return *denied;
-    // A deferred answer leaves the gate when it is given (see EdgeLater): a move waits for it.
-    if (auto* edge = static_cast<EdgeDeferral*>(request.deferral)) edge->gate = owner->name;
-    auto response = route->handler(request);
-    if (response.is_deferred()) leave.armed = false;
-    return response;
+    if (way.place != Place::local) return unmatched(request, match);
   }
-  const auto way = gates_.enter(owner->name, kHandoverWait);
-  if (way.timed_out)
-    return http::problem(Error::unavailable("The " + std::string(owner->name) +
-                                                " module is moving to another process; retry in a moment.",
-                                            1));
-  if (way.place == Place::remote) {
-    // Authentication at the edge: a token this process can check is checked before the request
-    // leaves (the module's own process checks again what each route needs).
-    if (authenticator_ && !http::bearer_token(request).empty() &&
-        !authenticator_->authenticate(http::bearer_token(request)))
-      return http::problem(Error::make(ErrorCode::unauthorized, "The bearer token is invalid, expired or revoked."));
-    return proxy(owner->name, way.url, request);
-  }
-  if (way.place != Place::local || !route) {
-    if (way.place == Place::local) gates_.leave(owner->name);
-    return unmatched(request, match);
-  }
+  // Inside the module's gate, which the request leaves when it is answered: here, or, for an
+  // answer deferred on an I/O thread, when that answer is given (see EdgeLater), so that a move
+  // waits for it.
   struct Leave {
     ModuleGates& gates;
     std::string_view module;
-    ~Leave() { gates.leave(module); }
+    bool armed = true;
+    ~Leave() {
+      if (armed) gates.leave(module);
+    }
   } leave{gates_, owner->name};
+  if (!route) return unmatched(request, match);
   if (auto denied = authorize(request, *route)) return *denied;
-  return route->handler(request);
+  if (request.deferral) static_cast<EdgeDeferral*>(request.deferral)->gate = owner->name;
+  auto response = route->handler(request);
+  if (response.is_deferred()) leave.armed = false;
+  return response;
 }
 
 http::Response Gateway::subrequest(const http::Request& parent, std::string target) const {

@@ -65,11 +65,7 @@ ModuleGates::Way ModuleGates::enter(std::string_view module, std::chrono::millis
     const Place p = g->place.load();
     return {p, p == Place::remote ? g->url : std::string(), false};
   }
-  // The fast path, with no lock: counted in first, then the hold looked at. The mover sets the
-  // hold first, then reads the count, so either it sees this request or this request sees it.
-  g->in_flight.fetch_add(1);
-  if (!g->held.load() && g->place.load() == Place::local) return {Place::local, {}, false};
-  g->in_flight.fetch_sub(1);
+  if (enter_if_local(*g)) return {Place::local, {}, false};
   std::unique_lock lock(mutex_);
   if (g->held.load() && waiting_ >= kMaxWaiting) return {Place::absent, {}, true};
   ++waiting_;
@@ -81,14 +77,20 @@ ModuleGates::Way ModuleGates::enter(std::string_view module, std::chrono::millis
   return {p, p == Place::remote ? g->url : std::string(), false};
 }
 
+// The fast path, with no lock: counted in first, then the hold looked at. The mover sets the hold
+// first, then reads the count, so either it sees this request or this request sees it.
+bool ModuleGates::enter_if_local(Gate& g) {
+  g.in_flight.fetch_add(1);
+  if (!g.held.load() && g.place.load() == Place::local) return true;
+  g.in_flight.fetch_sub(1);
+  return false;
+}
+
 bool ModuleGates::try_enter_local(std::string_view module) {
   Gate* g = find(module);
   if (!g) return true;  // not a module's route: operations
   if (!g->movable) return g->place.load() == Place::local;
-  g->in_flight.fetch_add(1);  // as in enter(): counted in first, then the hold looked at
-  if (!g->held.load() && g->place.load() == Place::local) return true;
-  g->in_flight.fetch_sub(1);
-  return false;
+  return enter_if_local(*g);
 }
 
 void ModuleGates::leave(std::string_view module) {

@@ -74,6 +74,7 @@ class ModuleGates final {
     std::string url;  // under mutex_
   };
   Gate* find(std::string_view module) const;
+  bool enter_if_local(Gate& g);  // counted in when the module is here and not held
 
   mutable std::mutex mutex_;
   std::condition_variable released_;

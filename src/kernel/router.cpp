@@ -22,6 +22,18 @@ bool split_path(std::string_view path, std::array<std::string_view, kMaxSegments
 
 bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{' && seg.back() == '}'; }
 
+// The route's pattern takes this path (split into `parts`), whatever the method.
+bool takes_path(const Route& r, const std::array<std::string_view, kMaxSegments>& parts, std::size_t count) {
+  if (r.segments.size() != count) return false;
+  for (std::size_t i = 0; i < count; ++i)
+    if (is_param(r.segments[i]) ? parts[i].empty() : r.segments[i] != parts[i]) return false;
+  return true;
+}
+
+bool takes_method(const Route& r, const Request& request) {
+  return r.method == request.method || (request.method == "HEAD" && r.method == "GET");
+}
+
 }  // namespace
 
 void Router::add(std::string method, std::string pattern, std::string module, Access access, Handler handler,
@@ -48,12 +60,8 @@ RouteMatch Router::match(Request& request) const {
   RouteMatch result;
   if (!split_path(request.path(), parts, count)) return result;
   for (const auto& r : routes_) {
-    if (r->segments.size() != count) continue;
-    bool ok = true;
-    for (std::size_t i = 0; i < count && ok; ++i)
-      ok = is_param(r->segments[i]) ? !parts[i].empty() : r->segments[i] == parts[i];
-    if (!ok) continue;
-    if (r->method != request.method && !(request.method == "HEAD" && r->method == "GET")) {
+    if (!takes_path(*r, parts, count)) continue;
+    if (!takes_method(*r, request)) {
       result.path_known = true;
       if (!result.allow.empty()) result.allow += ", ";
       result.allow += r->method;
@@ -74,14 +82,8 @@ const Route* Router::find(const Request& request) const {
   std::array<std::string_view, kMaxSegments> parts;
   std::size_t count = 0;
   if (!split_path(request.path(), parts, count)) return nullptr;
-  for (const auto& r : routes_) {
-    if (r->segments.size() != count) continue;
-    if (r->method != request.method && !(request.method == "HEAD" && r->method == "GET")) continue;
-    bool ok = true;
-    for (std::size_t i = 0; i < count && ok; ++i)
-      ok = is_param(r->segments[i]) ? !parts[i].empty() : r->segments[i] == parts[i];
-    if (ok) return r.get();
-  }
+  for (const auto& r : routes_)
+    if (takes_path(*r, parts, count) && takes_method(*r, request)) return r.get();
   return nullptr;
 }
 

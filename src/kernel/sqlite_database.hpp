@@ -52,6 +52,7 @@ class SqliteDatabase final : public Database {
   void backup_to(const std::string& path) override;
   bool ping() override;
   Engine engine() const override { return Engine::sqlite; }
+  bool writes_in_background() const override { return true; }
   void listen(const std::string&, std::function<void(const std::string&)>) override {}
   std::unique_ptr<Lease> lease(const std::string&) override {
     struct Always final : Lease {
@@ -64,9 +65,6 @@ class SqliteDatabase final : public Database {
   void run_write(const std::function<void(Tx&)>& work) override;
   void run_read(const std::function<void(Tx&)>& work) override;
   void run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) override;
-
- public:
-  bool writes_in_background() const override { return true; }
 
  private:
   struct Reader {

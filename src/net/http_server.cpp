@@ -234,8 +234,7 @@ class Session final : public std::enable_shared_from_this<Session>, public http:
         auto executor = self->socket_.get_executor();
         // Moved, not copied: the worker must not hold the last reference (see start()).
         asio::post(executor, [self = std::move(self), response = std::move(response)]() mutable {
-          self->send(std::move(response), self->answer_keep_alive_ && !self->server_.stopping, self->answer_version_,
-                     self->answer_head_);
+          self->send_answer(std::move(response));
         });
       });
     }
@@ -252,8 +251,9 @@ class Session final : public std::enable_shared_from_this<Session>, public http:
     }
   }
 
-  void answer_with(const std::function<http::Response()>& answer) {
-    send(run_guarded(answer), answer_keep_alive_ && !server_.stopping, answer_version_, answer_head_);
+  void answer_with(const std::function<http::Response()>& answer) { send_answer(run_guarded(answer)); }
+  void send_answer(http::Response response) {
+    send(std::move(response), answer_keep_alive_ && !server_.stopping, answer_version_, answer_head_);
   }
 
   void on_error(beast::error_code ec) {

@@ -83,7 +83,16 @@ Result<BasketService::Written> BasketService::write_line(Tx& tx, const UserId& u
                                 (facts.available_stock == 1 ? "is" : "are") + " available."));
   store::upsert_line(tx, user.value, {facts.id, facts.name, facts.price, wanted, facts.available_stock, facts.image_url},
                      now);
-  return Written{store::lines(tx, user.value), store::coupon_code(tx, user.value)};
+  return written(tx, user);
+}
+
+BasketService::Written BasketService::written(Tx& tx, const UserId& user) {
+  return {store::lines(tx, user.value), store::coupon_code(tx, user.value)};
+}
+
+BasketService::Written BasketService::remove_line(Tx& tx, const UserId& user, ProductId product) {
+  store::remove_line(tx, user.value, product);
+  return written(tx, user);
 }
 
 Result<PricedBasket> BasketService::put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add) {
@@ -119,10 +128,7 @@ void BasketService::set_then(const UserId& user, ProductId product, std::int64_t
 void BasketService::remove_then(const UserId& user, ProductId product, WrittenThen done) {
   auto result = std::make_shared<std::optional<Result<Written>>>();
   db_.write_then(
-      [result, user, product](Tx& tx) {
-        store::remove_line(tx, user.value, product);
-        result->emplace(Written{store::lines(tx, user.value), store::coupon_code(tx, user.value)});
-      },
+      [result, user, product](Tx& tx) { result->emplace(remove_line(tx, user, product)); },
       handing_on(result, std::move(done)));
 }
 
@@ -154,11 +160,7 @@ void BasketService::merge(const UserId& user, const UserId& guest) {
 }
 
 Result<PricedBasket> BasketService::remove(const UserId& user, ProductId product) {
-  auto [lines, code] = db_.write([&](Tx& tx) {
-    store::remove_line(tx, user.value, product);
-    return std::make_pair(store::lines(tx, user.value), store::coupon_code(tx, user.value));
-  });
-  return priced(std::move(lines), code);
+  return priced(db_.write([&](Tx& tx) { return remove_line(tx, user, product); }));
 }
 
 Result<PricedBasket> BasketService::apply_coupon(const UserId& user, const std::string& code) {

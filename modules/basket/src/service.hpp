@@ -66,6 +66,9 @@ class BasketService final {
   // The line change inside its transaction.
   Result<Written> write_line(Tx& tx, const UserId& user, const catalog::ProductView& facts, std::int64_t quantity,
                              bool add, const std::string& now) const;
+  // The basket as its transaction leaves it: lines and coupon code.
+  static Written written(Tx& tx, const UserId& user);
+  static Written remove_line(Tx& tx, const UserId& user, ProductId product);
   void put_line_then(const UserId& user, ProductId product, std::int64_t quantity, bool add, WrittenThen done);
   Result<PricedBasket> put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add);
   Result<PricedBasket> priced(std::vector<Line> lines, const std::optional<std::string>& code) const;
