@@ -142,9 +142,11 @@ class Database {
 
   // Runs `work(Tx&)` in one transaction: it commits when `work` returns and rolls back when it
   // throws (the exception propagates). On SQLite concurrent writers share a commit (group
-  // commit: one fsync for a batch, each writer's work in its own savepoint). On PostgreSQL the
-  // transaction is SERIALIZABLE and is run again when PostgreSQL reports a serialization failure
-  // or deadlock, so `work` must have no effect outside the database before it returns.
+  // commit: one fsync for a batch, the writers' work one after another in one transaction; when
+  // one writer's work throws, the batch is rolled back and the others run again, each in its own
+  // savepoint). On PostgreSQL the transaction is SERIALIZABLE and is run again when PostgreSQL
+  // reports a serialization failure or deadlock. On both, then, `work` may run more than once
+  // and must have no effect outside the database before it returns.
   // `work` must not use this Database again.
   template <class F>
   auto write(F&& work) {

@@ -51,8 +51,10 @@ struct RelayOptions {
   // Events are spread over lanes by key; each lane is a thread (started with its first event) that
   // delivers its keys' events in order, and lanes run on independently of each other. Many lanes
   // mean many handlers in flight, so their commits share fsyncs: checkout through the saga went
-  // from 760 orders/s with 8 lanes to 970 with 32 and 990 with 64.
-  int lanes = 64;
+  // from 760 orders/s with 8 lanes to 970 with 32 and 990 with 64 (sixth session), and with 256
+  // ordering's batches grew from about 30 writers to 55-75, for about 25 % less CPU per order
+  // (docs/performance.md, ninth session). A lane that waits for a commit costs a sleeping thread.
+  int lanes = 256;
   // Event types that carry the whole state of their key (ModuleDescriptor::state_events): a lane
   // skips one when the next event of its key waiting in the lane is of the same type. Skipped
   // events count as delivered.

@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
+#include <set>
 #include <semaphore>
 #include <filesystem>
 #include <thread>
@@ -370,6 +372,69 @@ TEST_CASE("write_then answers after the commit, on the committer, and shares com
     CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t") == 7);
     CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t WHERE n = 4") == 0);
   });
+}
+
+TEST_CASE("a batch's writers share one transaction, and one that throws is left out while the others run again",
+          "[kernel][unit]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  db->write([](Tx& tx) {
+    tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)");
+    tx.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, total INTEGER NOT NULL)");
+    tx.execute("INSERT INTO counter VALUES (1, 0)");
+  });
+  std::atomic<int> commits{0};
+  db->on_commit([&] { ++commits; });
+  std::mutex mutex;
+  std::map<int, int> runs;                    // how often each writer's work ran
+  std::vector<std::pair<int, bool>> answers;  // n, and whether it committed
+  auto batch_of_six = [&](std::set<int> refusing) {
+    HeldWrite first(*db);  // the six queue behind it and share the next batch
+    for (int n = 1; n <= 6; ++n)
+      db->write_then(
+          [&, n, refusing](Tx& tx) {
+            {
+              std::lock_guard lock(mutex);
+              ++runs[n];
+            }
+            tx.statement("INSERT INTO t(n) VALUES(?1)").bind(1, n).run();
+            tx.statement("UPDATE counter SET total = total + 1 WHERE id = 1").run();
+            tx.signal_commit();
+            if (refusing.contains(n)) throw std::runtime_error("refused");
+          },
+          [&, n](std::exception_ptr error) {
+            std::lock_guard lock(mutex);
+            answers.emplace_back(n, !error);
+          });
+    first.release();
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(mutex);
+      return answers.size() == 6;
+    }));
+  };
+
+  SECTION("no writer throws: each work runs once, in one transaction") {
+    batch_of_six({});
+    CHECK(commits == 2);
+    CHECK(runs == std::map<int, int>{{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {6, 1}});
+    CHECK(answers == std::vector<std::pair<int, bool>>{{1, true}, {2, true}, {3, true}, {4, true}, {5, true}, {6, true}});
+    db->read([](Tx& tx) {
+      CHECK(test::scalar(tx, "SELECT COUNT(*) FROM t") == 7);
+      CHECK(test::scalar(tx, "SELECT total FROM counter") == 6);
+    });
+  }
+  SECTION("two throw: the batch runs again without the first, the second is undone in its savepoint") {
+    batch_of_six({2, 5});
+    CHECK(commits == 2);
+    // 1 ran before 2 threw, and again; 2 not again; the rest once, in the second run.
+    CHECK(runs == std::map<int, int>{{1, 2}, {2, 1}, {3, 1}, {4, 1}, {5, 1}, {6, 1}});
+    CHECK(answers ==
+          std::vector<std::pair<int, bool>>{{1, true}, {2, false}, {3, true}, {4, true}, {5, false}, {6, true}});
+    db->read([](Tx& tx) {
+      CHECK(test::text_scalar(tx, "SELECT group_concat(n, ',') FROM (SELECT n FROM t ORDER BY n)") == "0,1,3,4,6");
+      CHECK(test::scalar(tx, "SELECT total FROM counter") == 4);  // the work that committed counted once each
+    });
+  }
 }
 
 TEST_CASE("write_then with no write under way commits at once, and its answer sees the commit", "[kernel][unit]") {
