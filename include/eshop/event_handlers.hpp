@@ -22,6 +22,10 @@
 //   an event already handled. It must be idempotent (keyed by the order, say): a crash between the
 //   call and the commit runs it again. What it returns goes to effect(Tx&, result, const E&,
 //   const Event&), which commits with the inbox record.
+// - handle_after(name, read, call, effect): the same, with what the call needs read first:
+//   read(Tx&, const E&, const Event&) runs in one read transaction with the inbox check (so an
+//   event's step reads once, not twice), and call(read's result, const E&, const Event&) then
+//   runs outside any transaction.
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -71,6 +75,26 @@ class EventHandlers final {
       // On PostgreSQL a serialization failure runs the transaction again: the last run's result wins.
       if (inbox::handle_once(db, event, name, [&](Tx& tx) { result.emplace(effect(tx, payload, event)); }))
         then(*result);
+    });
+    return *this;
+  }
+
+  template <class E, class Read, class Call, class Effect>
+  EventHandlers& handle_after(std::string_view handler, Read read, Call call, Effect effect) {
+    using Input = std::invoke_result_t<Read&, Tx&, const E&, const Event&>;
+    using Result = std::invoke_result_t<Call&, const Input&, const E&, const Event&>;
+    static_assert(std::is_invocable_v<Effect&, Tx&, const Result&, const E&, const Event&>,
+                  "effect(Tx&, const Result&, const E&, const Event&)");
+    add(E::kType, [&db = db_, name = std::string(handler), read = std::move(read), call = std::move(call),
+                   effect = std::move(effect)](const Event& event) {
+      const auto payload = event.payload.get<E>();
+      std::optional<Input> input = db.read([&](Tx& tx) -> std::optional<Input> {
+        if (inbox::seen(tx, event, name)) return std::nullopt;
+        return read(tx, payload, event);
+      });
+      if (!input) return;
+      const Result result = call(*input, payload, event);
+      inbox::handle_once(db, event, name, [&](Tx& tx) { effect(tx, result, payload, event); });
     });
     return *this;
   }

@@ -40,6 +40,8 @@ bool handle_once(Database& db, const Event& event, std::string_view handler,
                  const std::function<void(Tx&)>& effect);
 // Whether `handler` already handled `event` (to skip an external call before handle_once).
 bool seen(Database& db, const Event& event, std::string_view handler);
+// The same inside the caller's transaction (a read the external call needs shares it).
+bool seen(Tx& tx, const Event& event, std::string_view handler);
 }  // namespace inbox
 
 struct RelayOptions {

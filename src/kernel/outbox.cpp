@@ -89,12 +89,14 @@ bool handle_once(Database& db, const Event& event, std::string_view handler, con
   });
 }
 
+bool seen(Tx& tx, const Event& event, std::string_view handler) {
+  auto& q = tx.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
+  q.bind(1, event.id).bind(2, handler);
+  return q.next();
+}
+
 bool seen(Database& db, const Event& event, std::string_view handler) {
-  return db.read([&](Tx& tx) {
-    auto& q = tx.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
-    q.bind(1, event.id).bind(2, handler);
-    return q.next();
-  });
+  return db.read([&](Tx& tx) { return seen(tx, event, handler); });
 }
 
 }  // namespace inbox

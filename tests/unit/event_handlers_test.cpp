@@ -189,6 +189,35 @@ TEST_CASE("handle_after: the external call runs outside the transaction, once, a
   CHECK(f.inbox("ordering.charge") == 2);
 }
 
+TEST_CASE("handle_after with a read: the read shares the inbox check's transaction, and the call gets what it read",
+          "[unit][inbox]") {
+  Fixture f;
+  int reads = 0, calls = 0;
+  EventHandlers on(f.bus, *f.db, "ordering");
+  on.handle_after<Ping>(
+      "ordering.charge",
+      [&](Tx& tx, const Ping& p, const Event&) {
+        ++reads;
+        return test::scalar(tx, "SELECT COUNT(*) FROM pings") * 1000 + p.n;  // read in the handler's read
+      },
+      [&](const std::int64_t& seen, const Ping& p, const Event&) {
+        ++calls;
+        CHECK(f.pings() >= 0);  // no transaction of the handler's is open: the database can be read
+        return "ch-" + std::to_string(seen) + "-" + std::to_string(p.n);
+      },
+      [&](Tx& tx, const std::string& charge, const Ping& p, const Event&) {
+        CHECK(charge == (p.n == 9 ? "ch-9-9" : "ch-1004-4"));  // the read saw no ping, then the first
+        insert(tx, p.n);
+      });
+  f.bus.deliver(ping("ev-1", 9));
+  f.bus.deliver(ping("ev-1", 9));  // a duplicate: neither the read nor the call runs again
+  f.bus.deliver(ping("ev-2", 4));
+  CHECK(reads == 2);
+  CHECK(calls == 2);
+  CHECK(f.pings() == 2);
+  CHECK(f.inbox("ordering.charge") == 2);
+}
+
 TEST_CASE("two modules' handlers of one event each apply it once, by their own names", "[unit][inbox]") {
   Fixture f;
   EventHandlers basket(f.bus, *f.db, "basket");

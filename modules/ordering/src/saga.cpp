@@ -60,6 +60,12 @@ Order order_from(const basket::events::BasketCheckedOut& c, const std::string& n
 
 OrderId order_of(const events::OrderEvent& e) { return OrderId{e.order_id}; }
 
+// What a step with an external call reads first: its order, without the timeline.
+template <class E>
+std::optional<Order> read_order(Tx& tx, const E& e, const Event&) {
+  return store::find(tx, order_of(e), store::Timeline::without);
+}
+
 }  // namespace
 
 std::vector<std::string> Saga::subscriptions() {
@@ -74,27 +80,23 @@ std::vector<std::string> Saga::subscriptions() {
 
 std::string Saga::now() const { return to_rfc3339_ms(clock_.now()); }
 
-std::optional<Order> Saga::load(const OrderId& id) {
-  return db_.read([&](Tx& tx) { return store::find(tx, id); });
-}
-
 // The external calls, outside any transaction, each idempotent per order.
-Saga::Charged Saga::charge(const OrderId& id) {
-  Charged c{load(id), std::nullopt};
+Saga::Charged Saga::charge(std::optional<Order> order) {
+  Charged c{std::move(order), std::nullopt};
   if (c.order && c.order->status == OrderStatus::submitted)
-    c.charge = payments_.charge(c.order->payment_token, c.order->total, c.order->currency, id.value + ":charge");
+    c.charge = payments_.charge(c.order->payment_token, c.order->total, c.order->currency, c.order->id.value + ":charge");
   return c;
 }
 
-Saga::Booked Saga::book_shipment(const OrderId& id) {
-  Booked b{load(id), std::nullopt};
+Saga::Booked Saga::book_shipment(std::optional<Order> order) {
+  Booked b{std::move(order), std::nullopt};
   if (b.order && b.order->status == OrderStatus::stock_confirmed)
-    b.tracking_number = shipping_.create_shipment(id.value, b.order->address);
+    b.tracking_number = shipping_.create_shipment(b.order->id.value, b.order->address);
   return b;
 }
 
-Saga::Done Saga::send_confirmation(const OrderId& id) {
-  Done d{load(id), false};
+Saga::Done Saga::send_confirmation(std::optional<Order> order) {
+  Done d{std::move(order), false};
   if (!d.order) return d;
   const auto& o = *d.order;
   mail_.send({o.id.value, o.buyer_email, o.buyer_name, "Your eshop order " + o.id.value + " is confirmed",
@@ -103,10 +105,10 @@ Saga::Done Saga::send_confirmation(const OrderId& id) {
   return d;
 }
 
-Saga::Done Saga::refund_payment(const OrderId& id) {
-  Done d{load(id), false};
+Saga::Done Saga::refund_payment(std::optional<Order> order) {
+  Done d{std::move(order), false};
   if (d.order && d.order->charge_id && !d.order->refunded) {
-    payments_.refund(*d.order->charge_id, id.value + ":refund");
+    payments_.refund(*d.order->charge_id, d.order->id.value + ":refund");
     d.called = true;
   }
   return d;
@@ -128,7 +130,8 @@ void Saga::subscribe(EventBus& bus) {
   });
 
   on.handle_after<events::OrderPlaced>(
-      "ordering.pay", [this](const events::OrderPlaced& p, const Event&) { return charge(order_of(p)); },
+      "ordering.pay", read_order<events::OrderPlaced>,
+      [this](std::optional<Order> o, const events::OrderPlaced&, const Event&) { return charge(std::move(o)); },
       [this](Tx& tx, const Charged& c, const events::OrderPlaced&, const Event& e) {
         if (!c.charge) return;
         const auto& o = *c.order;
@@ -174,7 +177,10 @@ void Saga::subscribe(EventBus& bus) {
   });
 
   on.handle_after<events::OrderStockConfirmed>(
-      "ordering.ship", [this](const events::OrderStockConfirmed& p, const Event&) { return book_shipment(order_of(p)); },
+      "ordering.ship", read_order<events::OrderStockConfirmed>,
+      [this](std::optional<Order> o, const events::OrderStockConfirmed&, const Event&) {
+        return book_shipment(std::move(o));
+      },
       [this](Tx& tx, const Booked& b, const events::OrderStockConfirmed&, const Event& e) {
         const auto at = now();
         if (!b.tracking_number || !store::transition(tx, b.order->id, S::stock_confirmed, S::shipped, std::nullopt, at))
@@ -197,13 +203,19 @@ void Saga::subscribe(EventBus& bus) {
   });
 
   on.handle_after<events::OrderCompleted>(
-      "ordering.confirm", [this](const events::OrderCompleted& p, const Event&) { return send_confirmation(order_of(p)); },
+      "ordering.confirm", read_order<events::OrderCompleted>,
+      [this](std::optional<Order> o, const events::OrderCompleted&, const Event&) {
+        return send_confirmation(std::move(o));
+      },
       [this](Tx& tx, const Done& d, const events::OrderCompleted&, const Event&) {
         if (d.called) store::append(tx, d.order->id, "confirmation_sent", now());
       });
 
   on.handle_after<events::RefundRequested>(
-      "ordering.refund", [this](const events::RefundRequested& p, const Event&) { return refund_payment(order_of(p)); },
+      "ordering.refund", read_order<events::RefundRequested>,
+      [this](std::optional<Order> o, const events::RefundRequested&, const Event&) {
+        return refund_payment(std::move(o));
+      },
       [this](Tx& tx, const Done& d, const events::RefundRequested&, const Event&) {
         if (!d.called) return;
         store::set_refunded(tx, d.order->id);

@@ -62,11 +62,12 @@ class Saga final {
     bool called = false;
   };
 
-  std::optional<Order> load(const OrderId& id);
-  Charged charge(const OrderId& id);
-  Booked book_shipment(const OrderId& id);
-  Done send_confirmation(const OrderId& id);
-  Done refund_payment(const OrderId& id);
+  // Each step's external call, given the order as its step read it (with the inbox check, in one
+  // read transaction; EventHandlers::handle_after).
+  Charged charge(std::optional<Order> order);
+  Booked book_shipment(std::optional<Order> order);
+  Done send_confirmation(std::optional<Order> order);
+  Done refund_payment(std::optional<Order> order);
 
   std::string now() const;
 

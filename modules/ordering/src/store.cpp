@@ -60,7 +60,7 @@ OrderStatus status_in(std::string_view stored, std::string_view order_id) {
 
 }  // namespace
 
-std::optional<Order> find(Tx& tx, const OrderId& id) {
+std::optional<Order> find(Tx& tx, const OrderId& id, Timeline with) {
   // The saga reads an order at almost every step: cached statements.
   auto& q = tx.statement(
       "SELECT id, user_id, buyer_email, buyer_name, status, status_reason, created_at, updated_at, item_count, "
@@ -105,6 +105,7 @@ std::optional<Order> find(Tx& tx, const OrderId& id) {
   while (items.next())
     o.items.push_back({ProductId{items.int64(0)}, items.text(1), Money::cents(items.int64(2)), items.int64(3),
                        Money::cents(items.int64(4)), items.text(5)});
+  if (with == Timeline::without) return o;
   auto& timeline = tx.statement("SELECT at, event FROM order_timeline WHERE order_id = ?1 ORDER BY seq");
   timeline.bind(1, id.value);
   while (timeline.next()) o.timeline.push_back({timeline.text(0), timeline.text(1)});

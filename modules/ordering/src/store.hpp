@@ -16,7 +16,9 @@ namespace store {
 
 // False when an order with this id exists already.
 bool insert(Tx& tx, const Order& order);
-std::optional<Order> find(Tx& tx, const OrderId& id);
+// The saga's steps need the order without its timeline (only its readers show it).
+enum class Timeline { with, without };
+std::optional<Order> find(Tx& tx, const OrderId& id, Timeline timeline = Timeline::with);
 std::vector<OrderSummary> list(Tx& tx, const UserId& user, std::int64_t limit, std::int64_t offset);
 std::int64_t count(Tx& tx, const UserId& user);
 
