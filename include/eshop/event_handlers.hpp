@@ -33,6 +33,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <eshop/database.hpp>
 #include <eshop/event_bus.hpp>
@@ -82,7 +83,7 @@ class EventHandlers final {
   template <class E, class Read, class Call, class Effect>
   EventHandlers& handle_after(std::string_view handler, Read read, Call call, Effect effect) {
     using Input = std::invoke_result_t<Read&, Tx&, const E&, const Event&>;
-    using Result = std::invoke_result_t<Call&, const Input&, const E&, const Event&>;
+    using Result = std::invoke_result_t<Call&, Input&&, const E&, const Event&>;
     static_assert(std::is_invocable_v<Effect&, Tx&, const Result&, const E&, const Event&>,
                   "effect(Tx&, const Result&, const E&, const Event&)");
     add(E::kType, [&db = db_, name = std::string(handler), read = std::move(read), call = std::move(call),
@@ -93,7 +94,7 @@ class EventHandlers final {
         return read(tx, payload, event);
       });
       if (!input) return;
-      const Result result = call(*input, payload, event);
+      const Result result = call(std::move(*input), payload, event);  // read's result moves on, not copied
       inbox::handle_once(db, event, name, [&](Tx& tx) { effect(tx, result, payload, event); });
     });
     return *this;
@@ -101,17 +102,13 @@ class EventHandlers final {
 
   template <class E, class Call, class Effect>
   EventHandlers& handle_after(std::string_view handler, Call call, Effect effect) {
-    using Result = std::invoke_result_t<Call&, const E&, const Event&>;
-    static_assert(std::is_invocable_v<Effect&, Tx&, const Result&, const E&, const Event&>,
-                  "effect(Tx&, const Result&, const E&, const Event&)");
-    add(E::kType, [&db = db_, name = std::string(handler), call = std::move(call),
-                   effect = std::move(effect)](const Event& event) {
-      if (inbox::seen(db, event, name)) return;
-      const auto payload = event.payload.get<E>();
-      const Result result = call(payload, event);
-      inbox::handle_once(db, event, name, [&](Tx& tx) { effect(tx, result, payload, event); });
-    });
-    return *this;
+    // The shape below with nothing to read: one read transaction for the inbox check alone.
+    return handle_after<E>(
+        handler, [](Tx&, const E&, const Event&) { return std::monostate{}; },
+        [call = std::move(call)](std::monostate, const E& payload, const Event& event) {
+          return call(payload, event);
+        },
+        std::move(effect));
   }
 
  private:
