@@ -35,6 +35,9 @@ class PaymentProvider {
   virtual ~PaymentProvider() = default;
   // Exchanges a card for a token; a validation error for a card the provider will not take.
   virtual Result<CardToken> tokenize(const CardDetails& card) = 0;
+  // True when tokenize() answers from this process's memory, waiting for nothing (no network, no
+  // disk): a checkout may then run on an I/O thread. A provider reached over the network: false.
+  virtual bool tokenizes_at_once() const { return false; }
   // Charges the token. The same idempotency key always answers the same result and charges
   // at most once. Throws when the provider cannot be reached (the caller retries).
   virtual ChargeResult charge(const std::string& token, Money amount, const std::string& currency,

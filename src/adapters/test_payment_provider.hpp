@@ -16,6 +16,7 @@ class TestPaymentProvider final : public PaymentProvider {
  public:
   explicit TestPaymentProvider(Database& ledger);
   Result<CardToken> tokenize(const CardDetails& card) override;
+  bool tokenizes_at_once() const override { return true; }  // the card's rules and a random token
   ChargeResult charge(const std::string& token, Money amount, const std::string& currency,
                       const std::string& idempotency_key) override;
   void refund(const std::string& charge_id, const std::string& idempotency_key) override;

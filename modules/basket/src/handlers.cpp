@@ -187,7 +187,11 @@ class Handlers final {
     return who ? ok(service_.remove_coupon(*who)) : http::problem(who.error());
   }
 
+  // On an I/O thread a checkout is answered later, once written, like a line's change; a guest's
+  // basket to merge first, a basket with a coupon, or a part that may wait goes to a worker.
   http::Response checkout(http::Request& req) const {
+    if (req.deferral && (!service_.checkout_without_waiting() || guest_of(req)))
+      return http::blocking(req, [this, &req] { return checkout(req); });
     const std::string key(req.header("Idempotency-Key"));
     if (key.size() > 255 || key.find_first_of("\r\n") != std::string::npos)
       return http::problem(Error::invalid_field("Idempotency-Key", "must be at most 255 characters"));
@@ -195,8 +199,22 @@ class Handlers final {
     if (!body) return http::problem(body.error());
     auto request = parse_checkout(*body, std::chrono::system_clock::now());
     if (!request) return http::problem(request.error());
+    if (req.deferral) {
+      auto answer = http::defer(req);
+      service_.checkout_then(
+          *req.user, std::move(*request), key, req.request_id,
+          [this, answer, &req](std::exception_ptr error, std::optional<Result<CheckoutAccepted>> accepted) {
+            if (error) return answer->respond([error]() -> http::Response { std::rethrow_exception(error); });
+            if (!accepted) return answer->offload([this, &req] { return checkout(req); });
+            answer->respond([accepted = std::move(*accepted)] { return submitted(accepted); });
+          });
+      return http::Response::deferred();
+    }
     if (guest_of(req)) service_.merge(req.user->id, *guest_of(req));  // what the guest chose is bought too
-    auto accepted = service_.checkout(*req.user, *request, key, req.request_id);
+    return submitted(service_.checkout(*req.user, *request, key, req.request_id));
+  }
+
+  static http::Response submitted(const Result<CheckoutAccepted>& accepted) {
     if (!accepted) return http::problem(accepted.error());
     auto res = http::Response::json(
         202, nlohmann::ordered_json{{"orderId", accepted->order_id.value}, {"status", "submitted"}});
@@ -236,7 +254,9 @@ void register_handlers(http::Router& router, BasketService& service, std::string
   r.on_io_thread();
   r.put("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->apply_coupon(q); });
   r.del("/api/v1/basket/coupon", either, [h](http::Request& q) { return h->remove_coupon(q); });
+  // So does a checkout (see checkout()).
   r.post("/api/v1/basket/checkout", Access::user, [h](http::Request& q) { return h->checkout(q); });
+  r.on_io_thread();
 }
 
 }  // namespace eshop::basket

@@ -272,28 +272,75 @@ Result<CheckoutAccepted> BasketService::checkout(const Principal& buyer, const C
 
   const auto now = clock_.now();
   return db_.write([&](Tx& tx) -> Result<CheckoutAccepted> {
-    if (auto earlier = replay(tx, buyer.id, key, request.fingerprint)) return *earlier;  // a concurrent twin won
-    auto current = store::lines(tx, buyer.id.value);
-    if (current.empty()) return fail(empty_basket());
-    if (auto refused = short_of_stock(current)) return fail(*refused);
+    std::vector<Line> current;
+    if (auto settled = settled_before(tx, buyer, request, key, current)) return std::move(*settled);
     const auto current_code = store::coupon_code(tx, buyer.id.value);
     const bool same_coupon = terms && current_code && terms->code == *current_code;
-    const auto priced = price(std::move(current), same_coupon ? terms : std::nullopt, now);
-    const auto event = checked_out(priced, buyer, request, *token, currency_, to_rfc3339_ms(now));
-    store::clear(tx, buyer.id.value);
-    if (!key.empty())
-      tx.statement("INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5)")
-          .bind(1, buyer.id.value)
-          .bind(2, key)
-          .bind(3, request.fingerprint)
-          .bind(4, event.order_id.value)
-          .bind(5, event.checked_out_at)
-          .run();
-    outbox::enqueue(tx, new_event(std::string(event.kType), "basket", event, correlation_id, clock_,
-                                   event.order_id.value));
-    return CheckoutAccepted{event.order_id};
+    return record_checkout(tx, std::move(current), same_coupon ? terms : std::nullopt, buyer, request, *token, key,
+                           correlation_id, now);
   });
+}
+
+void BasketService::checkout_then(const Principal& buyer, CheckoutRequest request, std::string key,
+                                  std::string correlation_id, CheckoutThen done) {
+  auto token = payments_.tokenize(request.card);  // at once: checkout_without_waiting()
+  request.card = {};                              // the raw card goes no further than this
+  auto result = std::make_shared<std::optional<Result<CheckoutAccepted>>>();
+  db_.write_then(
+      [this, result, buyer, request = std::move(request), key = std::move(key),
+       correlation_id = std::move(correlation_id), token = std::move(token), now = clock_.now()](Tx& tx) {
+        result->reset();  // a batch may run its jobs again (Database::write)
+        std::vector<Line> current;
+        if (auto settled = settled_before(tx, buyer, request, key, current)) {
+          result->emplace(std::move(*settled));
+          return;
+        }
+        // A coupon's terms come from discount, which may wait: checkout() on a worker prices it.
+        if (store::coupon_code(tx, buyer.id.value)) return;
+        if (!token) {
+          result->emplace(fail(token.error()));
+          return;
+        }
+        result->emplace(
+            record_checkout(tx, std::move(current), std::nullopt, buyer, request, *token, key, correlation_id, now));
+      },
+      [result, done = std::move(done)](std::exception_ptr error) {
+        if (error) return done(error, std::nullopt);
+        done(nullptr, std::move(*result));
+      });
+}
+
+std::optional<Result<CheckoutAccepted>> BasketService::settled_before(Tx& tx, const Principal& buyer,
+                                                                      const CheckoutRequest& request,
+                                                                      const std::string& key,
+                                                                      std::vector<Line>& current) const {
+  if (auto earlier = replay(tx, buyer.id, key, request.fingerprint)) return earlier;  // a concurrent twin won
+  current = store::lines(tx, buyer.id.value);
+  if (current.empty()) return Result<CheckoutAccepted>(fail(empty_basket()));
+  if (auto refused = short_of_stock(current)) return Result<CheckoutAccepted>(fail(*refused));
+  return std::nullopt;
+}
+
+CheckoutAccepted BasketService::record_checkout(Tx& tx, std::vector<Line> lines,
+                                                const std::optional<discount::CouponTerms>& terms,
+                                                const Principal& buyer, const CheckoutRequest& request,
+                                                const CardToken& token, const std::string& key,
+                                                const std::string& correlation_id, TimePoint now) const {
+  const auto priced = price(std::move(lines), terms, now);
+  const auto event = checked_out(priced, buyer, request, token, currency_, to_rfc3339_ms(now));
+  store::clear(tx, buyer.id.value);
+  if (!key.empty())
+    tx.statement("INSERT INTO checkouts(user_id, idempotency_key, fingerprint, order_id, created_at) "
+                 "VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, buyer.id.value)
+        .bind(2, key)
+        .bind(3, request.fingerprint)
+        .bind(4, event.order_id.value)
+        .bind(5, event.checked_out_at)
+        .run();
+  outbox::enqueue(tx, new_event(std::string(event.kType), "basket", event, correlation_id, clock_,
+                                 event.order_id.value));
+  return CheckoutAccepted{event.order_id};
 }
 
 void BasketService::clear(const UserId& user) {

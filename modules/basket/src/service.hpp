@@ -59,6 +59,14 @@ class BasketService final {
   // key, a replay answers the first order; the same key with another request is 422.
   Result<CheckoutAccepted> checkout(const Principal& buyer, const CheckoutRequest& request,
                                     const std::string& idempotency_key, const std::string& correlation_id);
+  // The same checkout without a thread waiting for its commit, where checkout_without_waiting():
+  // `done` gets the order or the refusal once committed, or the exception that failed the write
+  // (on the thread that committed); or nothing at all when the basket holds a coupon, whose terms
+  // discount gives (and may wait for): then checkout() on a worker answers instead.
+  using CheckoutThen = std::function<void(std::exception_ptr, std::optional<Result<CheckoutAccepted>>)>;
+  bool checkout_without_waiting() const { return writes_without_waiting() && payments_.tokenizes_at_once(); }
+  void checkout_then(const Principal& buyer, CheckoutRequest request, std::string idempotency_key,
+                     std::string correlation_id, CheckoutThen done);
 
  private:
   // What a line change checks before its transaction: the quantity's bound, the product's facts.
@@ -72,6 +80,15 @@ class BasketService final {
   void put_line_then(const UserId& user, ProductId product, std::int64_t quantity, bool add, WrittenThen done);
   Result<PricedBasket> put_line(const UserId& user, ProductId product, std::int64_t quantity, bool add);
   Result<PricedBasket> priced(std::vector<Line> lines, const std::optional<std::string>& code) const;
+  // A checkout's first checks in its transaction: the answer of an earlier checkout with this key,
+  // or a refusal (empty basket, short of stock); otherwise nothing, and `current` holds the lines.
+  std::optional<Result<CheckoutAccepted>> settled_before(Tx& tx, const Principal& buyer, const CheckoutRequest& request,
+                                                         const std::string& key, std::vector<Line>& current) const;
+  // The rest of it: the lines priced (with `terms`, if any) become the order's event in the outbox,
+  // the basket is emptied and the key recorded.
+  CheckoutAccepted record_checkout(Tx& tx, std::vector<Line> lines, const std::optional<discount::CouponTerms>& terms,
+                                   const Principal& buyer, const CheckoutRequest& request, const CardToken& token,
+                                   const std::string& key, const std::string& correlation_id, TimePoint now) const;
   // The current terms of the basket's coupon; none when there is none or it is gone; 503 when the
   // discount module cannot say.
   Result<std::optional<discount::CouponTerms>> coupon_terms(const std::optional<std::string>& code) const;
