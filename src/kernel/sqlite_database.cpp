@@ -403,7 +403,7 @@ void SqliteDatabase::run_write_then(std::function<void(Tx&)> work, std::function
 
 void SqliteDatabase::commit_loop() {
   // "db-" and the file's name without its directory and suffix (a thread name has 15 characters).
-  std::string stem = std::filesystem::path(location_).stem().string();
+  const std::string stem = std::filesystem::path(location_).stem().string();
   pthread_setname_np(pthread_self(), ("db-" + stem.substr(0, 12)).c_str());
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -5);
   std::vector<Job*> batch, answered;

@@ -62,7 +62,8 @@ class BasketService final {
   // The same checkout without a thread waiting for its commit, where checkout_without_waiting():
   // `done` gets the order or the refusal once committed, or the exception that failed the write
   // (on the thread that committed); or nothing at all when the basket holds a coupon, whose terms
-  // discount gives (and may wait for): then checkout() on a worker answers instead.
+  // discount gives (and may wait for): then checkout() on a worker answers instead, and this one's
+  // transaction wrote nothing.
   using CheckoutThen = std::function<void(std::exception_ptr, std::optional<Result<CheckoutAccepted>>)>;
   bool checkout_without_waiting() const { return writes_without_waiting() && payments_.tokenizes_at_once(); }
   void checkout_then(const Principal& buyer, CheckoutRequest request, std::string idempotency_key,
