@@ -8,8 +8,9 @@
 //   order_placed              -> charge the card (paid | cancelled)    -> catalog.stock_reservation_requested
 //   catalog.stock_reserved    -> stock_confirmed                        -> order_stock_confirmed
 //   catalog.stock_rejected    -> cancelled/out_of_stock                 -> refund_requested
-//   order_stock_confirmed     -> book the shipment (shipped)            -> order_shipped
-//   order_shipped             -> bill: invoice number (completed)       -> order_completed
+//   order_stock_confirmed     -> book the shipment (shipped), and bill:
+//                                invoice number (completed)             -> order_completed
+//     (in slow motion billing is a step of its own: ship -> order_shipped -> bill -> order_completed)
 //   order_completed           -> confirmation email
 //   refund_requested          -> refund the charge
 //   customer cancel           -> (OrderService::cancel)                 -> refund_requested, stock_release_requested
@@ -68,6 +69,10 @@ class Saga final {
   Booked book_shipment(std::optional<Order> order);
   Done send_confirmation(std::optional<Order> order);
   Done refund_payment(std::optional<Order> order);
+
+  // shipped -> completed with an invoice number, in the shipment's transaction or (slow motion) on
+  // order_shipped.
+  void bill(Tx& tx, const OrderId& id, const std::string& correlation_id);
 
   std::string now() const;
 
