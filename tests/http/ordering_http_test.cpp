@@ -561,6 +561,36 @@ TEST_CASE("in slow motion a class sees every status of the saga, and a customer 
   CHECK(stock_of(server, 2) == stock_before);  // whatever was reserved went back
 }
 
+TEST_CASE("billing commits with the shipment, and order_shipped is published only in slow motion",
+          "[ordering][http]") {
+  const auto run = [](int step_delay_ms) {
+    TempDir dir;
+    auto config = test_config(dir.path());
+    config.saga_step_delay_ms = step_delay_ms;
+    TestServer server(config);
+    Shopper ann(server, "bill@example.com");
+    ann.add(1, 1);
+    const auto id = ann.place();
+    ann.await(id, "completed");
+    REQUIRE(eventually([&] { return timeline_of(body_of(ann.order(id))).back() == "confirmation_sent"; },
+                       std::chrono::seconds(20)));
+    const auto order = body_of(ann.order(id));
+    CHECK(timeline_of(order) == std::vector<std::string>{"submitted", "paid", "stock_confirmed", "shipped", "invoiced",
+                                                         "completed", "confirmation_sent"});
+    CHECK(order.at("invoice").at("number") == "INV-2026-000001");
+    return ann.c.get("/metrics").body;
+  };
+  const auto fast = run(0);
+  CHECK_THAT(fast, Catch::Contains(
+                       R"(eshop_events_total{module="ordering",outcome="published",type="ordering.order_completed.v1"} 1)"));
+  CHECK_THAT(fast, !Catch::Contains(R"(type="ordering.order_shipped.v1")"));
+  const auto slow = run(20);
+  CHECK_THAT(slow, Catch::Contains(
+                       R"(eshop_events_total{module="ordering",outcome="published",type="ordering.order_shipped.v1"} 1)"));
+  CHECK_THAT(slow, Catch::Contains(
+                       R"(eshop_events_total{module="ordering",outcome="handled",type="ordering.order_shipped.v1"} 1)"));
+}
+
 TEST_CASE("an order page polls with If-None-Match: 304 until the saga moves on, then the new state",
           "[ordering][http][ports]") {
   TempDir dir;
