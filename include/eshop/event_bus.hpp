@@ -1,5 +1,6 @@
 #pragma once
 // Integration events and the bus that carries them. Handlers never know the transport.
+#include <exception>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -46,6 +47,29 @@ struct TransportUnavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What runs when a handler started without its caller waiting is done: nullptr when it succeeded.
+using Done = std::function<void(std::exception_ptr)>;
+
+// A handler that can also be started without its caller waiting for it: `start` copies what it
+// needs from the event, hands its work on (a write to a database's group commit) and returns;
+// `done` runs once that work is finished, on whichever thread finished it. `start` may first
+// block for a while (`blocks`: an external call before the write). Passed as an EventBus::Handler
+// it is the synchronous `handle`, so a bus that cannot use `start` (a broker's consumer, a
+// recorder) calls it as any other; the in-process bus uses `start`.
+struct StartableHandler {
+  std::function<void(const Event&)> handle;
+  std::function<void(const Event&, Done)> start;
+  bool blocks = false;
+  void operator()(const Event& event) const { handle(event); }
+};
+
+// How EventBus::publish_start() returns for an event of a type.
+enum class Start {
+  waits,     // once every handler finished (publish(), then `done`)
+  blocks,    // once every handler handed its last work on, after what it had to wait for itself
+  at_once,   // at once: every handler only handed its work on
+};
+
 class EventBus {
  public:
   using Handler = std::function<void(const Event&)>;
@@ -54,6 +78,14 @@ class EventBus {
   // responsibility for it; throws when it has not (the outbox relay then retries).
   // Only outbox relays publish, never a request thread or an open transaction.
   virtual void publish(const Event& event) = 0;
+  // How publish_start() of an event of `type` returns: in-process, `blocks` or `at_once` when every
+  // subscriber of the type is a StartableHandler. Then a relay need not give the event a thread
+  // (a lane) that would wait for its commit, and for `at_once` no thread at all.
+  virtual Start starts(const std::string& type) const;
+  // publish() without waiting for what was handed on: `done` runs once the transport took
+  // responsibility (in-process: every handler finished), with what publish() would have thrown.
+  // By default publish(), then `done`, on the caller's thread.
+  virtual void publish_start(const Event& event, Done done);
   // `subscriber` (a module name) handles every event of `type`. Call before start().
   virtual void subscribe(std::string subscriber, std::string type, Handler handler) = 0;
   // `subscriber` runs in another process and handles `type`: a durable transport keeps such

@@ -26,11 +26,19 @@
 //   read(Tx&, const E&, const Event&) runs in one read transaction with the inbox check (so an
 //   event's step reads once, not twice), and call(read's result, const E&, const Event&) then
 //   runs outside any transaction.
+//
+// Where the database writes its commits in the background (SQLite's group commit), and not in
+// slow motion, handle(name, effect) and handle_after() are StartableHandlers too: on the in-process
+// bus no thread waits for their commit (handle's needs no lane thread at all; handle_after's
+// lane waits for the call only). The shape with then() always waits, as then() must not run on
+// the thread that commits (catalog's refresh takes the lock its own writers hold while they wait).
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -58,10 +66,24 @@ class EventHandlers final {
   EventHandlers& handle(std::string_view handler, Effect effect) {
     static_assert(std::is_invocable_v<Effect&, Tx&, const E&, const Event&>,
                   "effect(Tx&, const E&, const Event&)");
-    add(E::kType, [&db = db_, name = std::string(handler), effect = std::move(effect)](const Event& event) {
+    auto shared = std::make_shared<Effect>(std::move(effect));
+    auto handle = [&db = db_, name = std::string(handler), effect = shared](const Event& event) {
       const auto payload = event.payload.get<E>();
-      inbox::handle_once(db, event, name, [&](Tx& tx) { effect(tx, payload, event); });
-    });
+      inbox::handle_once(db, event, name, [&](Tx& tx) { (*effect)(tx, payload, event); });
+    };
+    // Where the database's commits are written in the background (SQLite's group commit), the
+    // effect can also be started without a thread waiting for its commit: the relay then needs
+    // no lane for the event (see StartableHandler). Not in slow motion, whose delay waits.
+    if (!db_.writes_in_background() || options_.delay.count() > 0) {
+      add(E::kType, std::move(handle));
+      return *this;
+    }
+    auto start = [&db = db_, name = std::string(handler), effect = shared](const Event& event, Done done) {
+      auto input = std::make_shared<const std::pair<Event, E>>(event, event.payload.get<E>());
+      inbox::handle_once_then(
+          db, event, name, [input, effect](Tx& tx) { (*effect)(tx, input->second, input->first); }, std::move(done));
+    };
+    add(E::kType, StartableHandler{std::move(handle), std::move(start)});
     return *this;
   }
 
@@ -86,17 +108,44 @@ class EventHandlers final {
     using Result = std::invoke_result_t<Call&, Input&&, const E&, const Event&>;
     static_assert(std::is_invocable_v<Effect&, Tx&, const Result&, const E&, const Event&>,
                   "effect(Tx&, const Result&, const E&, const Event&)");
-    add(E::kType, [&db = db_, name = std::string(handler), read = std::move(read), call = std::move(call),
-                   effect = std::move(effect)](const Event& event) {
-      const auto payload = event.payload.get<E>();
+    struct Steps {
+      Read read;
+      Call call;
+      Effect effect;
+    };
+    auto steps = std::make_shared<const Steps>(Steps{std::move(read), std::move(call), std::move(effect)});
+    // The inbox check and the read, then the call, outside any transaction; nullopt for a duplicate.
+    auto call_once = [&db = db_, name = std::string(handler), steps](const E& payload,
+                                                                      const Event& event) -> std::optional<Result> {
       std::optional<Input> input = db.read([&](Tx& tx) -> std::optional<Input> {
         if (inbox::seen(tx, event, name)) return std::nullopt;
-        return read(tx, payload, event);
+        return steps->read(tx, payload, event);
       });
-      if (!input) return;
-      const Result result = call(std::move(*input), payload, event);  // read's result moves on, not copied
-      inbox::handle_once(db, event, name, [&](Tx& tx) { effect(tx, result, payload, event); });
-    });
+      if (!input) return std::nullopt;
+      return steps->call(std::move(*input), payload, event);  // read's result moves on, not copied
+    };
+    auto handle = [&db = db_, name = std::string(handler), steps, call_once](const Event& event) {
+      const auto payload = event.payload.get<E>();
+      const auto result = call_once(payload, event);
+      if (!result) return;
+      inbox::handle_once(db, event, name, [&](Tx& tx) { steps->effect(tx, *result, payload, event); });
+    };
+    if (!db_.writes_in_background() || options_.delay.count() > 0) {
+      add(E::kType, std::move(handle));
+      return *this;
+    }
+    // Started: the call is waited for, its effect's commit is not (see handle()).
+    auto start = [&db = db_, name = std::string(handler), steps, call_once](const Event& event, Done done) {
+      auto payload = event.payload.get<E>();
+      auto result = call_once(payload, event);
+      if (!result) return done(nullptr);
+      auto input = std::make_shared<const std::tuple<Event, E, Result>>(event, std::move(payload), std::move(*result));
+      inbox::handle_once_then(
+          db, event, name,
+          [input, steps](Tx& tx) { steps->effect(tx, std::get<2>(*input), std::get<1>(*input), std::get<0>(*input)); },
+          std::move(done));
+    };
+    add(E::kType, StartableHandler{std::move(handle), std::move(start), true});
     return *this;
   }
 

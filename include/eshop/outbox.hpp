@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -38,6 +39,11 @@ namespace inbox {
 // was handled before. Returns false for a duplicate.
 bool handle_once(Database& db, const Event& event, std::string_view handler,
                  const std::function<void(Tx&)>& effect);
+// The same without the caller waiting (Database::write_then): `done` runs after the commit, or
+// with what failed it. `effect` may run more than once (a batch run again), each time in a new
+// transaction; the duplicate's check is in each.
+void handle_once_then(Database& db, const Event& event, std::string_view handler, std::function<void(Tx&)> effect,
+                      Done done);
 // Whether `handler` already handled `event` (to skip an external call before handle_once).
 bool seen(Database& db, const Event& event, std::string_view handler);
 // The same inside the caller's transaction (a read the external call needs shares it).
@@ -86,6 +92,9 @@ class OutboxRelay final {
   void run();
   // Publishes one event; on failure records the attempt (dead-lettering the last) and says false.
   bool deliver(Row& row);
+  // Records a failed attempt to deliver `row` (dead-lettering the last; a transport that is down
+  // is not an attempt).
+  void failed(Row& row, std::exception_ptr error);
   // A lane is done with a row (delivered or dead-lettered).
   void finished();
   int window() const { return options_.batch_size * 4; }

@@ -38,6 +38,18 @@ void SwitchingBus::publish(const Event& event) {
   transport_->publish(event);
 }
 
+Start SwitchingBus::starts(const std::string& type) const {
+  std::shared_lock lock(mutex_);
+  return transport_->starts(type);
+}
+
+// A transport replaced between starts() and here is fine: the default publish_start() publishes
+// and then calls `done`.
+void SwitchingBus::publish_start(const Event& event, Done done) {
+  std::shared_lock lock(mutex_);
+  transport_->publish_start(event, std::move(done));
+}
+
 void SwitchingBus::subscribe(std::string subscriber, std::string type, Handler handler) {
   std::lock_guard control(control_);
   std::shared_lock lock(mutex_);

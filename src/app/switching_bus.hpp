@@ -21,6 +21,8 @@ class SwitchingBus final : public EventBus {
   SwitchingBus(std::unique_ptr<EventBus> transport, std::string url);
 
   void publish(const Event& event) override;
+  Start starts(const std::string& type) const override;
+  void publish_start(const Event& event, Done done) override;
   void subscribe(std::string subscriber, std::string type, Handler handler) override;
   void expect_subscriber(std::string subscriber, std::string type) override;
   void attach(const std::string& subscriber, std::vector<std::pair<std::string, Handler>> handlers) override;

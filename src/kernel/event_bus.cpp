@@ -1,9 +1,11 @@
 #include <eshop/event_bus.hpp>
 
-#include <list>
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -50,6 +52,17 @@ void EventBus::detach(const std::string&) {
   throw std::logic_error("the " + transport() + " event bus cannot remove a subscriber while it runs");
 }
 
+Start EventBus::starts(const std::string&) const { return Start::waits; }
+
+void EventBus::publish_start(const Event& event, Done done) {
+  try {
+    publish(event);
+  } catch (...) {
+    return done(std::current_exception());
+  }
+  done(nullptr);
+}
+
 namespace {
 
 class InProcessBus final : public EventBus {
@@ -59,34 +72,85 @@ class InProcessBus final : public EventBus {
   void publish(const Event& event) override {
     // No copy through JSON here: every event reaching a bus comes out of an outbox, where it was
     // stored as JSON text and parsed back, so subscribers already see only what JSON carries.
-    const Event& received = event;
-    std::vector<const Entry*> entries;
-    {
-      std::lock_guard lock(mutex_);
-      const auto it = handlers_.find(received.type);
-      if (it == handlers_.end()) return;
-      for (const auto& e : it->second) entries.push_back(&e);
-    }
     std::string failures;
-    for (const auto* entry : entries) {
+    for (const auto& entry : entries_of(event.type)) {
       try {
-        entry->handler(received);
-        telemetry_.handled(entry->subscriber, received.type);
+        entry->handler(event);
+        telemetry_.handled(entry->subscriber, event.type);
       } catch (const std::exception& e) {
-        telemetry_.handler_failed(entry->subscriber, received.type);
-        spdlog::error("\"msg\":\"event handler failed\",\"subscriber\":{},\"type\":{},\"eventId\":{},\"error\":{}",
-                      nlohmann::json(entry->subscriber).dump(), nlohmann::json(received.type).dump(),
-                      nlohmann::json(received.id).dump(), nlohmann::json(e.what()).dump());
-        failures += (failures.empty() ? "" : "; ") + entry->subscriber + ": " + e.what();
+        failed(telemetry_, *entry, event.type, event.id, e.what(), failures);
       }
     }
-    if (!failures.empty()) throw std::runtime_error("event " + received.id + " not handled by " + failures);
+    if (!failures.empty()) throw std::runtime_error("event " + event.id + " not handled by " + failures);
+  }
+
+  Start starts(const std::string& type) const override {
+    std::lock_guard lock(mutex_);
+    const auto it = handlers_.find(type);
+    auto start = Start::at_once;
+    if (it == handlers_.end()) return start;
+    for (const auto& e : it->second) {
+      if (!e->start) return Start::waits;
+      if (e->blocks) start = Start::blocks;
+    }
+    return start;
+  }
+
+  // Each handler is started; the last one to finish calls `done`, with the failures publish()
+  // would have thrown. What finishes holds what it needs of this bus: a bus replaced by another
+  // (SwitchingBus::replace) may be gone by then.
+  void publish_start(const Event& event, Done done) override {
+    const auto entries = entries_of(event.type);
+    if (entries.empty()) return done(nullptr);
+    struct Join {
+      std::atomic<std::size_t> left;
+      std::mutex mutex;
+      std::string failures;  // under mutex
+      Done done;
+    };
+    auto join = std::make_shared<Join>();
+    join->left = entries.size();
+    join->done = std::move(done);
+    for (const auto& entry : entries) {
+      auto finish = [&telemetry = telemetry_, join, entry, id = event.id, type = event.type](std::exception_ptr error) {
+        if (!error) {
+          telemetry.handled(entry->subscriber, type);
+        } else {
+          std::string what = "unknown error";
+          try {
+            std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          std::lock_guard lock(join->mutex);
+          failed(telemetry, *entry, type, id, what, join->failures);
+        }
+        if (join->left.fetch_sub(1) != 1) return;
+        join->done(join->failures.empty() ? nullptr
+                                          : std::make_exception_ptr(std::runtime_error(
+                                                "event " + id + " not handled by " + join->failures)));
+      };
+      try {
+        if (entry->start) entry->start(event, finish);
+        else {
+          entry->handler(event);
+          finish(nullptr);
+        }
+      } catch (...) {
+        finish(std::current_exception());
+      }
+    }
   }
 
   void subscribe(std::string subscriber, std::string type, Handler handler) override {
     std::lock_guard lock(mutex_);
     if (running_) throw std::logic_error("subscribe after the bus started");
-    handlers_[type].push_back({std::move(subscriber), std::move(handler)});
+    auto* startable = handler.target<StartableHandler>();
+    auto start = startable ? startable->start : nullptr;
+    const bool blocks = startable && startable->blocks;
+    handlers_[type].push_back(
+        std::make_shared<const Entry>(Entry{std::move(subscriber), std::move(handler), std::move(start), blocks}));
   }
 
   void expect_subscriber(std::string, std::string) override {}  // no other process can be reached
@@ -106,7 +170,7 @@ class InProcessBus final : public EventBus {
     std::lock_guard lock(mutex_);
     std::vector<Subscription> out;
     for (const auto& [type, list] : handlers_)
-      for (const auto& h : list) out.push_back({h.subscriber, type});
+      for (const auto& h : list) out.push_back({h->subscriber, type});
     return out;
   }
 
@@ -114,11 +178,29 @@ class InProcessBus final : public EventBus {
   struct Entry {
     std::string subscriber;
     Handler handler;
+    std::function<void(const Event&, Done)> start;  // a StartableHandler's; empty for any other
+    bool blocks = false;
   };
+
+  std::vector<std::shared_ptr<const Entry>> entries_of(const std::string& type) const {
+    std::lock_guard lock(mutex_);
+    const auto it = handlers_.find(type);
+    if (it == handlers_.end()) return {};
+    return it->second;
+  }
+
+  static void failed(EventTelemetry& telemetry, const Entry& entry, const std::string& type, const std::string& id, const std::string& error,
+              std::string& failures) {
+    telemetry.handler_failed(entry.subscriber, type);
+    spdlog::error("\"msg\":\"event handler failed\",\"subscriber\":{},\"type\":{},\"eventId\":{},\"error\":{}",
+                  nlohmann::json(entry.subscriber).dump(), nlohmann::json(type).dump(), nlohmann::json(id).dump(),
+                  nlohmann::json(error).dump());
+    failures += (failures.empty() ? "" : "; ") + entry.subscriber + ": " + error;
+  }
 
   EventTelemetry& telemetry_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::list<Entry>> handlers_;  // list: entries keep their address
+  std::map<std::string, std::vector<std::shared_ptr<const Entry>>> handlers_;
   bool running_ = false;
 };
 

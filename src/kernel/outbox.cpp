@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -73,20 +74,35 @@ std::int64_t backlog(Database& db) {
 
 namespace inbox {
 
+namespace {
+// Records `event` as handled by `handler` in the caller's transaction; false when it was before.
+bool record(Tx& tx, const std::string& event_id, const std::string& handler, const std::string& now) {
+  return tx.statement("INSERT INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING")
+             .bind(1, event_id)
+             .bind(2, handler)
+             .bind(3, now)
+             .run() > 0;
+}
+}  // namespace
+
 bool handle_once(Database& db, const Event& event, std::string_view handler, const std::function<void(Tx&)>& effect) {
   const std::string name(handler);
   const std::string now = to_rfc3339(std::chrono::system_clock::now());
   return db.write([&](Tx& tx) {
-    const int recorded = tx.statement("INSERT INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3) "
-                                      "ON CONFLICT DO NOTHING")
-                             .bind(1, event.id)
-                             .bind(2, name)
-                             .bind(3, now)
-                             .run();
-    if (recorded == 0) return false;
+    if (!record(tx, event.id, name, now)) return false;
     effect(tx);
     return true;
   });
+}
+
+void handle_once_then(Database& db, const Event& event, std::string_view handler, std::function<void(Tx&)> effect,
+                      Done done) {
+  db.write_then(
+      [id = event.id, name = std::string(handler), now = to_rfc3339(std::chrono::system_clock::now()),
+       effect = std::move(effect)](Tx& tx) {
+        if (record(tx, id, name, now)) effect(tx);
+      },
+      std::move(done));
 }
 
 bool seen(Tx& tx, const Event& event, std::string_view handler) {
@@ -100,10 +116,6 @@ bool seen(Database& db, const Event& event, std::string_view handler) {
 }
 
 }  // namespace inbox
-
-namespace {
-
-}  // namespace
 
 struct OutboxRelay::Row {
   long long seq = 0;
@@ -171,6 +183,12 @@ constexpr std::chrono::milliseconds kCleanUpInterval{100};
 // One lane: a thread that delivers the rows handed to it, in order per key. A key whose event
 // failed is held, with its later rows, and retried after a backoff while the lane goes on with
 // other keys.
+//
+// An event whose handlers can be started (EventBus::starts: in-process handlers whose write goes
+// to a group commit) is started, and its commit not waited for: the lane goes on, and the key's
+// later rows wait behind it until it settles, on the thread that committed it. One that starts at
+// once (no external call first), of a key alone in its batch, given to a lane with nothing to do,
+// is started on the relay's thread and wakes no lane.
 class OutboxRelay::Lane {
  public:
   Lane(OutboxRelay& relay, int number)
@@ -180,10 +198,15 @@ class OutboxRelay::Lane {
         }) {}
   ~Lane() { stop(); }
 
-  // Finishes the event in hand, then ends; what it delivered stays for take_delivered().
+  // Finishes the event in hand and waits for those started, then ends; what it delivered stays
+  // for take_delivered().
   void stop() {
     ask_to_stop();
     if (thread_.joinable()) thread_.join();
+    std::unique_lock lock(mutex_);
+    for (const auto& f : failed_) started_.erase(key_of(f.row->event));  // not retried: left in the outbox
+    failed_.clear();
+    settled_.wait(lock, [&] { return started_.empty(); });
   }
   // The same without waiting: a relay asks all its lanes at once, then waits for each, so they
   // finish their events in hand together rather than one after another.
@@ -195,14 +218,29 @@ class OutboxRelay::Lane {
     wake_.notify_one();
   }
 
-  void push(std::vector<Row>&& rows) {
-    bool was_idle;
+  // `starts`: how the bus starts each row's event (EventBus::starts), as the relay asked.
+  void push(std::vector<Row>&& rows, const std::vector<Start>& starts) {
+    std::vector<std::shared_ptr<Row>> start_now;
+    bool wake;
     {
       std::lock_guard lock(mutex_);
-      was_idle = queue_.empty();
-      for (auto& r : rows) queue_.push_back(std::move(r));
+      const bool idle = queue_.empty() && !in_hand_ && !holding_ && !stopping_;
+      const bool was_empty = queue_.empty();
+      const auto lone = idle ? alone(rows) : std::vector<bool>(rows.size(), false);  // before any row moves
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const auto& key = key_of(rows[i].event);
+        if (lone[i] && starts[i] == Start::at_once && !started_.contains(key)) {
+          auto row = std::make_shared<Row>(std::move(rows[i]));
+          started_.emplace(key_of(row->event), row);
+          start_now.push_back(std::move(row));
+        } else {
+          queue_.push_back(std::move(rows[i]));
+        }
+      }
+      wake = was_empty && !queue_.empty();
     }
-    if (was_idle) wake_.notify_one();
+    if (wake) wake_.notify_one();
+    for (auto& row : start_now) start(std::move(row));
   }
   // The seqs delivered since the last call.
   void take_delivered(std::vector<long long>& out) {
@@ -218,27 +256,54 @@ class OutboxRelay::Lane {
     Steady::time_point retry_at;
     std::chrono::milliseconds backoff;
   };
+  struct Failed {
+    std::shared_ptr<Row> row;
+    std::exception_ptr error;
+  };
+  // For each row, whether its key is in no other of the rows (a key with several goes through the
+  // queue, in order, where its state events can be skipped).
+  static std::vector<bool> alone(const std::vector<Row>& rows) {
+    std::unordered_map<std::string_view, int> count;
+    for (const auto& r : rows) ++count[key_of(r.event)];
+    std::vector<bool> out(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) out[i] = count[key_of(rows[i].event)] == 1;
+    return out;
+  }
 
   void loop() {
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-      if (queue_.empty()) {
+      if (queue_.empty() && failed_.empty()) {
         const auto next_retry = earliest_retry();
-        if (next_retry) wake_.wait_until(lock, *next_retry, [&] { return stopping_ || !queue_.empty(); });
-        else wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        const auto ready = [&] { return stopping_ || !queue_.empty() || !failed_.empty(); };
+        if (next_retry) wake_.wait_until(lock, *next_retry, ready);
+        else wake_.wait(lock, ready);
         if (stopping_) return;
       }
+      std::vector<Failed> failed;
+      failed.swap(failed_);
       std::optional<Row> row;
       bool superseded = false;
-      if (!queue_.empty()) {
-        row = std::move(queue_.front());
+      while (!row && !queue_.empty()) {
+        // A row whose key has a started event not settled yet waits behind it. Decided here, under
+        // the lock the settling thread takes too: checked later, its key could settle in between
+        // and this row overtake the ones that settling puts back in front of the queue.
+        if (const auto& key = key_of(queue_.front().event); started_.contains(key)) {
+          behind_[key].push_back(std::move(queue_.front()));
+        } else {
+          row = std::move(queue_.front());
+        }
         queue_.pop_front();
-        superseded = superseded_in_queue(*row);
+        if (row) superseded = superseded_in_queue(*row);
       }
+      in_hand_ = true;
       lock.unlock();
+      for (auto& f : failed) hold_failed(std::move(f));
       if (row) handle(std::move(*row), superseded);
       retry_due();
       lock.lock();
+      in_hand_ = false;
+      holding_ = !held_.empty();
     }
   }
 
@@ -254,17 +319,93 @@ class OutboxRelay::Lane {
   }
 
   void handle(Row&& row, bool superseded) {
-    if (auto it = held_.find(key_of(row.event)); it != held_.end()) {
+    const auto key = key_of(row.event);
+    if (auto it = held_.find(key); it != held_.end()) {
       it->second.rows.push_back(std::move(row));  // waits behind its key's failed event
       return;
     }
     if (superseded) return finished(row.seq, true);
+    if (relay_.bus_.starts(row.event.type) != Start::waits) {
+      auto started = std::make_shared<Row>(std::move(row));
+      {
+        std::lock_guard lock(mutex_);
+        started_.emplace(key, started);
+      }
+      return start(std::move(started));
+    }
     if (relay_.deliver(row)) return finished(row.seq, true);
     if (row.dead) return finished(row.seq, false);
+    hold(std::move(row), {});
+  }
+
+  // The row (with the rows of its key that came after it) waits out a backoff, then is retried.
+  void hold(Row&& row, std::deque<Row> later) {
     auto& held = held_[key_of(row.event)];
     held.backoff = relay_.options_.min_backoff;
     held.retry_at = Steady::now() + held.backoff;
     held.rows.push_back(std::move(row));
+    for (auto& r : later) held.rows.push_back(std::move(r));
+  }
+
+  void start(std::shared_ptr<Row> row) {
+    try {
+      relay_.bus_.publish_start(row->event, [this, row](std::exception_ptr error) { settle(row, error); });
+    } catch (...) {
+      settle(row, std::current_exception());
+    }
+  }
+
+  // A started row's handlers are done (on the thread that finished the last of them). Delivered:
+  // the key's next rows go to the front of the queue. Failed: the lane thread records the attempt.
+  void settle(const std::shared_ptr<Row>& row, std::exception_ptr error) {
+    const auto& key = key_of(row->event);
+    if (!error) {
+      relay_.telemetry_.published(relay_.module_, row->event.type);
+      finished(row->seq, true);
+    }
+    std::lock_guard lock(mutex_);
+    if (error && !stopping_) {
+      failed_.push_back({row, error});  // its key stays started until the lane holds it
+      wake_.notify_one();
+      return;
+    }
+    release(key);
+  }
+
+  // Under mutex_: the key's started row is done with; the rows that waited for it are next.
+  void release(const std::string& key) {
+    if (auto it = behind_.find(key); it != behind_.end()) {
+      const bool was_empty = queue_.empty();
+      queue_.insert(queue_.begin(), std::make_move_iterator(it->second.begin()),
+                    std::make_move_iterator(it->second.end()));
+      behind_.erase(it);
+      if (was_empty) wake_.notify_one();
+    }
+    started_.erase(key);
+    if (started_.empty()) settled_.notify_all();
+  }
+
+  // On the lane thread: a started row failed. The attempt is recorded; the row is dead-lettered,
+  // or held with the rows of its key that waited behind it.
+  void hold_failed(Failed&& f) {
+    auto& row = *f.row;
+    relay_.failed(row, f.error);
+    std::deque<Row> later;
+    const auto key = key_of(row.event);
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = behind_.find(key); it != behind_.end()) {
+        later = std::move(it->second);
+        behind_.erase(it);
+      }
+    }
+    if (row.dead) finished(row.seq, false);
+    else hold(Row(row), std::move(later));
+    std::lock_guard lock(mutex_);
+    if (row.dead)
+      for (auto it = later.rbegin(); it != later.rend(); ++it) queue_.push_front(std::move(*it));
+    started_.erase(key);
+    if (started_.empty()) settled_.notify_all();
   }
 
   // Retries the held keys whose backoff is over, in order, until one fails again.
@@ -317,9 +458,17 @@ class OutboxRelay::Lane {
   OutboxRelay& relay_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable settled_;   // started_ became empty
   std::deque<Row> queue_;              // under mutex_
   std::vector<long long> delivered_;   // under mutex_
   bool stopping_ = false;              // under mutex_
+  bool in_hand_ = false;               // under mutex_: the lane thread is delivering or holding rows
+  bool holding_ = false;               // under mutex_: held_ is not empty
+  // Under mutex_: the started rows not settled yet, by key, and the rows of their keys that came
+  // after them; the started rows that failed, for the lane thread.
+  std::unordered_map<std::string, std::shared_ptr<Row>> started_;
+  std::unordered_map<std::string, std::deque<Row>> behind_;
+  std::vector<Failed> failed_;
   std::unordered_map<std::string, Held> held_;  // the lane thread's own
   std::thread thread_;                 // last: starts when the rest is ready
 };
@@ -371,38 +520,48 @@ void OutboxRelay::finished() {
 bool OutboxRelay::deliver(Row& row) {
   try {
     bus_.publish(row.event);
-    telemetry_.published(module_, row.event.type);
-    return true;
-  } catch (const TransportUnavailable&) {
-    telemetry_.publish_failed(module_, row.event.type);  // not an attempt: the event waits, however long
-    return false;
-  } catch (const std::exception& e) {
-    row.dead = row.attempts + 1 >= options_.max_attempts;
-    ++row.attempts;
-    const std::string error = e.what();
-    const int dead = row.dead ? 1 : 0;
-    try {
-      const std::string now = to_rfc3339(std::chrono::system_clock::now());
-      db_.write([&](Tx& tx) {
-        tx.statement("UPDATE outbox SET attempts = attempts + 1, last_error = ?1, "
-                     "dead_at = CASE WHEN ?2 = 1 THEN ?3 END WHERE seq = ?4")
-            .bind(1, error)
-            .bind(2, dead)
-            .bind(3, now)
-            .bind(4, row.seq)
-            .run();
-      });
-    } catch (const std::exception&) {
-      row.dead = false;  // not recorded: it stays pending, and is retried
-    }
-    spdlog::warn("\"msg\":\"event delivery failed\",\"module\":{},\"type\":{},\"eventId\":{},\"attempt\":{},"
-                 "\"deadLettered\":{},\"error\":{}",
-                 nlohmann::json(module_).dump(), nlohmann::json(row.event.type).dump(),
-                 nlohmann::json(row.event.id).dump(), row.attempts, row.dead, nlohmann::json(error).dump());
-    if (row.dead) telemetry_.dead_lettered(module_, row.event.type);
-    else telemetry_.publish_failed(module_, row.event.type);
+  } catch (...) {
+    failed(row, std::current_exception());
     return false;
   }
+  telemetry_.published(module_, row.event.type);
+  return true;
+}
+
+void OutboxRelay::failed(Row& row, std::exception_ptr error) {
+  std::string what = "unknown error";
+  try {
+    std::rethrow_exception(error);
+  } catch (const TransportUnavailable&) {
+    telemetry_.publish_failed(module_, row.event.type);  // not an attempt: the event waits, however long
+    return;
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  row.dead = row.attempts + 1 >= options_.max_attempts;
+  ++row.attempts;
+  const int dead = row.dead ? 1 : 0;
+  try {
+    const std::string now = to_rfc3339(std::chrono::system_clock::now());
+    db_.write([&](Tx& tx) {
+      tx.statement("UPDATE outbox SET attempts = attempts + 1, last_error = ?1, "
+                   "dead_at = CASE WHEN ?2 = 1 THEN ?3 END WHERE seq = ?4")
+          .bind(1, what)
+          .bind(2, dead)
+          .bind(3, now)
+          .bind(4, row.seq)
+          .run();
+    });
+  } catch (const std::exception&) {
+    row.dead = false;  // not recorded: it stays pending, and is retried
+  }
+  spdlog::warn("\"msg\":\"event delivery failed\",\"module\":{},\"type\":{},\"eventId\":{},\"attempt\":{},"
+               "\"deadLettered\":{},\"error\":{}",
+               nlohmann::json(module_).dump(), nlohmann::json(row.event.type).dump(),
+               nlohmann::json(row.event.id).dump(), row.attempts, row.dead, nlohmann::json(what).dump());
+  if (row.dead) telemetry_.dead_lettered(module_, row.event.type);
+  else telemetry_.publish_failed(module_, row.event.type);
 }
 
 std::int64_t OutboxRelay::flush(std::chrono::steady_clock::time_point deadline) {
@@ -463,12 +622,16 @@ void OutboxRelay::run() {
           cursor = {rows.back().txid, rows.back().seq};
           in_flight_ += static_cast<int>(rows.size());
           std::vector<std::vector<Row>> by_lane(lanes.size());
-          for (auto& row : rows)
-            by_lane[std::hash<std::string>{}(key_of(row.event)) % lanes.size()].push_back(std::move(row));
+          std::vector<std::vector<Start>> starts(lanes.size());
+          for (auto& row : rows) {
+            const auto lane = std::hash<std::string>{}(key_of(row.event)) % lanes.size();
+            starts[lane].push_back(bus_.starts(row.event.type));
+            by_lane[lane].push_back(std::move(row));
+          }
           for (std::size_t i = 0; i < lanes.size(); ++i) {
             if (by_lane[i].empty()) continue;
             if (!lanes[i]) lanes[i] = std::make_unique<Lane>(*this, static_cast<int>(i));
-            lanes[i]->push(std::move(by_lane[i]));
+            lanes[i]->push(std::move(by_lane[i]), starts[i]);
           }
           if (static_cast<int>(rows.size()) == options_.batch_size) s.notify();  // there may be more
         }

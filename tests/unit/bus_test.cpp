@@ -61,3 +61,52 @@ TEST_CASE("an event nobody subscribes to is taken without effect", "[kernel][uni
   bus->start();
   CHECK_NOTHROW(bus->publish(sample_event("nobody.listens.v1")));
 }
+
+TEST_CASE("the in-process bus starts an event without waiting only when every handler of its type can be started",
+          "[kernel][unit]") {
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  std::vector<std::string> calls;
+  std::vector<Done> pending;  // the work each started handler handed on, finished by the test
+  auto startable = [&](std::string name, bool blocks) {
+    return StartableHandler{[&calls, name](const Event&) { calls.push_back(name + ":handled"); },
+                            [&calls, &pending, name](const Event&, Done done) {
+                              calls.push_back(name + ":started");
+                              pending.push_back(std::move(done));
+                            },
+                            blocks};
+  };
+  bus->subscribe("a", "quick.v1", startable("a", false));
+  bus->subscribe("b", "quick.v1", startable("b", false));
+  bus->subscribe("a", "calls.v1", startable("a", false));
+  bus->subscribe("b", "calls.v1", startable("b", true));
+  bus->subscribe("a", "mixed.v1", startable("a", false));
+  bus->subscribe("b", "mixed.v1", [&](const Event&) { calls.push_back("b:plain"); });
+  bus->start();
+  CHECK(bus->starts("quick.v1") == Start::at_once);
+  CHECK(bus->starts("calls.v1") == Start::blocks);
+  CHECK(bus->starts("mixed.v1") == Start::waits);
+  CHECK(bus->starts("nobody.v1") == Start::at_once);
+
+  std::vector<std::string> outcomes;
+  auto outcome = [&](std::exception_ptr error) {
+    if (!error) return outcomes.push_back("ok");
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      outcomes.push_back(e.what());
+    }
+  };
+  bus->publish_start(sample_event("quick.v1"), outcome);
+  CHECK(calls == std::vector<std::string>{"a:started", "b:started"});
+  REQUIRE(pending.size() == 2);
+  pending[1](nullptr);
+  CHECK(outcomes.empty());  // done waits for the last of them
+  pending[0](std::make_exception_ptr(std::runtime_error("disk full")));
+  CHECK(outcomes == std::vector<std::string>{"event e-1 not handled by a: disk full"});
+
+  // Published synchronously, a startable handler is called as any other.
+  calls.clear();
+  bus->publish(sample_event("mixed.v1"));
+  CHECK(calls == std::vector<std::string>{"a:handled", "b:plain"});
+}

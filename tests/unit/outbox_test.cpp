@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <eshop/crypto.hpp>
+#include <eshop/event_handlers.hpp>
 #include <eshop/outbox.hpp>
 
 using namespace eshop;
@@ -467,4 +468,135 @@ TEST_CASE("a relay whose every event keeps failing still stops at once", "[kerne
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
   CHECK(r.relay->backlog() == 300);  // nothing lost, nothing dead-lettered yet
   CHECK(r.handled().empty());
+}
+
+namespace {
+
+struct Ping {
+  static constexpr std::string_view kType = "test.happened.v1";
+  std::int64_t n = 0;
+};
+void from_json(const nlohmann::json& j, Ping& p) { p.n = j.at("n").get<std::int64_t>(); }
+
+// A relay delivering to handlers that the in-process bus starts (EventHandlers on SQLite): their
+// writes go to another database's group commit, and no thread waits for them. The handler records
+// each event's key and `n` in that database, and throws instead for those `refuse` picks.
+struct Started {
+  TempFile outbox_file, handler_file;
+  std::unique_ptr<Database> db = Database::open(outbox_file.path);
+  std::unique_ptr<Database> handler_db = Database::open(handler_file.path);
+  NoTelemetry telemetry;
+  std::unique_ptr<EventBus> bus = make_inprocess_bus(telemetry);
+  std::unique_ptr<OutboxRelay> relay;
+
+  explicit Started(std::function<bool(std::int64_t)> refuse = {}, RelayOptions options = fast()) {
+    outbox::install(*handler_db);
+    handler_db->write([](Tx& tx) {
+      tx.execute("CREATE TABLE handled (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL, n INTEGER NOT NULL)");
+    });
+    EventHandlers on(*bus, *handler_db, "basket");
+    on.handle<Ping>("basket.record", [refuse](Tx& tx, const Ping& p, const Event& e) {
+      if (refuse && refuse(p.n)) throw std::runtime_error("refused");
+      tx.statement("INSERT INTO handled(key, n) VALUES(?1, ?2)").bind(1, e.key).bind(2, p.n).run();
+    });
+    bus->start();
+    relay = std::make_unique<OutboxRelay>(*db, *bus, "catalog", telemetry, options);
+  }
+  ~Started() { relay.reset(); }
+  void publish(const std::vector<Event>& events) {
+    db->write([&](Tx& tx) {
+      for (const auto& e : events) outbox::enqueue(tx, e);
+    });
+  }
+  // key -> the n of its events, in the order they were handled.
+  std::map<std::string, std::vector<std::int64_t>> handled() {
+    return handler_db->read([](Tx& tx) {
+      std::map<std::string, std::vector<std::int64_t>> out;
+      auto& q = tx.statement("SELECT key, n FROM handled ORDER BY seq");
+      while (q.next()) out[q.text(0)].push_back(q.int64(1));
+      return out;
+    });
+  }
+  std::int64_t inbox() {
+    return handler_db->read([](Tx& tx) { return test::scalar(tx, "SELECT COUNT(*) FROM inbox"); });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("started events are delivered once each, in order per key, while keys run on in parallel",
+          "[kernel][unit][outbox]") {
+  Started s;
+  REQUIRE(s.bus->starts(std::string(Ping::kType)) == Start::at_once);
+  s.relay->start();
+  // 400 events of 8 keys in 40 commits, some while the relay delivers.
+  std::map<std::string, std::vector<std::int64_t>> expected;
+  for (int commit = 0; commit < 40; ++commit) {
+    std::vector<Event> events;
+    for (int i = 0; i < 10; ++i) {
+      const int n = commit * 10 + i;
+      const std::string key = "order-" + std::to_string(n % 8);
+      events.push_back(event(n, key));
+      expected[key].push_back(n);
+    }
+    s.publish(events);
+  }
+  REQUIRE(eventually([&] { return s.relay->backlog() == 0; }));
+  s.relay->stop();
+  CHECK(s.handled() == expected);
+  CHECK(s.inbox() == 400);
+}
+
+TEST_CASE("a started event that fails is retried with its attempt counted, and later events of its key wait for it",
+          "[kernel][unit][outbox]") {
+  std::atomic<int> failures_left{3};
+  Started s([&](std::int64_t n) { return n == 1 && failures_left-- > 0; });
+  s.relay->start();
+  s.publish({event(1, "order-a"), event(2, "order-a"), event(3, "order-b")});
+  REQUIRE(eventually([&] { return s.relay->backlog() == 0; }));
+  s.relay->stop();
+  using Handled = std::map<std::string, std::vector<std::int64_t>>;
+  CHECK(s.handled() == Handled{{"order-a", {1, 2}}, {"order-b", {3}}});
+  CHECK(failures_left.load() == -1);  // three failures, then the fourth attempt went through
+}
+
+TEST_CASE("a started event that keeps failing is dead-lettered after its attempts, and the rest goes on",
+          "[kernel][unit][outbox]") {
+  auto options = fast();
+  options.max_attempts = 3;
+  Started s([](std::int64_t n) { return n == 1; }, options);
+  s.relay->start();
+  s.publish({event(1, "order-a"), event(2, "order-a")});
+  REQUIRE(eventually([&] { return s.relay->backlog() == 0; }));
+  s.relay->stop();
+  std::int64_t dead = 0, attempts = 0;
+  s.db->read([&](Tx& tx) {
+    dead = test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL");
+    attempts = test::scalar(tx, "SELECT MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL");
+  });
+  CHECK(dead == 1);
+  CHECK(attempts == 3);
+  using Handled = std::map<std::string, std::vector<std::int64_t>>;
+  CHECK(s.handled() == Handled{{"order-a", {2}}});
+}
+
+TEST_CASE("a relay stopped with started events in flight waits for them, and the next start delivers the rest once",
+          "[kernel][unit][outbox]") {
+  Started s;
+  std::vector<Event> events;
+  for (int i = 0; i < 600; ++i) events.push_back(event(i, "order-" + std::to_string(i)));
+  s.publish(events);
+  s.relay->start();
+  REQUIRE(eventually([&] { return s.inbox() > 0; }));
+  s.relay->stop();  // returns once what was started has settled
+  const auto settled = s.inbox();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(s.inbox() == settled);  // nothing still being written after stop()
+  s.relay->start();
+  REQUIRE(eventually([&] { return s.relay->backlog() == 0; }));
+  s.relay->stop();
+  CHECK(s.inbox() == 600);
+  std::int64_t total = 0;
+  for (const auto& [key, ns] : s.handled()) total += static_cast<std::int64_t>(ns.size());
+  CHECK(total == 600);
 }
