@@ -123,6 +123,7 @@ struct OutboxRelay::Row {
   int attempts = 0;
   Event event;
   bool dead = false;  // dead-lettered by the last attempt
+  Start start = Start::waits;  // how the bus starts the event (EventBus::starts), asked when it was read
 };
 
 namespace {
@@ -218,8 +219,7 @@ class OutboxRelay::Lane {
     wake_.notify_one();
   }
 
-  // `starts`: how the bus starts each row's event (EventBus::starts), as the relay asked.
-  void push(std::vector<Row>&& rows, const std::vector<Start>& starts) {
+  void push(std::vector<Row>&& rows) {
     std::vector<std::shared_ptr<Row>> start_now;
     bool wake;
     {
@@ -229,7 +229,7 @@ class OutboxRelay::Lane {
       const auto lone = idle ? alone(rows) : std::vector<bool>(rows.size(), false);  // before any row moves
       for (std::size_t i = 0; i < rows.size(); ++i) {
         const auto& key = key_of(rows[i].event);
-        if (lone[i] && starts[i] == Start::at_once && !started_.contains(key)) {
+        if (lone[i] && rows[i].start == Start::at_once && !started_.contains(key)) {
           auto row = std::make_shared<Row>(std::move(rows[i]));
           started_.emplace(key_of(row->event), row);
           start_now.push_back(std::move(row));
@@ -325,7 +325,7 @@ class OutboxRelay::Lane {
       return;
     }
     if (superseded) return finished(row.seq, true);
-    if (relay_.bus_.starts(row.event.type) != Start::waits) {
+    if (row.start != Start::waits) {
       auto started = std::make_shared<Row>(std::move(row));
       {
         std::lock_guard lock(mutex_);
@@ -381,6 +381,11 @@ class OutboxRelay::Lane {
       behind_.erase(it);
       if (was_empty) wake_.notify_one();
     }
+    forget(key);
+  }
+
+  // Under mutex_: the key has no started row any more.
+  void forget(const std::string& key) {
     started_.erase(key);
     if (started_.empty()) settled_.notify_all();
   }
@@ -399,13 +404,13 @@ class OutboxRelay::Lane {
         behind_.erase(it);
       }
     }
-    if (row.dead) finished(row.seq, false);
-    else hold(Row(row), std::move(later));
+    const bool dead = row.dead;
+    if (dead) finished(row.seq, false);
+    else hold(std::move(row), std::move(later));
     std::lock_guard lock(mutex_);
-    if (row.dead)
+    if (dead)
       for (auto it = later.rbegin(); it != later.rend(); ++it) queue_.push_front(std::move(*it));
-    started_.erase(key);
-    if (started_.empty()) settled_.notify_all();
+    forget(key);
   }
 
   // Retries the held keys whose backoff is over, in order, until one fails again.
@@ -622,16 +627,16 @@ void OutboxRelay::run() {
           cursor = {rows.back().txid, rows.back().seq};
           in_flight_ += static_cast<int>(rows.size());
           std::vector<std::vector<Row>> by_lane(lanes.size());
-          std::vector<std::vector<Start>> starts(lanes.size());
           for (auto& row : rows) {
-            const auto lane = std::hash<std::string>{}(key_of(row.event)) % lanes.size();
-            starts[lane].push_back(bus_.starts(row.event.type));
-            by_lane[lane].push_back(std::move(row));
+            // A transport replaced before the row is delivered still takes it: publish_start()
+            // then publishes and calls back at once.
+            row.start = bus_.starts(row.event.type);
+            by_lane[std::hash<std::string>{}(key_of(row.event)) % lanes.size()].push_back(std::move(row));
           }
           for (std::size_t i = 0; i < lanes.size(); ++i) {
             if (by_lane[i].empty()) continue;
             if (!lanes[i]) lanes[i] = std::make_unique<Lane>(*this, static_cast<int>(i));
-            lanes[i]->push(std::move(by_lane[i]), starts[i]);
+            lanes[i]->push(std::move(by_lane[i]));
           }
           if (static_cast<int>(rows.size()) == options_.batch_size) s.notify();  // there may be more
         }

@@ -40,6 +40,19 @@ Event event(int n, std::string key = "aggregate-1") {
           nlohmann::json{{"n", n}}, std::move(key)};
 }
 
+// How many of the outbox's rows are dead-lettered, and the most attempts one of them had.
+struct DeadLetters {
+  std::int64_t count = 0;
+  std::int64_t max_attempts = 0;
+  bool operator==(const DeadLetters&) const = default;
+};
+DeadLetters dead_letters(Database& db) {
+  return db.read([](Tx& tx) {
+    return DeadLetters{test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL"),
+                       test::scalar(tx, "SELECT COALESCE(MAX(attempts), 0) FROM outbox WHERE dead_at IS NOT NULL")};
+  });
+}
+
 RelayOptions fast() {
   RelayOptions o;
   o.min_backoff = std::chrono::milliseconds(5);
@@ -174,13 +187,7 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
   Relayed r([](int n) { return n == 1; }, options);
   r.publish({event(1), event(2)});
   r.drain();
-  std::int64_t dead = 0, attempts = 0;
-  r.db->read([&](Tx& tx) {
-    dead = test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL");
-    attempts = test::scalar(tx, "SELECT MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL");
-  });
-  CHECK(dead == 1);
-  CHECK(attempts == 3);
+  CHECK(dead_letters(*r.db) == DeadLetters{1, 3});
   CHECK(r.handled() == std::vector<int>{2});
 }
 
@@ -569,13 +576,7 @@ TEST_CASE("a started event that keeps failing is dead-lettered after its attempt
   s.publish({event(1, "order-a"), event(2, "order-a")});
   REQUIRE(eventually([&] { return s.relay->backlog() == 0; }));
   s.relay->stop();
-  std::int64_t dead = 0, attempts = 0;
-  s.db->read([&](Tx& tx) {
-    dead = test::scalar(tx, "SELECT COUNT(*) FROM outbox WHERE dead_at IS NOT NULL");
-    attempts = test::scalar(tx, "SELECT MAX(attempts) FROM outbox WHERE dead_at IS NOT NULL");
-  });
-  CHECK(dead == 1);
-  CHECK(attempts == 3);
+  CHECK(dead_letters(*s.db) == DeadLetters{1, 3});
   using Handled = std::map<std::string, std::vector<std::int64_t>>;
   CHECK(s.handled() == Handled{{"order-a", {2}}});
 }
