@@ -1,10 +1,14 @@
 #include "adapters/file_mail_sender.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <stdexcept>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 #include <sodium.h>
@@ -82,18 +86,75 @@ std::string to_rfc5322(const MailMessage& m, const std::string& from, TimePoint 
       one_line(from), to, one_line(m.subject), mail_date(date), one_line(m.id), body);
 }
 
-void FileMailSender::send(const MailMessage& m) {
-  std::filesystem::create_directories(dir_);
-  const auto target = dir_ / (m.id + ".eml");
-  if (std::filesystem::exists(target)) return;  // sent before
-  const auto temp = dir_ / ("." + m.id + ".tmp");
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << to_rfc5322(m, from_, std::chrono::system_clock::now());
-    out.flush();
-    if (!out) throw std::runtime_error("could not write " + temp.string());
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const std::filesystem::path& path, int err) {
+  throw std::system_error(err, std::generic_category(), what + " " + path.string());
+}
+
+// The whole message, durable: written, then its data and size on the disk before this returns.
+void write_durably(const std::filesystem::path& dir, const std::filesystem::path& path, std::string_view text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {  // the directory went away (or a test never made it): make it again
+    std::filesystem::create_directories(dir);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   }
-  std::filesystem::rename(temp, target);
+  if (fd < 0) fail("could not create", path, errno);
+  while (!text.empty()) {
+    const auto n = ::write(fd, text.data(), text.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      fail("could not write", path, err);
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fdatasync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    fail("could not sync", path, err);
+  }
+  if (::close(fd) != 0) fail("could not close", path, errno);
+}
+
+}  // namespace
+
+void FileMailSender::send(const MailMessage& m) {
+  const auto target = dir_ / (m.id + ".eml");
+  if (::access(target.c_str(), F_OK) == 0) {  // sent before; a crash may have come before its directory's sync
+    sync_directory();
+    return;
+  }
+  const auto temp = dir_ / ("." + m.id + ".tmp");
+  write_durably(dir_, temp, to_rfc5322(m, from_, std::chrono::system_clock::now()));
+  if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
+  sync_directory();
+}
+
+// The rename is durable once the directory is: one fsync of the directory covers every rename made
+// before it started, so senders that rename at the same time share it (as writers share a commit).
+void FileMailSender::sync_directory() {
+  std::unique_lock lock(mutex_);
+  const auto mine = ++renamed_;
+  while (synced_ < mine) {
+    if (syncing_) {
+      synced_cv_.wait(lock);
+      continue;
+    }
+    syncing_ = true;
+    const auto upto = renamed_;
+    lock.unlock();
+    int err = 0;
+    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || ::fsync(fd) != 0) err = errno;
+    if (fd >= 0) ::close(fd);
+    lock.lock();
+    syncing_ = false;
+    if (err == 0) synced_ = std::max(synced_, upto);
+    synced_cv_.notify_all();
+    if (err != 0) fail("could not sync the directory", dir_, err);
+  }
 }
 
 }  // namespace eshop::adapters

@@ -1,7 +1,12 @@
 #pragma once
 // The default mail adapter: each message becomes an RFC 5322 file <dir>/<id>.eml, written to a
-// temporary name and renamed, so a reader never sees half a message and a resend is a no-op.
+// temporary name and renamed, so a reader never sees half a message and a resend is a no-op. A
+// message is on the disk when send() returns (the file synced before the rename, the directory
+// after it), as a mail server's "250 OK" means, so the inbox never records a mail a power cut lost.
+#include <condition_variable>
+#include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -16,8 +21,15 @@ class FileMailSender final : public MailSender {
   void send(const MailMessage& message) override;
 
  private:
+  void sync_directory();
+
   std::filesystem::path dir_;
   std::string from_;
+  std::mutex mutex_;
+  std::condition_variable synced_cv_;
+  std::uint64_t renamed_ = 0;  // syncs asked for so far, each after its rename
+  std::uint64_t synced_ = 0;   // the first this many are durable
+  bool syncing_ = false;
 };
 
 // A display name safe in an address header: plain words, or RFC 2047 encoded words.
