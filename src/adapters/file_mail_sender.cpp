@@ -1,5 +1,7 @@
 #include "adapters/file_mail_sender.hpp"
 
+#include "adapters/durable_file.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -92,32 +94,6 @@ namespace {
   throw std::system_error(err, std::generic_category(), what + " " + path.string());
 }
 
-// The whole message, durable: written, then its data and size on the disk before this returns.
-void write_durably(const std::filesystem::path& dir, const std::filesystem::path& path, std::string_view text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ENOENT) {  // the directory went away (or a test never made it): make it again
-    std::filesystem::create_directories(dir);
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  }
-  if (fd < 0) fail("could not create", path, errno);
-  while (!text.empty()) {
-    const auto n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      fail("could not write", path, err);
-    }
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-  if (::fdatasync(fd) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail("could not sync", path, err);
-  }
-  if (::close(fd) != 0) fail("could not close", path, errno);
-}
-
 }  // namespace
 
 void FileMailSender::send(const MailMessage& m) {
@@ -127,7 +103,14 @@ void FileMailSender::send(const MailMessage& m) {
     return;
   }
   const auto temp = dir_ / ("." + m.id + ".tmp");
-  write_durably(dir_, temp, to_rfc5322(m, from_, std::chrono::system_clock::now()));
+  const auto text = to_rfc5322(m, from_, std::chrono::system_clock::now());
+  try {
+    write_file_durably(temp, text);
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::no_such_file_or_directory) throw;
+    std::filesystem::create_directories(dir_);  // the directory went away (or nobody made it yet)
+    write_file_durably(temp, text);
+  }
   if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
   sync_directory();
 }

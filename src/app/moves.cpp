@@ -16,6 +16,7 @@
 #include <eshop/remote.hpp>
 #include <spdlog/spdlog.h>
 
+#include "adapters/durable_file.hpp"
 #include "app/logging.hpp"
 #include "app/modules.hpp"
 
@@ -70,21 +71,6 @@ std::string problem_detail(const http::Response& response) {
   } catch (const std::exception&) {
   }
   return "HTTP " + std::to_string(response.status);
-}
-
-void write_file_durably(const std::filesystem::path& path, const std::string& bytes) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw std::runtime_error("cannot write " + path.string());
-  }
-  // std::ofstream cannot fsync: reopen the file to make it durable before it is renamed in place.
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw std::runtime_error("cannot reopen " + path.string());
-  const int rc = ::fsync(fileno(f));
-  std::fclose(f);
-  if (rc != 0) throw std::runtime_error("cannot fsync " + path.string());
 }
 
 std::string read_file(const std::filesystem::path& path) {
@@ -386,7 +372,7 @@ http::Response Mover::adopt(http::Request& request) {
   const auto previous = dir / (module + ".db.previous");
   auto written = Clock::now();
   try {
-    write_file_durably(dir / (module + ".db.incoming"), bytes);
+    adapters::write_file_durably(dir / (module + ".db.incoming"), bytes);
     std::filesystem::remove(previous);
     if (std::filesystem::exists(file)) std::filesystem::rename(file, previous);
     for (const char* suffix : {".db-wal", ".db-shm"}) std::filesystem::remove(dir / (module + suffix));

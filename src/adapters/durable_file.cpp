@@ -1,0 +1,38 @@
+#include "adapters/durable_file.hpp"
+
+#include <cerrno>
+#include <string>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace eshop::adapters {
+namespace {
+
+[[noreturn]] void fail(const char* what, const std::filesystem::path& path, int err) {
+  throw std::system_error(err, std::generic_category(), std::string(what) + " " + path.string());
+}
+
+}  // namespace
+
+void write_file_durably(const std::filesystem::path& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail("could not create", path, errno);
+  int err = 0;
+  const char* what = nullptr;
+  while (!bytes.empty()) {
+    const auto n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno, what = "could not write";
+      break;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (!what && ::fdatasync(fd) != 0) err = errno, what = "could not sync";
+  if (::close(fd) != 0 && !what) err = errno, what = "could not close";
+  if (what) fail(what, path, err);
+}
+
+}  // namespace eshop::adapters

@@ -1,0 +1,12 @@
+#pragma once
+// Files that must survive a power cut once written: the confirmation mail, a moved module's database.
+#include <filesystem>
+#include <string_view>
+
+namespace eshop::adapters {
+
+// Writes `bytes` to `path` (created, or truncated) and has its data on the disk before it returns.
+// Throws std::system_error naming the path (ENOENT when its directory does not exist).
+void write_file_durably(const std::filesystem::path& path, std::string_view bytes);
+
+}  // namespace eshop::adapters
