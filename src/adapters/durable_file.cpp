@@ -35,4 +35,12 @@ void write_file_durably(const std::filesystem::path& path, std::string_view byte
   if (what) fail(what, path, err);
 }
 
+void sync_directory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) fail("could not open the directory", dir, errno);
+  const int err = ::fsync(fd) != 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) fail("could not sync the directory", dir, err);
+}
+
 }  // namespace eshop::adapters

@@ -9,4 +9,8 @@ namespace eshop::adapters {
 // Throws std::system_error naming the path (ENOENT when its directory does not exist).
 void write_file_durably(const std::filesystem::path& path, std::string_view bytes);
 
+// Has the names in `dir` (files created, renamed or removed there) on the disk before it returns.
+// Throws std::system_error naming the directory.
+void sync_directory(const std::filesystem::path& dir);
+
 }  // namespace eshop::adapters

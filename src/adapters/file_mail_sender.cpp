@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <ctime>
 #include <stdexcept>
 #include <system_error>
@@ -128,15 +129,17 @@ void FileMailSender::sync_directory() {
     syncing_ = true;
     const auto upto = renamed_;
     lock.unlock();
-    int err = 0;
-    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || ::fsync(fd) != 0) err = errno;
-    if (fd >= 0) ::close(fd);
+    std::exception_ptr failed;
+    try {
+      adapters::sync_directory(dir_);
+    } catch (...) {
+      failed = std::current_exception();
+    }
     lock.lock();
     syncing_ = false;
-    if (err == 0) synced_ = std::max(synced_, upto);
+    if (!failed) synced_ = std::max(synced_, upto);
     synced_cv_.notify_all();
-    if (err != 0) fail("could not sync the directory", dir_, err);
+    if (failed) std::rethrow_exception(failed);
   }
 }
 

@@ -377,6 +377,7 @@ http::Response Mover::adopt(http::Request& request) {
     if (std::filesystem::exists(file)) std::filesystem::rename(file, previous);
     for (const char* suffix : {".db-wal", ".db-shm"}) std::filesystem::remove(dir / (module + suffix));
     std::filesystem::rename(dir / (module + ".db.incoming"), file);
+    adapters::sync_directory(dir);  // the new name, not only the bytes, survives a power cut
     written = Clock::now();
     host_.host(module);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/durable_file.hpp"
 #include "adapters/file_mail_sender.hpp"
 
 using namespace eshop;
@@ -119,5 +121,18 @@ TEST_CASE("a mail directory that cannot be made is an error that names it", "[ma
     FAIL("send did not throw");
   } catch (const std::system_error& e) {
     CHECK(std::string(e.what()).find((scratch.path / "file" / "mail").string()) != std::string::npos);
+  }
+}
+
+TEST_CASE("a directory that cannot be synced is an error that names it", "[mail][unit]") {
+  ScratchDir scratch;
+  adapters::sync_directory(scratch.path);  // a directory that exists: synced, no error
+  const auto missing = scratch.path / "gone";
+  try {
+    adapters::sync_directory(missing);
+    FAIL("sync_directory did not throw");
+  } catch (const std::system_error& e) {
+    CHECK(e.code().value() == ENOENT);
+    CHECK(std::string(e.what()).find(missing.string()) != std::string::npos);
   }
 }
