@@ -210,6 +210,9 @@ int SqliteDatabase::on_wal_commit(void* self, sqlite3* db, const char* schema, i
 }
 
 void SqliteDatabase::checkpoint_loop() {
+  // "ckpt-" and the file's stem, so top -H and perf tell the checkpoints from the workers.
+  const std::string stem = std::filesystem::path(location_).stem().string();
+  pthread_setname_np(pthread_self(), ("ckpt-" + stem.substr(0, 10)).c_str());
   std::unique_lock lock(checkpoint_mutex_);
   while (true) {
     checkpoint_wanted_.wait(lock, [&] { return stopping_ || checkpoint_due_; });
