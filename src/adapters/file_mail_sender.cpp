@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 #include <ctime>
+#include <exception>
 #include <stdexcept>
 #include <system_error>
 

@@ -133,6 +133,6 @@ TEST_CASE("a directory that cannot be synced is an error that names it", "[mail]
     FAIL("sync_directory did not throw");
   } catch (const std::system_error& e) {
     CHECK(e.code().value() == ENOENT);
-    CHECK(std::string(e.what()).find(missing.string()) != std::string::npos);
+    CHECK(std::string(e.what()) == "could not open the directory " + missing.string() + ": No such file or directory");
   }
 }
