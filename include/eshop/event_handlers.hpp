@@ -28,10 +28,11 @@
 //   runs outside any transaction.
 //
 // Where the database writes its commits in the background (SQLite's group commit), and not in
-// slow motion, handle(name, effect) and handle_after() are StartableHandlers too: on the in-process
-// bus no thread waits for their commit (handle's needs no lane thread at all; handle_after's
-// lane waits for the call only). The shape with then() always waits, as then() must not run on
-// the thread that commits (catalog's refresh takes the lock its own writers hold while they wait).
+// slow motion, every shape is a StartableHandler too: on the in-process bus no thread waits for
+// its commit (handle's needs no lane thread at all; handle_after's lane waits for the call only).
+// then() must not run on the thread that commits (catalog's refresh takes the lock its own writers
+// hold while they wait for that thread): it runs on the subscriber's then-thread, and the event is
+// done once it returned.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -48,6 +49,21 @@
 #include <eshop/outbox.hpp>
 
 namespace eshop {
+
+// Runs tasks one at a time, in the order posted, on a thread of its own (named `name`); its
+// destructor runs what is still queued, then joins.
+class ThenRunner final {
+ public:
+  explicit ThenRunner(std::string name);
+  ~ThenRunner();
+  ThenRunner(const ThenRunner&) = delete;
+  ThenRunner& operator=(const ThenRunner&) = delete;
+  void post(std::function<void()> task);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 struct EventHandlersOptions {
   // Slow motion (a demonstration setting, off by default): each handler waits this long before
@@ -91,14 +107,48 @@ class EventHandlers final {
   EventHandlers& handle(std::string_view handler, Effect effect, Then then) {
     using Result = std::invoke_result_t<Effect&, Tx&, const E&, const Event&>;
     static_assert(!std::is_void_v<Result>, "an effect followed by then() returns what then() needs");
-    add(E::kType, [&db = db_, name = std::string(handler), effect = std::move(effect),
-                   then = std::move(then)](const Event& event) {
+    struct Steps {
+      Effect effect;
+      Then then;
+    };
+    auto steps = std::make_shared<Steps>(Steps{std::move(effect), std::move(then)});
+    auto handle = [&db = db_, name = std::string(handler), steps](const Event& event) {
       const auto payload = event.payload.get<E>();
       std::optional<Result> result;
       // On PostgreSQL a serialization failure runs the transaction again: the last run's result wins.
-      if (inbox::handle_once(db, event, name, [&](Tx& tx) { result.emplace(effect(tx, payload, event)); }))
-        then(*result);
-    });
+      if (inbox::handle_once(db, event, name, [&](Tx& tx) { result.emplace(steps->effect(tx, payload, event)); }))
+        steps->then(*result);
+    };
+    if (!db_.writes_in_background() || options_.delay.count() > 0) {
+      add(E::kType, std::move(handle));
+      return *this;
+    }
+    // Started: the effect joins the group commit with no thread waiting for it; once it committed,
+    // then() runs on this subscriber's then-thread (not on the committer's), and the event is done
+    // after it, as when a lane waited.
+    auto start = [&db = db_, name = std::string(handler), steps, runner = then_runner()](const Event& event, Done done) {
+      struct State {
+        Event event;
+        E payload;
+        std::optional<Result> result;  // stays empty for a duplicate
+      };
+      auto state = std::make_shared<State>(State{event, event.payload.get<E>(), std::nullopt});
+      inbox::handle_once_then(
+          db, event, name, [state, steps](Tx& tx) { state->result.emplace(steps->effect(tx, state->payload, state->event)); },
+          [state, steps, runner, done = std::move(done)](std::exception_ptr error) mutable {
+            if (error || !state->result) return done(error);
+            runner->post([state, steps, done = std::move(done)] {
+              std::exception_ptr failed;
+              try {
+                steps->then(*state->result);
+              } catch (...) {
+                failed = std::current_exception();
+              }
+              done(failed);
+            });
+          });
+    };
+    add(E::kType, StartableHandler{std::move(handle), std::move(start)});
     return *this;
   }
 
@@ -162,11 +212,15 @@ class EventHandlers final {
 
  private:
   void add(std::string_view type, EventBus::Handler handler);
+  // The thread that runs this subscriber's started then() steps, one at a time, in the order their
+  // commits finished; made on first use, and stopped once the last handler holding it is gone.
+  std::shared_ptr<ThenRunner> then_runner();
 
   EventBus& bus_;
   Database& db_;
   std::string subscriber_;
   Options options_;
+  std::shared_ptr<ThenRunner> then_runner_;
 };
 
 }  // namespace eshop

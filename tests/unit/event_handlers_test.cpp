@@ -6,9 +6,13 @@
 #include "support/test_database.hpp"
 
 #include <filesystem>
+#include <future>
 #include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <eshop/crypto.hpp>
@@ -154,6 +158,103 @@ TEST_CASE("then() runs after the commit with what the effect returned, and not f
   f.bus.deliver(ping("ev-1", 3));
   f.bus.deliver(ping("ev-2", 4));
   CHECK(after == std::vector<std::int64_t>{30, 40});
+}
+
+namespace {
+
+// Starts an event the way the in-process bus does with a StartableHandler, and waits until `done`
+// ran; what it was given (nullptr: success).
+std::exception_ptr start_and_wait(const StartableHandler& handler, const Event& e) {
+  std::promise<std::exception_ptr> finished;
+  auto outcome = finished.get_future();
+  handler.start(e, [&finished](std::exception_ptr error) { finished.set_value(error); });
+  REQUIRE(outcome.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  return outcome.get();
+}
+
+std::string thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+}  // namespace
+
+TEST_CASE("then() of a started handler runs after the commit on the subscriber's then-thread, and the event is done after it",
+          "[unit][inbox]") {
+  Fixture f;
+  struct After {
+    std::int64_t result = 0;
+    std::int64_t committed = 0;  // pings visible to a new read when then() ran
+    std::string thread;
+  };
+  std::mutex mutex;
+  std::vector<After> after;
+  EventHandlers on(f.bus, *f.db, "catalog");
+  on.handle<Ping>(
+      "catalog.ping",
+      [&](Tx& tx, const Ping& p, const Event&) {
+        if (p.n < 0) throw std::runtime_error("no such product");
+        insert(tx, p.n);
+        return p.n * 10;
+      },
+      [&](std::int64_t result) {
+        const After a{result, f.pings(), thread_name()};
+        std::lock_guard lock(mutex);
+        after.push_back(a);
+        if (result == 70) throw std::runtime_error("read model refresh failed");
+      });
+  REQUIRE(f.bus.handlers.size() == 1);
+  const auto* startable = f.bus.handlers.begin()->second.second.target<StartableHandler>();
+  if (!f.db->writes_in_background()) {  // PostgreSQL: the relay's lane waits for the commit, as before
+    CHECK(startable == nullptr);
+    return;
+  }
+  REQUIRE(startable != nullptr);
+
+  CHECK(start_and_wait(*startable, ping("ev-1", 3)) == nullptr);
+  CHECK(start_and_wait(*startable, ping("ev-1", 3)) == nullptr);  // a duplicate: done, and no then()
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].result == 30);
+  CHECK(after[0].committed == 1);
+  CHECK(after[0].thread == "then-catalog");
+
+  // An effect that fails: no commit, no then(), and the error reaches done (the relay retries).
+  const auto failed = start_and_wait(*startable, ping("ev-2", -1));
+  REQUIRE(failed != nullptr);
+  CHECK_THROWS_WITH(std::rethrow_exception(failed), "no such product");
+  CHECK(after.size() == 1);
+  CHECK(f.inbox("catalog.ping") == 1);
+
+  // then() that fails: its error reaches done, after the commit (a redelivery is then a duplicate,
+  // as when a lane waited).
+  const auto refresh_failed = start_and_wait(*startable, ping("ev-3", 7));
+  REQUIRE(refresh_failed != nullptr);
+  CHECK_THROWS_WITH(std::rethrow_exception(refresh_failed), "read model refresh failed");
+  CHECK(f.inbox("catalog.ping") == 2);
+
+  // Many started at once: each then() once, in the order they were started (one committer, one
+  // then-thread), each after its own commit.
+  std::vector<std::future<std::exception_ptr>> outcomes;
+  std::vector<std::shared_ptr<std::promise<std::exception_ptr>>> promises;
+  for (int i = 0; i < 50; ++i) {
+    auto p = std::make_shared<std::promise<std::exception_ptr>>();
+    outcomes.push_back(p->get_future());
+    promises.push_back(p);
+    startable->start(ping("many-" + std::to_string(i), 100 + i), [p](std::exception_ptr error) { p->set_value(error); });
+  }
+  for (auto& o : outcomes) {
+    REQUIRE(o.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(o.get() == nullptr);
+  }
+  std::lock_guard lock(mutex);
+  REQUIRE(after.size() == 52);
+  for (int i = 0; i < 50; ++i) {
+    CHECK(after[2 + i].result == (100 + i) * 10);
+    CHECK(after[2 + i].committed >= 3 + i);
+    CHECK(after[2 + i].thread == "then-catalog");
+  }
+  CHECK(f.inbox("catalog.ping") == 52);
 }
 
 TEST_CASE("handle_after: the external call runs outside the transaction, once, and its result reaches the effect",
