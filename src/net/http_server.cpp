@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <latch>
 #include <limits>
 #include <list>
 #include <optional>
@@ -421,7 +422,18 @@ HttpServer::HttpServer(ServerOptions options, RequestHandler handler, RejectHand
   impl_->handler = std::move(handler);
   impl_->reject = std::move(reject);
   impl_->run_inline = std::move(run_inline);
-  impl_->workers = std::make_unique<asio::thread_pool>(std::max(1, impl_->options.worker_threads));
+  const int workers = std::max(1, impl_->options.worker_threads);
+  impl_->workers = std::make_unique<asio::thread_pool>(workers);
+  // Each worker names itself, so top -H and perf tell the workers from the other threads. A pool
+  // has no per-thread start hook: one task per worker, each held at the latch until every worker
+  // has taken one, so no worker takes two.
+  auto all_named = std::make_shared<std::latch>(workers);
+  for (int i = 0; i < workers; ++i)
+    asio::post(*impl_->workers, [all_named] {
+      pthread_setname_np(pthread_self(), "http-worker");
+      all_named->arrive_and_wait();
+    });
+  all_named->wait();
 }
 
 HttpServer::~HttpServer() { stop(); }

@@ -1,7 +1,9 @@
 // Health, metrics, the OpenAPI document, the topology, and data surviving a restart.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -102,6 +104,28 @@ TEST_CASE("the topology is admin-only and shows where modules run", "[operations
       {"subscriber":"ordering","eventType":"ordering.order_shipped.v1"},
       {"subscriber":"ordering","eventType":"ordering.order_stock_confirmed.v1"},
       {"subscriber":"ordering","eventType":"ordering.refund_requested.v1"}]}})"));
+}
+
+TEST_CASE("the server's threads are named for what they do: I/O, workers, each database's committer",
+          "[operations][http]") {
+  test::TempDir dir;
+  auto config = test::test_config(dir.path());
+  config.threads = 2;
+  test::TestServer server(config);
+  // This process's threads by name (the server runs in it), as top -H and perf show them.
+  std::map<std::string, int> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    ++names[name];
+  }
+  CHECK(names["http-io"] == 2);
+  CHECK(names["http-worker"] == 32);
+  if (!test::on_postgres()) {  // SQLite: a committer per module's file
+    CHECK(names["db-ordering"] == 1);
+    CHECK(names["db-basket"] == 1);
+  }
 }
 
 TEST_CASE("users, sessions and catalog changes survive a restart", "[operations][http]") {
