@@ -111,7 +111,7 @@ class EventHandlers final {
       Effect effect;
       Then then;
     };
-    auto steps = std::make_shared<Steps>(Steps{std::move(effect), std::move(then)});
+    auto steps = std::make_shared<const Steps>(Steps{std::move(effect), std::move(then)});
     auto handle = [&db = db_, name = std::string(handler), steps](const Event& event) {
       const auto payload = event.payload.get<E>();
       std::optional<Result> result;
