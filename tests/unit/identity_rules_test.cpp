@@ -4,8 +4,12 @@
 
 #include <chrono>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <eshop/crypto.hpp>
 
@@ -252,4 +256,50 @@ TEST_CASE("version 7 UUIDs carry the time, sort by it, and are distinct", "[kern
   const auto first = crypto::new_uuid_v7();
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   CHECK(first < crypto::new_uuid_v7());
+}
+
+TEST_CASE("ids drawn from the per-thread pool of random bytes never repeat, across threads or a fork",
+          "[kernel][unit]") {
+  // Four threads, each with its own pool, 500 ids each (about ten refills per thread).
+  std::vector<std::vector<std::string>> made(4);
+  {
+    std::vector<std::thread> threads;
+    for (auto& ids : made)
+      threads.emplace_back([&ids] {
+        for (int i = 0; i < 250; ++i) {
+          ids.push_back(crypto::new_uuid_v7());
+          ids.push_back(crypto::new_uuid());
+        }
+      });
+    for (auto& t : threads) t.join();
+  }
+  std::set<std::string> all;
+  for (const auto& ids : made) all.insert(ids.begin(), ids.end());
+  CHECK(all.size() == 2000);
+
+  // A forked child must not hand out the bytes its parent's pool still holds: the random part (after
+  // the version digit) of the child's next ids differs from the parent's next ones.
+  (void)crypto::new_uuid_v7();  // this thread's pool now holds bytes for about 50 more ids
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::string out;
+    for (int i = 0; i < 5; ++i) out += crypto::new_uuid_v7().substr(15) + "\n";
+    (void)!::write(pipe_fds[1], out.data(), out.size());
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  std::string from_child;
+  char buffer[256];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) from_child.append(buffer, static_cast<std::size_t>(n));
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(from_child.size() == 5 * 22);
+  for (int i = 0; i < 5; ++i) {
+    const auto parent_tail = crypto::new_uuid_v7().substr(15);
+    CHECK(from_child.find(parent_tail) == std::string::npos);
+  }
 }
