@@ -1,4 +1,5 @@
 #include "kernel/sqlite_database.hpp"
+#include "kernel/sqlite_vfs.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -79,7 +80,7 @@ void configure_sqlite_once() {
 SqliteConnection::SqliteConnection(const std::string& path, bool reader) {
   configure_sqlite_once();
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, sqlite_vfs::name()) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     throw std::runtime_error(message);
