@@ -189,8 +189,13 @@ SqliteDatabase::~SqliteDatabase() {
 }
 
 namespace {
-// SQLite's own threshold (wal_autocheckpoint's default): the background thread is asked from here.
-constexpr int kCheckpointPages = 1000;
+// The background thread is asked from here: 8,000 pages (32 MiB of WAL at 4 KiB), not SQLite's
+// 1,000. A checkpoint copies each page changed since the last once, however often it changed, and
+// the hot pages of a busy module (the newest orders, the right edges of its indexes) change in
+// nearly every batch: during checkout, ordering's checkpoints copied 1.7 pages per order at 1,000
+// and 0.7 at 8,000 (a read and a write system call each). The WAL's file grows to about 32 MiB per
+// database; a restart replays at most that.
+constexpr int kCheckpointPages = 8000;
 // Should the background thread fall this far behind (a reader holding an old snapshot, a slow
 // disk), the committing writer checkpoints itself, as SQLite would, so the WAL stays bounded.
 constexpr int kInlineCheckpointPages = 20000;
