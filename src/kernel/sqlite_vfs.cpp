@@ -1,6 +1,5 @@
 #include "kernel/sqlite_vfs.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstring>
@@ -15,8 +14,10 @@ namespace {
 
 std::atomic<std::uint64_t> kernel_writes{0}, sqlite_writes{0};
 
-// More than this many bytes in hand are written out first (a transaction far larger than a batch).
-constexpr std::size_t kMaxGathered = 4u << 20;
+// At most this many bytes are gathered (what would go past it writes out what was gathered first):
+// SQLite's unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length to 17 bits), and
+// a bound keeps each writer's buffer small (a batch of 90 pages reaches the kernel in three writes).
+constexpr std::size_t kMaxGathered = (128u << 10) - (4u << 10);
 
 sqlite3_vfs* root() {
   static sqlite3_vfs* const unix_vfs = [] {
@@ -41,18 +42,10 @@ constexpr std::size_t kRealOffset = (sizeof(GatheringFile) + alignof(std::max_al
 GatheringFile& self(sqlite3_file* f) { return *reinterpret_cast<GatheringFile*>(f); }
 sqlite3_file* real(sqlite3_file* f) { return self(f).real; }
 
-// SQLite's unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length to 17 bits),
-// so what was gathered goes down in pieces of 128 KiB - 4 KiB (a batch of 90 pages in three).
-constexpr std::size_t kPiece = (128u << 10) - (4u << 10);
-
 int flush(GatheringFile& g) {
-  int rc = SQLITE_OK;
-  for (std::size_t done = 0; done < g.gathered.size() && rc == SQLITE_OK; done += kPiece) {
-    const std::size_t n = std::min(kPiece, g.gathered.size() - done);
-    rc = g.real->pMethods->xWrite(g.real, g.gathered.data() + done, static_cast<int>(n),
-                                  g.at + static_cast<sqlite3_int64>(done));
-    kernel_writes.fetch_add(1, std::memory_order_relaxed);
-  }
+  if (g.gathered.empty()) return SQLITE_OK;
+  const int rc = g.real->pMethods->xWrite(g.real, g.gathered.data(), static_cast<int>(g.gathered.size()), g.at);
+  kernel_writes.fetch_add(1, std::memory_order_relaxed);
   g.gathered.clear();
   return rc;
 }
@@ -80,6 +73,11 @@ int x_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset)
     if (const int rc = flush(g); rc != SQLITE_OK) return rc;
     g.at = offset;
   }
+  if (n > kMaxGathered) {  // larger than SQLite's pages: never for a WAL frame, but written as it is
+    kernel_writes.fetch_add(1, std::memory_order_relaxed);
+    return g.real->pMethods->xWrite(g.real, data, amount, offset);
+  }
+  if (g.gathered.capacity() == 0) g.gathered.reserve(kMaxGathered);
   const auto* bytes = static_cast<const unsigned char*>(data);
   g.gathered.insert(g.gathered.end(), bytes, bytes + n);
   return SQLITE_OK;
