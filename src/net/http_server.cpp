@@ -470,11 +470,11 @@ void HttpServer::start() {
   s.acceptor->listen(asio::socket_base::max_listen_connections);
   s.bound_port = s.acceptor->local_endpoint().port();
   s.accept();
-  for (auto& ioc : s.iocs)
-    s.threads.emplace_back([&ioc = *ioc] {
-      pthread_setname_np(pthread_self(), "http-io");
-      ioc.run();
-    });
+  for (auto& ioc : s.iocs) {
+    s.threads.emplace_back([&ioc = *ioc] { ioc.run(); });
+    // Named here, not by the thread itself, so the name is there when start() returns.
+    pthread_setname_np(s.threads.back().native_handle(), "http-io");
+  }
   s.started = true;
 }
 
