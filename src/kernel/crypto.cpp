@@ -122,7 +122,6 @@ std::string fast_uuid() {
 }
 
 std::string random_token(std::size_t bytes) {
-  ensure_sodium();
   std::string raw(bytes, '\0');
   random_bytes(reinterpret_cast<unsigned char*>(raw.data()), raw.size());
   std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');

@@ -16,7 +16,8 @@ std::atomic<std::uint64_t> kernel_writes{0}, sqlite_writes{0};
 
 // At most this many bytes are gathered (what would go past it writes out what was gathered first):
 // SQLite's unix VFS writes at most 128 KiB - 1 bytes per call (it masks the length to 17 bits), and
-// a bound keeps each writer's buffer small (a batch of 90 pages reaches the kernel in three writes).
+// a bound keeps each writer's buffer small (a batch of 90 pages reaches the kernel in three or four
+// writes).
 constexpr std::size_t kMaxGathered = (128u << 10) - (4u << 10);
 
 sqlite3_vfs* root() {
