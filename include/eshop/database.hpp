@@ -3,6 +3,7 @@
 // several instances of the shop share it). Every store function takes the Tx its caller's
 // read() or write() work was given: the connection, and for write() its transaction, are
 // explicit, and the same code runs on both engines.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -20,6 +21,10 @@
 namespace eshop {
 
 enum class Engine { sqlite, postgresql };
+
+// An event as outbox::enqueue added it to a transaction's outbox (defined in eshop/outbox.hpp).
+struct EnqueuedEvent;
+using EnqueuedEvents = std::vector<std::shared_ptr<EnqueuedEvent>>;
 
 struct Migration {
   int version;
@@ -102,9 +107,19 @@ class Tx {
   // back. Their Database::listen() handlers get it; this process's do not. A no-op on SQLite,
   // whose file one process owns.
   virtual void notify(std::string_view channel, std::string_view payload) = 0;
+  // Inside write() work, on a database with a sink for them (Database::on_commit_events): the
+  // events outbox::enqueue added in this transaction, for the sink once it commits.
+  bool keeps_enqueued() const { return keep_enqueued_; }
+  // SQLite: the rowid of the last row this connection inserted.
+  virtual std::int64_t last_insert_rowid() const { return 0; }
+  EnqueuedEvents& enqueued() { return enqueued_; }
+
+ protected:
+  bool keep_enqueued_ = false;
 
  private:
   bool signal_commit_ = false;
+  EnqueuedEvents enqueued_;
 };
 
 // The database was written by a build with more migrations than this one knows.
@@ -172,6 +187,14 @@ class Database {
   // `listener` runs after each commit of write() whose work called Tx::signal_commit(), outside
   // any lock. Other commits wake no one.
   void on_commit(std::function<void()> listener);
+  // `sink` gets the events each commit added to the outbox (outbox::enqueue), in the order they
+  // were added, before the on_commit listeners run: the outbox relay then need not read back what
+  // it was just told. It runs on the committing thread, in commit order, while the next commit
+  // waits, so it only hands them on. One sink per database (a later one replaces it); SQLite
+  // only: on PostgreSQL, where several instances write one outbox, the relay reads it.
+  void on_commit_events(std::function<void(EnqueuedEvents&&)> sink);
+  // Whether commits feed that sink (SQLite); elsewhere it is never called.
+  virtual bool hands_over_events() const { return false; }
 
   // `handler(payload)` runs on a listener thread for each notify() on `channel` that another
   // process committed. After the listener lost its connection (notifications may have been missed)
@@ -200,6 +223,8 @@ class Database {
   // By default: run_write(), then `done`, on the caller's thread.
   virtual void run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done);
   void committed();
+  bool has_events_sink() const { return has_events_sink_.load(std::memory_order_acquire); }
+  void hand_over_events(EnqueuedEvents&& events);
 
   std::string location_;
 
@@ -221,6 +246,8 @@ class Database {
  private:
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
+  std::function<void(EnqueuedEvents&&)> events_sink_;  // under listeners_mutex_
+  std::atomic<bool> has_events_sink_{false};
 };
 
 // A Database::listen() registration that ends with its owner: once the destructor returns no call

@@ -25,11 +25,18 @@
 
 namespace eshop {
 
+// An event added to the outbox, and its place there.
+struct EnqueuedEvent {
+  long long seq = 0;
+  Event event;
+};
+
 namespace outbox {
 // Creates the outbox and inbox tables if they are missing.
 void install(Database& db);
 // Adds `event` to the outbox, inside the caller's transaction.
 void enqueue(Tx& tx, const Event& event);
+void enqueue(Tx& tx, Event&& event);
 // Events still waiting for delivery (dead-lettered ones excluded).
 std::int64_t backlog(Database& db);
 }  // namespace outbox
@@ -104,15 +111,9 @@ class OutboxRelay final {
   std::string module_;
   EventTelemetry& telemetry_;
   RelayOptions options_;
-  // Shared with the database's commit listener, which may outlive this relay.
-  struct Signal {
-    std::mutex mutex;
-    std::condition_variable wake;
-    bool stopping = false;
-    bool pending = true;  // something may be waiting: check at start
-    void notify();
-  };
-  std::shared_ptr<Signal> signal_ = std::make_shared<Signal>();
+  // Shared with the database's commit listener, which may outlive this relay (outbox.cpp).
+  struct Signal;
+  std::shared_ptr<Signal> signal_;
   std::atomic<int> in_flight_{0};  // rows handed to lanes and not yet finished
   std::thread thread_;
 };

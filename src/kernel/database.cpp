@@ -20,6 +20,21 @@ void Database::on_commit(std::function<void()> listener) {
   listeners_.push_back(std::move(listener));
 }
 
+void Database::on_commit_events(std::function<void(EnqueuedEvents&&)> sink) {
+  std::lock_guard lock(listeners_mutex_);
+  events_sink_ = std::move(sink);
+  has_events_sink_.store(static_cast<bool>(events_sink_), std::memory_order_release);
+}
+
+void Database::hand_over_events(EnqueuedEvents&& events) {
+  std::lock_guard lock(listeners_mutex_);
+  try {
+    if (events_sink_) events_sink_(std::move(events));
+  } catch (...) {
+    // the sink takes care of its own failures (the relay then reads the outbox); the commit stands
+  }
+}
+
 void Database::run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done) {
   std::exception_ptr error;
   try {

@@ -45,7 +45,12 @@ void install(Database& db) {
   });
 }
 
-void enqueue(Tx& tx, const Event& e) {
+namespace {
+
+// Inserts `e` into the outbox; true when the transaction keeps its events for the relay
+// (Database::on_commit_events, SQLite), which then gets the event as it is, with its seq, and
+// does not read it back from the outbox and parse it again.
+bool insert(Tx& tx, const Event& e) {
   tx.statement(tx.engine() == Engine::postgresql
                    ? "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key, txid) "
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, pg_current_xact_id()::text::bigint)"
@@ -61,6 +66,24 @@ void enqueue(Tx& tx, const Event& e) {
       .run();
   tx.signal_commit();  // the relay wakes once this commits
   tx.notify("outbox", "");  // and so does the relay of another instance on the same PostgreSQL database
+  return tx.keeps_enqueued() && tx.engine() == Engine::sqlite;
+}
+
+void keep(Tx& tx, Event&& e) {
+  auto kept = std::make_shared<EnqueuedEvent>();
+  kept->seq = tx.last_insert_rowid();
+  kept->event = std::move(e);
+  tx.enqueued().push_back(std::move(kept));
+}
+
+}  // namespace
+
+void enqueue(Tx& tx, Event&& e) {
+  if (insert(tx, e)) keep(tx, std::move(e));
+}
+
+void enqueue(Tx& tx, const Event& e) {
+  if (insert(tx, e)) keep(tx, Event(e));
 }
 
 std::int64_t backlog(Database& db) {
@@ -478,12 +501,41 @@ class OutboxRelay::Lane {
   std::thread thread_;                 // last: starts when the rest is ready
 };
 
+// What the relay's thread and the threads that wake it share; the database's commit listener and
+// event sink hold it too, and may outlive the relay.
+struct OutboxRelay::Signal {
+  std::mutex mutex;
+  std::condition_variable wake;
+  bool stopping = false;
+  bool pending = true;  // something may be waiting: check at start
+  // SQLite: the events each commit added to the outbox (Database::on_commit_events), after the
+  // relay's cursor, in seq order. While `complete`, every committed row after the cursor is here
+  // or on its way, and the relay takes them from here instead of reading the outbox back; a row
+  // not kept (the relay stopped, too many waiting, a seq out of order) clears it, and the relay
+  // reads the outbox until it has caught up again.
+  std::deque<Row> fresh;
+  bool running = false;
+  bool complete = false;
+  long long cursor = 0;      // the seq of the last row the relay handed to a lane
+  std::uint64_t missed = 0;  // rows not kept since the relay started
+  static constexpr std::size_t kMaxFresh = 2048;
+
+  void notify();
+  void offer(EnqueuedEvents&& events);
+};
+
 OutboxRelay::OutboxRelay(Database& db, EventBus& bus, std::string module, EventTelemetry& telemetry,
                          RelayOptions options)
-    : db_(db), bus_(bus), module_(std::move(module)), telemetry_(telemetry), options_(options) {
+    : db_(db),
+      bus_(bus),
+      module_(std::move(module)),
+      telemetry_(telemetry),
+      options_(options),
+      signal_(std::make_shared<Signal>()) {
   options_.lanes = std::max(1, options_.lanes);
   options_.batch_size = std::max(1, options_.batch_size);
   outbox::install(db_);
+  db_.on_commit_events([signal = signal_](EnqueuedEvents&& events) { signal->offer(std::move(events)); });
   db_.on_commit([signal = signal_] { signal->notify(); });
   db_.listen("outbox", [signal = signal_](const std::string&) { signal->notify(); });
 }
@@ -498,11 +550,38 @@ void OutboxRelay::Signal::notify() {
   wake.notify_one();
 }
 
+// On the committing thread, before the on_commit listener wakes the relay.
+void OutboxRelay::Signal::offer(EnqueuedEvents&& events) {
+  std::lock_guard lock(mutex);
+  try {
+    for (auto& e : events) {
+      if (e->seq <= cursor) continue;  // the relay read it from the outbox already
+      const bool in_order = fresh.empty() ? true : e->seq > fresh.back().seq;
+      if (!running || !in_order || fresh.size() >= kMaxFresh) {
+        ++missed;
+        complete = false;
+        continue;
+      }
+      Row r;
+      r.seq = e->seq;
+      r.event = std::move(e->event);
+      fresh.push_back(std::move(r));
+    }
+  } catch (...) {
+    ++missed;
+    complete = false;
+  }
+}
+
 void OutboxRelay::start() {
   std::lock_guard lock(signal_->mutex);
   if (thread_.joinable()) return;
   signal_->stopping = false;
   signal_->pending = true;
+  signal_->running = true;
+  signal_->complete = false;  // what a crash or an earlier run left is read from the outbox
+  signal_->cursor = 0;
+  signal_->fresh.clear();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -514,6 +593,10 @@ void OutboxRelay::stop() {
   }
   signal_->wake.notify_all();
   thread_.join();
+  std::lock_guard lock(signal_->mutex);
+  signal_->running = false;
+  signal_->complete = false;
+  signal_->fresh.clear();  // still in the outbox, for the next start
 }
 
 void OutboxRelay::finished() {
@@ -608,9 +691,22 @@ void OutboxRelay::run() {
   // poll interval when its process goes. On SQLite the lease is always held.
   const auto lease = db_.lease("outbox-relay");
   auto& s = *signal_;
+  // The next rows after the cursor, at most `limit`: those the commits handed over while nothing
+  // was missed, else read from the outbox. Under s.mutex.
+  auto take_fresh = [&](int limit, std::vector<Row>& rows) {
+    while (!s.fresh.empty() && s.fresh.front().seq <= cursor.seq) s.fresh.pop_front();
+    while (!s.fresh.empty() && static_cast<int>(rows.size()) < limit) {
+      if (s.fresh.front().seq != cursor.seq + 1 + static_cast<long long>(rows.size())) {
+        s.complete = false;  // a gap: some row is still on its way, or was not kept
+        break;
+      }
+      rows.push_back(std::move(s.fresh.front()));
+      s.fresh.pop_front();
+    }
+  };
   std::unique_lock lock(s.mutex);
   while (true) {
-    s.wake.wait_for(lock, options_.poll_interval, [&] { return s.stopping || s.pending; });
+    const bool woken = s.wake.wait_for(lock, options_.poll_interval, [&] { return s.stopping || s.pending; });
     if (s.stopping) break;
     s.pending = false;
     lock.unlock();
@@ -622,9 +718,36 @@ void OutboxRelay::run() {
       clean_up(false);
       const int room = window() - in_flight_.load();
       if (room > 0) {
-        auto rows = pending_rows(db_, cursor, std::min(room, options_.batch_size));
+        const int limit = std::min(room, options_.batch_size);
+        std::vector<Row> rows;
+        bool read = true;
+        std::uint64_t missed = 0;
+        {
+          std::lock_guard fresh_lock(s.mutex);
+          // A wake-up by the poll interval reads the outbox anyway: nothing is left there for long.
+          if (s.complete && woken) {
+            take_fresh(limit, rows);
+            read = !s.complete && rows.empty();
+          }
+          missed = s.missed;
+        }
+        if (read) {
+          rows = pending_rows(db_, cursor, limit);
+          std::lock_guard fresh_lock(s.mutex);
+          const long long upto = rows.empty() ? cursor.seq : rows.back().seq;
+          while (!s.fresh.empty() && s.fresh.front().seq <= upto) s.fresh.pop_front();
+          s.cursor = upto;
+          // Caught up, with every commit since handed over: later rows come from the commits.
+          if (static_cast<int>(rows.size()) < limit && s.missed == missed && s.running && db_.hands_over_events())
+            s.complete = true;
+        }
         if (!rows.empty()) {
           cursor = {rows.back().txid, rows.back().seq};
+          {
+            std::lock_guard fresh_lock(s.mutex);
+            s.cursor = cursor.seq;
+            if (!s.fresh.empty() || !s.complete) s.pending = true;  // there may be more
+          }
           in_flight_ += static_cast<int>(rows.size());
           std::vector<std::vector<Row>> by_lane(lanes.size());
           for (auto& row : rows) {
@@ -638,13 +761,13 @@ void OutboxRelay::run() {
             if (!lanes[i]) lanes[i] = std::make_unique<Lane>(*this, static_cast<int>(i));
             lanes[i]->push(std::move(by_lane[i]));
           }
-          if (static_cast<int>(rows.size()) == options_.batch_size) s.notify();  // there may be more
         }
       }
     } catch (const std::exception& e) {
       spdlog::error("\"msg\":\"outbox relay error\",\"module\":{},\"error\":{}", nlohmann::json(module_).dump(),
                     nlohmann::json(e.what()).dump());
       lock.lock();
+      s.complete = false;
       s.wake.wait_for(lock, options_.min_backoff, [&] { return s.stopping; });
       s.pending = true;
       continue;

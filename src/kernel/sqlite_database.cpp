@@ -299,6 +299,8 @@ int SqliteDatabase::schema_version() {
   return v;
 }
 
+std::int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 bool SqliteDatabase::ping() {
   try {
     std::lock_guard lock(mutex_);
@@ -462,6 +464,11 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
     std::lock_guard lock(mutex_);
     auto& w = *writer_;
     w.clear_signal();
+    // The outbox's new rows, kept for the relay when it takes them (on_commit_events); dropped with
+    // whatever rolls back.
+    auto& enqueued = w.enqueued();
+    enqueued.clear();
+    w.keep_enqueued(has_events_sink());
     try {
       // IMMEDIATE: the write lock is taken (waiting out another process's writer, up to the busy
       // timeout) before anything is read; a deferred BEGIN that read first fails at once with
@@ -481,16 +488,19 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
         w.reset_statements();
         if (w.in_transaction()) w.statement("ROLLBACK").run();
         w.clear_signal();
+        enqueued.clear();
         w.statement("BEGIN IMMEDIATE").run();
         for (auto* job : batch) {
           if (job == failed) continue;
           w.statement("SAVEPOINT job").run();
+          const auto kept = enqueued.size();
           try {
             (*job->work)(w);
             w.reset_statements();  // a statement left stepping would fail the release
             w.statement("RELEASE job").run();
           } catch (...) {
             job->error = std::current_exception();
+            enqueued.resize(kept);
             w.reset_statements();
             w.statement("ROLLBACK TO job").run();
             w.statement("RELEASE job").run();
@@ -502,6 +512,8 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
       if (any_committed) w.statement("COMMIT").run();
       else if (w.in_transaction()) w.statement("ROLLBACK").run();
       signal = w.commit_signalled();
+      // Under the writer's lock, so that the sink gets each commit's events in commit order.
+      if (any_committed && !enqueued.empty()) hand_over_events(std::move(enqueued));
     } catch (...) {  // BEGIN or COMMIT failed: nothing of the batch was written
       any_committed = false;
       for (auto* job : batch)
@@ -514,6 +526,8 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
       }
     }
     w.clear_signal();
+    enqueued.clear();
+    w.keep_enqueued(false);
   }
   if (!any_committed || !signal) return;
   try {

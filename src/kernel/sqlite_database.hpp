@@ -36,6 +36,8 @@ class SqliteConnection final : public Tx {
   void reset_statements();
   bool in_transaction() const;
   sqlite3* handle() const { return db_; }
+  void keep_enqueued(bool on) { keep_enqueued_ = on; }
+  std::int64_t last_insert_rowid() const override;
 
  private:
   sqlite3* db_ = nullptr;
@@ -53,6 +55,7 @@ class SqliteDatabase final : public Database {
   bool ping() override;
   Engine engine() const override { return Engine::sqlite; }
   bool writes_in_background() const override { return true; }
+  bool hands_over_events() const override { return true; }
   void listen(const std::string&, std::function<void(const std::string&)>) override {}
   std::unique_ptr<Lease> lease(const std::string&) override {
     struct Always final : Lease {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <numeric>
 #include <set>
 #include <semaphore>
 #include <filesystem>
@@ -600,4 +601,103 @@ TEST_CASE("a relay stopped with started events in flight waits for them, and the
   std::int64_t total = 0;
   for (const auto& [key, ns] : s.handled()) total += static_cast<std::int64_t>(ns.size());
   CHECK(total == 600);
+}
+
+TEST_CASE("a commit hands the outbox's new events to the database's sink, in order, without the writers that threw",
+          "[kernel][unit][outbox]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  outbox::install(*db);
+  db->write([](Tx& tx) { tx.execute("CREATE TABLE t (n INTEGER PRIMARY KEY)"); });
+  std::mutex mutex;
+  std::vector<std::pair<long long, std::string>> sunk;  // seq, event id
+  db->on_commit_events([&](EnqueuedEvents&& events) {
+    std::lock_guard lock(mutex);
+    for (const auto& e : events) sunk.emplace_back(e->seq, e->event.id);
+  });
+  std::vector<std::pair<int, bool>> answers;
+  {
+    HeldWrite first(*db);  // the six queue behind it and share the next batch
+    for (int n = 1; n <= 6; ++n)
+      db->write_then(
+          [n](Tx& tx) {
+            outbox::enqueue(tx, event(n * 10));
+            outbox::enqueue(tx, event(n * 10 + 1));
+            if (n == 2 || n == 5) throw std::runtime_error("refused");
+          },
+          [&, n](std::exception_ptr error) {
+            std::lock_guard lock(mutex);
+            answers.emplace_back(n, !error);
+          });
+  }
+  REQUIRE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return answers.size() == 6;
+  }));
+  db->write([](Tx& tx) { outbox::enqueue(tx, event(70)); });  // a writer alone, on its own thread
+  // Exactly the committed rows, with the seqs the outbox gave them.
+  const auto rows = db->read([](Tx& tx) {
+    std::vector<std::pair<long long, std::string>> out;
+    auto& q = tx.statement("SELECT seq, event_id FROM outbox ORDER BY seq");
+    while (q.next()) out.emplace_back(q.int64(0), q.text(1));
+    return out;
+  });
+  std::lock_guard lock(mutex);
+  CHECK(sunk == rows);
+  std::vector<std::string> ids;
+  for (const auto& [seq, id] : sunk) ids.push_back(id);
+  CHECK(ids == std::vector<std::string>{"ev-10", "ev-11", "ev-30", "ev-31", "ev-40", "ev-41", "ev-60", "ev-61", "ev-70"});
+}
+
+TEST_CASE("a running relay takes committed events as they were enqueued, without reading them back",
+          "[kernel][unit][outbox]") {
+  TempFile file;
+  auto db = Database::open(file.path);
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  std::mutex mutex;
+  std::vector<std::pair<std::string, TimePoint>> seen;
+  bus->subscribe("basket", "test.happened.v1", [&](const Event& e) {
+    std::lock_guard lock(mutex);
+    seen.emplace_back(e.id, e.time);
+  });
+  bus->start();
+  RelayOptions options = fast();
+  options.poll_interval = std::chrono::hours(1);  // no wake-up but the commits'
+  OutboxRelay relay(*db, *bus, "catalog", telemetry, options);
+  relay.start();
+  const auto at = TimePoint(std::chrono::milliseconds(1'700'000'000'123));  // the outbox keeps whole seconds
+  auto publish = [&](int n) {
+    auto e = event(n);
+    e.time = at;
+    db->write([&](Tx& tx) { outbox::enqueue(tx, std::move(e)); });
+  };
+  publish(1);
+  REQUIRE(eventually([&] {  // by now the relay has caught up with the outbox, however it found the first
+    std::lock_guard lock(mutex);
+    return seen.size() == 1;
+  }));
+  publish(2);
+  publish(3);
+  REQUIRE(eventually([&] { return relay.backlog() == 0; }));
+  relay.stop();
+  std::lock_guard lock(mutex);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[1] == std::pair<std::string, TimePoint>{"ev-2", at});
+  CHECK(seen[2] == std::pair<std::string, TimePoint>{"ev-3", at});
+}
+
+TEST_CASE("events committed faster than the relay keeps them in hand are delivered once each, in order",
+          "[kernel][unit][outbox]") {
+  Relayed r;
+  // 5,000 in one commit: more than the relay holds (a window of 1,024 with the lanes and 2,048
+  // waiting), so it takes the first from the commit and reads the rest back from the outbox.
+  std::vector<Event> first;
+  for (int i = 1; i <= 5000; ++i) first.push_back(event(i));
+  r.publish(first);
+  for (int i = 5001; i <= 5100; ++i) r.publish({event(i)});
+  r.drain();
+  std::vector<int> expected(5100);
+  std::iota(expected.begin(), expected.end(), 1);
+  CHECK(r.handled() == expected);
 }
