@@ -3,7 +3,6 @@
 // several instances of the shop share it). Every store function takes the Tx its caller's
 // read() or write() work was given: the connection, and for write() its transaction, are
 // explicit, and the same code runs on both engines.
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -107,19 +106,15 @@ class Tx {
   // back. Their Database::listen() handlers get it; this process's do not. A no-op on SQLite,
   // whose file one process owns.
   virtual void notify(std::string_view channel, std::string_view payload) = 0;
-  // Inside write() work, on a database with a sink for them (Database::on_commit_events): the
-  // events outbox::enqueue added in this transaction, for the sink once it commits.
-  bool keeps_enqueued() const { return keep_enqueued_; }
+  // Inside write() work, where commits hand their events over (SQLite, Database::on_commit_events):
+  // the events outbox::enqueue added in this transaction, for the sink once it commits; elsewhere
+  // null.
+  virtual EnqueuedEvents* enqueued() { return nullptr; }
   // SQLite: the rowid of the last row this connection inserted.
   virtual std::int64_t last_insert_rowid() const { return 0; }
-  EnqueuedEvents& enqueued() { return enqueued_; }
-
- protected:
-  bool keep_enqueued_ = false;
 
  private:
   bool signal_commit_ = false;
-  EnqueuedEvents enqueued_;
 };
 
 // The database was written by a build with more migrations than this one knows.
@@ -223,7 +218,6 @@ class Database {
   // By default: run_write(), then `done`, on the caller's thread.
   virtual void run_write_then(std::function<void(Tx&)> work, std::function<void(std::exception_ptr)> done);
   void committed();
-  bool has_events_sink() const { return has_events_sink_.load(std::memory_order_acquire); }
   void hand_over_events(EnqueuedEvents&& events);
 
   std::string location_;
@@ -247,7 +241,6 @@ class Database {
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> listeners_;
   std::function<void(EnqueuedEvents&&)> events_sink_;  // under listeners_mutex_
-  std::atomic<bool> has_events_sink_{false};
 };
 
 // A Database::listen() registration that ends with its owner: once the destructor returns no call

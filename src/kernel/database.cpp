@@ -23,7 +23,6 @@ void Database::on_commit(std::function<void()> listener) {
 void Database::on_commit_events(std::function<void(EnqueuedEvents&&)> sink) {
   std::lock_guard lock(listeners_mutex_);
   events_sink_ = std::move(sink);
-  has_events_sink_.store(static_cast<bool>(events_sink_), std::memory_order_release);
 }
 
 void Database::hand_over_events(EnqueuedEvents&& events) {

@@ -47,10 +47,10 @@ void install(Database& db) {
 
 namespace {
 
-// Inserts `e` into the outbox; true when the transaction keeps its events for the relay
+// Inserts `e` into the outbox; returns where the transaction keeps its events for the relay
 // (Database::on_commit_events, SQLite), which then gets the event as it is, with its seq, and
-// does not read it back from the outbox and parse it again.
-bool insert(Tx& tx, const Event& e) {
+// does not read it back from the outbox and parse it again; null elsewhere.
+EnqueuedEvents* insert(Tx& tx, const Event& e) {
   tx.statement(tx.engine() == Engine::postgresql
                    ? "INSERT INTO outbox(event_id, type, source, time, correlation_id, payload, partition_key, txid) "
                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, pg_current_xact_id()::text::bigint)"
@@ -66,24 +66,24 @@ bool insert(Tx& tx, const Event& e) {
       .run();
   tx.signal_commit();  // the relay wakes once this commits
   tx.notify("outbox", "");  // and so does the relay of another instance on the same PostgreSQL database
-  return tx.keeps_enqueued() && tx.engine() == Engine::sqlite;
+  return tx.enqueued();
 }
 
-void keep(Tx& tx, Event&& e) {
+void keep(Tx& tx, EnqueuedEvents& events, Event&& e) {
   auto kept = std::make_shared<EnqueuedEvent>();
   kept->seq = tx.last_insert_rowid();
   kept->event = std::move(e);
-  tx.enqueued().push_back(std::move(kept));
+  events.push_back(std::move(kept));
 }
 
 }  // namespace
 
 void enqueue(Tx& tx, Event&& e) {
-  if (insert(tx, e)) keep(tx, std::move(e));
+  if (auto* events = insert(tx, e)) keep(tx, *events, std::move(e));
 }
 
 void enqueue(Tx& tx, const Event& e) {
-  if (insert(tx, e)) keep(tx, Event(e));
+  if (auto* events = insert(tx, e)) keep(tx, *events, Event(e));
 }
 
 std::int64_t backlog(Database& db) {

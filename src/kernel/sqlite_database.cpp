@@ -466,9 +466,8 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
     w.clear_signal();
     // The outbox's new rows, kept for the relay when it takes them (on_commit_events); dropped with
     // whatever rolls back.
-    auto& enqueued = w.enqueued();
+    auto& enqueued = *w.enqueued();
     enqueued.clear();
-    w.keep_enqueued(has_events_sink());
     try {
       // IMMEDIATE: the write lock is taken (waiting out another process's writer, up to the busy
       // timeout) before anything is read; a deferred BEGIN that read first fails at once with
@@ -527,7 +526,6 @@ void SqliteDatabase::execute(const std::vector<Job*>& batch) {
     }
     w.clear_signal();
     enqueued.clear();
-    w.keep_enqueued(false);
   }
   if (!any_committed || !signal) return;
   try {

@@ -36,12 +36,13 @@ class SqliteConnection final : public Tx {
   void reset_statements();
   bool in_transaction() const;
   sqlite3* handle() const { return db_; }
-  void keep_enqueued(bool on) { keep_enqueued_ = on; }
+  EnqueuedEvents* enqueued() override { return &enqueued_; }
   std::int64_t last_insert_rowid() const override;
 
  private:
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, std::unique_ptr<Statement>, EndsHash, std::equal_to<>> cache_;
+  EnqueuedEvents enqueued_;  // the writer's, cleared by each batch
 };
 
 class SqliteDatabase final : public Database {
