@@ -3,6 +3,10 @@
 #include "adapters/durable_file.hpp"
 
 #include <algorithm>
+#include <array>
+#include <functional>
+#include <thread>
+#include <vector>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -11,9 +15,11 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <sodium.h>
 
 #include <eshop/clock.hpp>
@@ -95,10 +101,313 @@ namespace {
   throw std::system_error(err, std::generic_category(), what + " " + path.string());
 }
 
+int open_or_fail(const std::filesystem::path& path, int flags, const char* what) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+  if (fd < 0) fail(what, path, errno);
+  return fd;
+}
+
+void write_all(int fd, std::string_view bytes, off_t at, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    const auto n = ::pwrite(fd, bytes.data(), bytes.size(), at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("could not write", path, errno);
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+    at += n;
+  }
+}
+
+// A journal record: "EMJ1", the id's and the text's lengths, a SipHash of both, then id and text.
+// A record cut short by a crash, or not all written, fails its hash and ends the journal.
+constexpr std::string_view kMagic = "EMJ1";
+constexpr std::size_t kHeader = 4 + 4 + 4 + crypto_shorthash_BYTES;
+
+std::array<unsigned char, crypto_shorthash_BYTES> hash_of(std::string_view id, std::string_view text) {
+  static const std::array<unsigned char, crypto_shorthash_KEYBYTES> key{};  // detects torn writes, not forgery
+  std::string both;
+  both.reserve(id.size() + text.size());
+  both.append(id).append(text);
+  std::array<unsigned char, crypto_shorthash_BYTES> h{};
+  crypto_shorthash(h.data(), reinterpret_cast<const unsigned char*>(both.data()), both.size(), key.data());
+  return h;
+}
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out += static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+std::uint32_t get_u32(std::string_view in) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<std::size_t>(i)]);
+  return v;
+}
+
+std::string record_of(std::string_view id, std::string_view text) {
+  std::string r;
+  r.reserve(kHeader + id.size() + text.size());
+  r.append(kMagic);
+  put_u32(r, static_cast<std::uint32_t>(id.size()));
+  put_u32(r, static_cast<std::uint32_t>(text.size()));
+  const auto h = hash_of(id, text);
+  r.append(reinterpret_cast<const char*>(h.data()), h.size());
+  r.append(id).append(text);
+  return r;
+}
+
+// The whole records at the start of `bytes`, in order.
+std::vector<std::pair<std::string, std::string>> records_in(std::string_view bytes) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (bytes.size() >= kHeader && bytes.substr(0, 4) == kMagic) {
+    const std::size_t id_size = get_u32(bytes.substr(4)), text_size = get_u32(bytes.substr(8));
+    if (id_size > bytes.size() - kHeader || text_size > bytes.size() - kHeader - id_size) break;
+    const auto id = bytes.substr(kHeader, id_size), text = bytes.substr(kHeader + id_size, text_size);
+    const auto h = hash_of(id, text);
+    if (std::memcmp(h.data(), bytes.data() + 12, h.size()) != 0) break;
+    out.emplace_back(id, text);
+    bytes.remove_prefix(kHeader + id_size + text_size);
+  }
+  return out;
+}
+
+std::string read_whole(int fd, const std::filesystem::path& path) {
+  std::string out;
+  char buf[65536];
+  for (off_t at = 0;;) {
+    const auto n = ::pread(fd, buf, sizeof buf, at);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("could not read", path, errno);
+    if (n == 0) return out;
+    out.append(buf, static_cast<std::size_t>(n));
+    at += n;
+  }
+}
+
 }  // namespace
+
+// Two files, `a` and `b`: messages are appended to one until it holds kLimit bytes, then to the
+// other while the first is emptied once every file its messages went to is durable. A sync of the
+// whole file system makes them so: syncfs(2) writes every dirty inode and page and flushes the
+// device, then writes the block device's own buffers (on ext4 without a journal, directory blocks
+// and bitmaps among them) without flushing again; the fsync of the mail directory after it flushes
+// once more, after those writes.
+class FileMailSender::Journal {
+ public:
+  static constexpr off_t kLimit = 2 << 20;
+  struct InUse {};  // another process has the journal
+
+  Journal(const std::filesystem::path& dir, std::filesystem::path mail_dir,
+          const std::function<void(const std::string&, const std::string&)>& rewrite)
+      : mail_dir_(std::move(mail_dir)) {
+    std::filesystem::create_directories(dir);
+    paths_ = {dir / "a", dir / "b"};
+    for (int f = 0; f < 2; ++f) fds_[f] = open_or_fail(paths_[f], O_RDWR | O_CREAT, "could not open the mail journal");
+    if (::flock(fds_[0], LOCK_EX | LOCK_NB) != 0) {  // one process per journal (released at close)
+      const int err = errno;
+      for (int f = 0; f < 2; ++f) ::close(fds_[f]);
+      if (err == EWOULDBLOCK) throw InUse{};
+      fail("could not lock", paths_[0], err);
+    }
+    dir_fd_ = open_or_fail(mail_dir_, O_RDONLY | O_DIRECTORY, "could not open the mail directory");
+    bool any = false;
+    for (int f = 0; f < 2; ++f)
+      for (const auto& [id, text] : records_in(read_whole(fds_[f], paths_[f]))) rewrite(id, text), any = true;
+    for (int f = 0; f < 2; ++f) sizes_[f] = ::lseek(fds_[f], 0, SEEK_END);
+    if (any || sizes_[0] > 0 || sizes_[1] > 0) {
+      sync_files();
+      for (int f = 0; f < 2; ++f) empty(f);
+    }
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
+  }
+
+  ~Journal() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    checkpointer_.join();
+    // Nothing in flight any more (the senders are gone): leave the journal empty when the files
+    // can be made durable; if not, the next start writes them again.
+    try {
+      sync_files();
+      for (int f = 0; f < 2; ++f) empty(f);
+    } catch (...) {
+    }
+    for (int f = 0; f < 2; ++f) ::close(fds_[f]);
+    ::close(dir_fd_);
+  }
+
+  // Appends the message and returns once it is durable, with the file it went to, to give to
+  // filed() once its .eml is written (or given up).
+  int append(std::string record) {
+    Waiter me{std::move(record), false, 0, nullptr};
+    std::unique_lock lock(mutex_);
+    waiting_.push_back(&me);
+    while (!me.done) {
+      if (syncing_) {
+        cv_.wait(lock);
+        continue;
+      }
+      syncing_ = true;
+      auto batch = std::move(waiting_);
+      waiting_.clear();
+      const int file = active_;
+      const off_t at = sizes_[file];
+      lock.unlock();
+      std::exception_ptr failed;
+      off_t end = at;
+      try {
+        std::string bytes;
+        for (const auto* w : batch) bytes += w->record;
+        write_all(fds_[file], bytes, at, paths_[file]);
+        if (::fdatasync(fds_[file]) != 0) fail("could not sync", paths_[file], errno);
+        end = at + static_cast<off_t>(bytes.size());
+      } catch (...) {
+        failed = std::current_exception();  // the next batch writes over what this one left
+      }
+      lock.lock();
+      syncing_ = false;
+      if (!failed) {
+        sizes_[file] = end;
+        in_flight_[file] += static_cast<int>(batch.size());
+        if (sizes_[file] >= kLimit && checkpoint_ < 0 && sizes_[1 - file] == 0) {
+          active_ = 1 - file;  // later messages go to the other file, and this one is emptied
+          checkpoint_ = file;
+        }
+      }
+      for (auto* w : batch) w->file = file, w->error = failed, w->done = true;
+      cv_.notify_all();
+    }
+    if (me.error) std::rethrow_exception(me.error);
+    return me.file;
+  }
+
+  void filed(int file) {
+    std::lock_guard lock(mutex_);
+    if (--in_flight_[file] == 0 && checkpoint_ == file) checkpoint_cv_.notify_one();
+  }
+
+ private:
+  struct Waiter {
+    std::string record;
+    bool done = false;
+    int file = 0;
+    std::exception_ptr error;
+  };
+
+  void sync_files() {
+    if (::syncfs(dir_fd_) != 0) fail("could not sync the file system of", mail_dir_, errno);
+    if (::fsync(dir_fd_) != 0) fail("could not sync the directory", mail_dir_, errno);
+  }
+
+  void empty(int f) {
+    if (::ftruncate(fds_[f], 0) != 0) fail("could not empty", paths_[f], errno);
+    if (::fdatasync(fds_[f]) != 0) fail("could not sync", paths_[f], errno);
+    sizes_[f] = 0;
+  }
+
+  // Empties the file given up by append() once every message in it is in its .eml.
+  void checkpoint_loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      checkpoint_cv_.wait(lock, [&] { return stopping_ || (checkpoint_ >= 0 && in_flight_[checkpoint_] == 0); });
+      if (stopping_) return;
+      const int file = checkpoint_;
+      lock.unlock();
+      bool done = false;
+      try {
+        sync_files();
+        if (::ftruncate(fds_[file], 0) != 0) fail("could not empty", paths_[file], errno);
+        if (::fdatasync(fds_[file]) != 0) fail("could not sync", paths_[file], errno);
+        done = true;
+      } catch (const std::exception& e) {
+        spdlog::error("mail journal: {} (tried again in a second; messages go on to the other file)", e.what());
+      }
+      lock.lock();
+      if (done) {
+        sizes_[file] = 0;
+        checkpoint_ = -1;
+      } else {
+        checkpoint_cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; });
+      }
+    }
+  }
+
+  std::filesystem::path mail_dir_;
+  std::array<std::filesystem::path, 2> paths_;
+  std::array<int, 2> fds_{-1, -1};
+  int dir_fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable cv_;             // a batch is written
+  std::condition_variable checkpoint_cv_;  // for the checkpointer: a file to empty, or stop
+  std::vector<Waiter*> waiting_;  // under mutex_: the messages not yet taken by a batch
+  bool syncing_ = false;          // under mutex_: a batch is being written
+  int active_ = 0;                // under mutex_: the file messages go to
+  std::array<off_t, 2> sizes_{0, 0};       // under mutex_ (the active one written by one batch at a time)
+  std::array<int, 2> in_flight_{0, 0};     // under mutex_: messages journaled whose .eml is not written yet
+  int checkpoint_ = -1;           // under mutex_: the file to empty once its messages are in their files
+  bool stopping_ = false;
+  std::thread checkpointer_;      // last: starts when the rest is ready
+};
+
+FileMailSender::FileMailSender(std::filesystem::path directory, std::string from)
+    : dir_(std::move(directory)), from_(std::move(from)) {}
+
+FileMailSender::FileMailSender(std::filesystem::path directory, std::string from, const std::filesystem::path& journal)
+    : dir_(std::move(directory)), from_(std::move(from)) {
+  std::filesystem::create_directories(dir_);
+  try {
+    journal_ = std::make_unique<Journal>(journal, dir_, [this](const std::string& id, const std::string& text) {
+      write_unsynced(id, text);
+    });
+  } catch (const Journal::InUse&) {
+    spdlog::warn("the mail journal {} is in use by another process: this one syncs each message on its own",
+                 journal.string());
+  }
+}
+
+FileMailSender::~FileMailSender() = default;
+
+// The .eml under a temporary name, renamed, not synced: the journal holds the message until the
+// file system's next sync.
+void FileMailSender::write_unsynced(const std::string& id, const std::string& text) {
+  const auto target = dir_ / (id + ".eml");
+  const auto temp = dir_ / ("." + id + ".tmp");
+  auto write = [&] {
+    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return errno;
+    try {
+      write_all(fd, text, 0, temp);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    if (::close(fd) != 0) fail("could not close", temp, errno);
+    return 0;
+  };
+  int err = write();
+  if (err == ENOENT) {
+    std::filesystem::create_directories(dir_);  // the directory went away
+    err = write();
+  }
+  if (err != 0) fail("could not create", temp, err);
+  if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
+}
 
 void FileMailSender::send(const MailMessage& m) {
   const auto target = dir_ / (m.id + ".eml");
+  if (journal_) {
+    if (::access(target.c_str(), F_OK) == 0) return;  // sent before: its journal record is durable, or its file
+    const auto text = to_rfc5322(m, from_, std::chrono::system_clock::now());
+    const int file = journal_->append(record_of(m.id, text));
+    struct Filed {
+      Journal& journal;
+      int file;
+      ~Filed() { journal.filed(file); }
+    } filed{*journal_, file};
+    write_unsynced(m.id, text);
+    return;
+  }
   if (::access(target.c_str(), F_OK) == 0) {  // sent before; a crash may have come before its directory's sync
     sync_directory();
     return;
@@ -115,7 +424,6 @@ void FileMailSender::send(const MailMessage& m) {
   if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
   sync_directory();
 }
-
 // The rename is durable once the directory is: one fsync of the directory covers every rename made
 // before it started, so senders that rename at the same time share it (as writers share a commit).
 void FileMailSender::sync_directory() {

@@ -17,14 +17,23 @@ namespace eshop::adapters {
 
 class FileMailSender final : public MailSender {
  public:
-  FileMailSender(std::filesystem::path directory, std::string from) : dir_(std::move(directory)), from_(std::move(from)) {}
+  FileMailSender(std::filesystem::path directory, std::string from);
+  // With a journal in `journal` (a directory, made if missing; apart from the mail directory, on
+  // the same file system): its messages left by a crash are written at once (throws, naming the
+  // file, when they cannot be).
+  FileMailSender(std::filesystem::path directory, std::string from, const std::filesystem::path& journal);
+  ~FileMailSender() override;
   void send(const MailMessage& message) override;
+
+  class Journal;
 
  private:
   void sync_directory();
+  void write_unsynced(const std::string& id, const std::string& text);
 
   std::filesystem::path dir_;
   std::string from_;
+  std::unique_ptr<Journal> journal_;
   std::mutex mutex_;
   std::condition_variable synced_cv_;
   std::uint64_t renamed_ = 0;  // syncs asked for so far, each after its rename

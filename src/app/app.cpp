@@ -374,7 +374,8 @@ App::App(Config config, Ports ports) : parts_(std::make_unique<Parts>()) {
   if (!p.ports.mail) {
     const auto mail_dir = std::filesystem::path(c.data_dir) / "mail";
     std::filesystem::create_directories(mail_dir);  // now, with the process's modes, not at the first order
-    p.default_mail = std::make_unique<adapters::FileMailSender>(mail_dir, "eshop <orders@eshop.local>");
+    p.default_mail = std::make_unique<adapters::FileMailSender>(mail_dir, "eshop <orders@eshop.local>",
+                                                                std::filesystem::path(c.data_dir) / "mail-journal");
     p.ports.mail = p.default_mail.get();
   }
 

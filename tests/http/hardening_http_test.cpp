@@ -318,6 +318,9 @@ TEST_CASE("the data directory, databases and mail folder are private to the shop
   };
   CHECK(mode(data) == 0700);
   CHECK(mode(data / "mail") == 0700);
+  CHECK(mode(data / "mail-journal") == 0700);
+  CHECK(mode(data / "mail-journal" / "a") == 0600);
+  CHECK(mode(data / "mail-journal" / "b") == 0600);
   for (const auto* db : {"identity.db", "catalog.db", "discount.db", "basket.db", "ordering.db", "payments.db"}) {
     INFO(db);
     CHECK(mode(data / db) == 0600);

@@ -5,10 +5,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "adapters/durable_file.hpp"
 #include "adapters/file_mail_sender.hpp"
@@ -134,5 +138,134 @@ TEST_CASE("a directory that cannot be synced is an error that names it", "[mail]
   } catch (const std::system_error& e) {
     CHECK(e.code().value() == ENOENT);
     CHECK(std::string(e.what()) == "could not open the directory " + missing.string() + ": No such file or directory");
+  }
+}
+
+namespace {
+
+std::uintmax_t size_of(const std::filesystem::path& p) { return std::filesystem::file_size(p); }
+
+// Runs `f` in a child process that ends without running any destructor, as a crash would.
+void in_a_process_that_crashes(const std::function<void()>& f) {
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    try {
+      f();
+    } catch (...) {
+      ::_exit(1);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("with a journal, a sent mail is the same whole .eml file, and the journal is emptied at the end",
+          "[mail][unit]") {
+  ScratchDir scratch;
+  const auto dir = scratch.path / "mail", journal = scratch.path / "journal";
+  std::string first;
+  {
+    adapters::FileMailSender mail{dir, "shop <orders@eshop.local>", journal};
+    mail.send({"order-1", "ann@example.com", "Ann", "Your order", "Thanks\nAnn"});
+    first = read_all(dir / "order-1.eml");
+    CHECK(first.starts_with("From: shop <orders@eshop.local>\r\nTo: Ann <ann@example.com>\r\nSubject: Your order\r\n"));
+    CHECK(first.ends_with("\r\n\r\nThanks\r\nAnn\r\n"));
+    CHECK(size_of(journal / "a") == 20 + 7 + first.size());  // header, id, text: until the file system is synced
+    CHECK(size_of(journal / "b") == 0);
+    mail.send({"order-1", "ann@example.com", "Ann", "Another subject", "Other text"});
+    CHECK(read_all(dir / "order-1.eml") == first);
+    CHECK(size_of(journal / "a") == 20 + 7 + first.size());  // sent before: not journaled again
+  }
+  CHECK(names_in(dir) == std::vector<std::string>{"order-1.eml"});
+  CHECK(names_in(journal) == std::vector<std::string>{"a", "b"});
+  CHECK(size_of(journal / "a") == 0);
+  CHECK(size_of(journal / "b") == 0);
+  CHECK(read_all(dir / "order-1.eml") == first);
+}
+
+TEST_CASE("after a crash, the journal's messages are written again, whole, and a torn record is dropped",
+          "[mail][unit]") {
+  ScratchDir scratch;
+  const auto dir = scratch.path / "mail", journal = scratch.path / "journal";
+  in_a_process_that_crashes([&] {
+    auto* mail = new adapters::FileMailSender{dir, "shop <orders@eshop.local>", journal};  // never destroyed
+    for (int i = 1; i <= 3; ++i)
+      mail->send({"order-" + std::to_string(i), "ann@example.com", "Ann", "Order " + std::to_string(i), "Thanks"});
+  });
+  const auto second = read_all(dir / "order-2.eml");
+  const auto third = read_all(dir / "order-3.eml");
+  REQUIRE(size_of(journal / "a") > 0);
+  // What a power cut could leave of files that were never synced: one gone, one cut short.
+  std::filesystem::remove(dir / "order-2.eml");
+  std::filesystem::resize_file(dir / "order-3.eml", 10);
+  {
+    std::ofstream torn(journal / "a", std::ios::binary | std::ios::app);
+    torn << "EMJ1\x07";  // a record cut short after five bytes
+  }
+  adapters::FileMailSender mail{dir, "shop <orders@eshop.local>", journal};
+  CHECK(read_all(dir / "order-2.eml") == second);
+  CHECK(read_all(dir / "order-3.eml") == third);
+  CHECK(names_in(dir) == std::vector<std::string>{"order-1.eml", "order-2.eml", "order-3.eml"});
+  CHECK(size_of(journal / "a") == 0);  // written again and synced: nothing left to keep
+  mail.send({"order-4", "ann@example.com", "Ann", "Order 4", "Thanks"});
+  CHECK(read_all(dir / "order-4.eml").ends_with("\r\n\r\nThanks\r\n"));
+}
+
+TEST_CASE("with a journal, many senders at once each get their own whole file, across the journal's two files",
+          "[mail][unit]") {
+  ScratchDir scratch;
+  const auto dir = scratch.path / "mail", journal = scratch.path / "journal";
+  const std::string text(2000, 'x');  // 8 x 250 messages of ~2.3 KB: past the 2 MiB after which the other file is used
+  {
+    adapters::FileMailSender mail{dir, "shop <orders@eshop.local>", journal};
+    std::vector<std::thread> senders;
+    for (int t = 0; t < 8; ++t)
+      senders.emplace_back([&mail, &text, t] {
+        for (int i = 0; i < 250; ++i) {
+          const auto id = "order-" + std::to_string(t * 250 + i);
+          mail.send({id, "ann@example.com", "", "Order " + id, id + text});
+        }
+      });
+    for (auto& s : senders) s.join();
+    // The first file filled up and the rest went to the second: `a` holds at most 2 MiB and the
+    // batch that crossed it (8 messages), not all 4.6 MB.
+    CHECK(size_of(journal / "a") <= (2u << 20) + 8 * (20 + 10 + 2400));
+  }
+  const auto names = names_in(dir);
+  REQUIRE(names.size() == 2000);
+  for (int n = 0; n < 2000; ++n) {
+    const auto id = "order-" + std::to_string(n);
+    CHECK(read_all(dir / (id + ".eml")).ends_with("\r\n\r\n" + id + text + "\r\n"));
+  }
+  CHECK(size_of(journal / "a") == 0);
+  CHECK(size_of(journal / "b") == 0);
+}
+
+TEST_CASE("a journal another sender has is not shared: the second syncs each message itself", "[mail][unit]") {
+  ScratchDir scratch;
+  const auto dir = scratch.path / "mail", journal = scratch.path / "journal";
+  adapters::FileMailSender first{dir, "shop <orders@eshop.local>", journal};
+  adapters::FileMailSender second{dir, "shop <orders@eshop.local>", journal};
+  second.send({"order-2", "ann@example.com", "Ann", "Order 2", "Thanks"});
+  CHECK(read_all(dir / "order-2.eml").ends_with("\r\n\r\nThanks\r\n"));
+  CHECK(size_of(journal / "a") == 0);  // not journaled
+  first.send({"order-1", "ann@example.com", "Ann", "Order 1", "Thanks"});
+  CHECK(size_of(journal / "a") > 0);
+}
+
+TEST_CASE("a mail journal that cannot be made is an error that names it", "[mail][unit]") {
+  ScratchDir scratch;
+  std::ofstream(scratch.path / "file") << "not a directory";
+  try {
+    adapters::FileMailSender mail{scratch.path / "mail", "shop <orders@eshop.local>", scratch.path / "file" / "journal"};
+    FAIL("the sender was made");
+  } catch (const std::filesystem::filesystem_error& e) {
+    CHECK(std::string(e.what()).find((scratch.path / "file" / "journal").string()) != std::string::npos);
   }
 }
