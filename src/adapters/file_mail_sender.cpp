@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -216,7 +217,10 @@ class FileMailSender::Journal {
       sync_files();
       for (int f = 0; f < 2; ++f) empty(f);
     }
-    checkpointer_ = std::thread([this] { checkpoint_loop(); });
+    checkpointer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mail-journal");
+      checkpoint_loop();
+    });
   }
 
   ~Journal() {
