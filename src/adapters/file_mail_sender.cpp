@@ -208,14 +208,19 @@ class FileMailSender::Journal {
       if (err == EWOULDBLOCK) throw InUse{};
       fail("could not lock", paths_[0], err);
     }
-    dir_fd_ = open_or_fail(mail_dir_, O_RDONLY | O_DIRECTORY, "could not open the mail directory");
-    bool any = false;
-    for (int f = 0; f < 2; ++f)
-      for (const auto& [id, text] : records_in(read_whole(fds_[f], paths_[f]))) rewrite(id, text), any = true;
-    for (int f = 0; f < 2; ++f) sizes_[f] = ::lseek(fds_[f], 0, SEEK_END);
-    if (any || sizes_[0] > 0 || sizes_[1] > 0) {
-      sync_files();
-      for (int f = 0; f < 2; ++f) empty(f);
+    try {
+      dir_fd_ = open_or_fail(mail_dir_, O_RDONLY | O_DIRECTORY, "could not open the mail directory");
+      bool any = false;
+      for (int f = 0; f < 2; ++f)
+        for (const auto& [id, text] : records_in(read_whole(fds_[f], paths_[f]))) rewrite(id, text), any = true;
+      for (int f = 0; f < 2; ++f) sizes_[f] = ::lseek(fds_[f], 0, SEEK_END);
+      if (any || sizes_[0] > 0 || sizes_[1] > 0) {
+        sync_files();
+        for (int f = 0; f < 2; ++f) empty(f);
+      }
+    } catch (...) {
+      close_all();
+      throw;
     }
     checkpointer_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "mail-journal");
@@ -237,8 +242,7 @@ class FileMailSender::Journal {
       for (int f = 0; f < 2; ++f) empty(f);
     } catch (...) {
     }
-    for (int f = 0; f < 2; ++f) ::close(fds_[f]);
-    ::close(dir_fd_);
+    close_all();
   }
 
   // Appends the message and returns once it is durable, with the file it went to, to give to
@@ -298,6 +302,11 @@ class FileMailSender::Journal {
     int file = 0;
     std::exception_ptr error;
   };
+
+  void close_all() {
+    for (int f = 0; f < 2; ++f) ::close(fds_[f]);
+    if (dir_fd_ >= 0) ::close(dir_fd_);
+  }
 
   void sync_files() {
     if (::syncfs(dir_fd_) != 0) fail("could not sync the file system of", mail_dir_, errno);
