@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <thread>
+#include <tuple>
 #include <vector>
 #include <cerrno>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -210,8 +212,15 @@ class FileMailSender::Journal {
     }
     try {
       dir_fd_ = open_or_fail(mail_dir_, O_RDONLY | O_DIRECTORY, "could not open the mail directory");
-      bool any = false;
+      // The file written last goes last, so a message journaled twice (a send that failed after
+      // its sync, then its retry in the other file) ends as its last copy.
+      struct stat st[2]{};
       for (int f = 0; f < 2; ++f)
+        if (::fstat(fds_[f], &st[f]) != 0) fail("could not read", paths_[f], errno);
+      const bool b_first = std::tie(st[1].st_mtim.tv_sec, st[1].st_mtim.tv_nsec) <
+                           std::tie(st[0].st_mtim.tv_sec, st[0].st_mtim.tv_nsec);
+      bool any = false;
+      for (const int f : {b_first ? 1 : 0, b_first ? 0 : 1})
         for (const auto& [id, text] : records_in(read_whole(fds_[f], paths_[f]))) rewrite(id, text), any = true;
       for (int f = 0; f < 2; ++f) sizes_[f] = ::lseek(fds_[f], 0, SEEK_END);
       if (any || sizes_[0] > 0 || sizes_[1] > 0) {

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -267,5 +269,33 @@ TEST_CASE("a mail journal that cannot be made is an error that names it", "[mail
     FAIL("the sender was made");
   } catch (const std::filesystem::filesystem_error& e) {
     CHECK(std::string(e.what()).find((scratch.path / "file" / "journal").string()) != std::string::npos);
+  }
+}
+
+TEST_CASE("after a crash, a message journaled in both files ends as the copy in the file written last", "[mail][unit]") {
+  ScratchDir scratch;
+  // Two journals, each left by a crash with one copy of order-9's mail.
+  for (const auto* text : {"first", "second"}) {
+    const auto dir = scratch.path / text;
+    in_a_process_that_crashes([&] {
+      auto* mail = new adapters::FileMailSender{dir / "mail", "shop <orders@eshop.local>", dir / "journal"};  // never destroyed
+      mail->send({"order-9", "ann@example.com", "Ann", "Order 9", text});
+    });
+  }
+  const auto first = read_all(scratch.path / "first" / "journal" / "a");
+  const auto second = read_all(scratch.path / "second" / "journal" / "a");
+  REQUIRE(first.size() > 0);
+  REQUIRE(second.size() > 0);
+  for (const bool a_last : {true, false}) {
+    INFO("a written last: " << a_last);
+    const auto dir = scratch.path / (a_last ? "a-last" : "b-last");
+    std::filesystem::create_directories(dir / "journal");
+    std::ofstream(dir / "journal" / "a", std::ios::binary) << (a_last ? second : first);
+    std::ofstream(dir / "journal" / "b", std::ios::binary) << (a_last ? first : second);
+    const timespec older[2] = {{1'000'000, 0}, {1'000'000, 0}}, newer[2] = {{2'000'000, 0}, {2'000'000, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (dir / "journal" / "a").c_str(), a_last ? newer : older, 0) == 0);
+    REQUIRE(::utimensat(AT_FDCWD, (dir / "journal" / "b").c_str(), a_last ? older : newer, 0) == 0);
+    adapters::FileMailSender mail{dir / "mail", "shop <orders@eshop.local>", dir / "journal"};
+    CHECK(read_all(dir / "mail" / "order-9.eml").ends_with("\r\n\r\nsecond\r\n"));
   }
 }
