@@ -16,7 +16,7 @@ namespace {
 
 }  // namespace
 
-void write_file_durably(const std::filesystem::path& path, std::string_view bytes) {
+void write_file(const std::filesystem::path& path, std::string_view bytes, bool durably) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("could not create", path, errno);
   int err = 0;
@@ -30,7 +30,7 @@ void write_file_durably(const std::filesystem::path& path, std::string_view byte
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
-  if (!what && ::fdatasync(fd) != 0) err = errno, what = "could not sync";
+  if (!what && durably && ::fdatasync(fd) != 0) err = errno, what = "could not sync";
   if (::close(fd) != 0 && !what) err = errno, what = "could not close";
   if (what) fail(what, path, err);
 }

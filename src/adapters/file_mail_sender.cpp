@@ -125,13 +125,12 @@ void write_all(int fd, std::string_view bytes, off_t at, const std::filesystem::
 constexpr std::string_view kMagic = "EMJ1";
 constexpr std::size_t kHeader = 4 + 4 + 4 + crypto_shorthash_BYTES;
 
-std::array<unsigned char, crypto_shorthash_BYTES> hash_of(std::string_view id, std::string_view text) {
+// The hash of a record's id and text, which lie one after the other in it.
+std::array<unsigned char, crypto_shorthash_BYTES> hash_of(std::string_view id_and_text) {
   static const std::array<unsigned char, crypto_shorthash_KEYBYTES> key{};  // detects torn writes, not forgery
-  std::string both;
-  both.reserve(id.size() + text.size());
-  both.append(id).append(text);
   std::array<unsigned char, crypto_shorthash_BYTES> h{};
-  crypto_shorthash(h.data(), reinterpret_cast<const unsigned char*>(both.data()), both.size(), key.data());
+  crypto_shorthash(h.data(), reinterpret_cast<const unsigned char*>(id_and_text.data()), id_and_text.size(),
+                   key.data());
   return h;
 }
 
@@ -151,9 +150,10 @@ std::string record_of(std::string_view id, std::string_view text) {
   r.append(kMagic);
   put_u32(r, static_cast<std::uint32_t>(id.size()));
   put_u32(r, static_cast<std::uint32_t>(text.size()));
-  const auto h = hash_of(id, text);
-  r.append(reinterpret_cast<const char*>(h.data()), h.size());
+  r.append(crypto_shorthash_BYTES, '\0');
   r.append(id).append(text);
+  const auto h = hash_of(std::string_view(r).substr(kHeader));
+  std::memcpy(r.data() + 12, h.data(), h.size());
   return r;
 }
 
@@ -164,7 +164,7 @@ std::vector<std::pair<std::string, std::string>> records_in(std::string_view byt
     const std::size_t id_size = get_u32(bytes.substr(4)), text_size = get_u32(bytes.substr(8));
     if (id_size > bytes.size() - kHeader || text_size > bytes.size() - kHeader - id_size) break;
     const auto id = bytes.substr(kHeader, id_size), text = bytes.substr(kHeader + id_size, text_size);
-    const auto h = hash_of(id, text);
+    const auto h = hash_of(bytes.substr(kHeader, id_size + text_size));
     if (std::memcmp(h.data(), bytes.data() + 12, h.size()) != 0) break;
     out.emplace_back(id, text);
     bytes.remove_prefix(kHeader + id_size + text_size);
@@ -380,7 +380,7 @@ FileMailSender::FileMailSender(std::filesystem::path directory, std::string from
   std::filesystem::create_directories(dir_);
   try {
     journal_ = std::make_unique<Journal>(journal, dir_, [this](const std::string& id, const std::string& text) {
-      write_unsynced(id, text);
+      write_and_rename(id, text, false);  // synced by the Journal, all at once
     });
   } catch (const Journal::InUse&) {
     spdlog::warn("the mail journal {} is in use by another process: this one syncs each message on its own",
@@ -390,62 +390,44 @@ FileMailSender::FileMailSender(std::filesystem::path directory, std::string from
 
 FileMailSender::~FileMailSender() = default;
 
-// The .eml under a temporary name, renamed, not synced: the journal holds the message until the
-// file system's next sync.
-void FileMailSender::write_unsynced(const std::string& id, const std::string& text) {
+// The .eml under a temporary name, then renamed, so a reader never sees half of it; synced before
+// the rename when `durably` (without the journal: the caller syncs the directory after it).
+void FileMailSender::write_and_rename(const std::string& id, const std::string& text, bool durably) {
   const auto target = dir_ / (id + ".eml");
   const auto temp = dir_ / ("." + id + ".tmp");
-  auto write = [&] {
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return errno;
-    try {
-      write_all(fd, text, 0, temp);
-    } catch (...) {
-      ::close(fd);
-      throw;
-    }
-    if (::close(fd) != 0) fail("could not close", temp, errno);
-    return 0;
-  };
-  int err = write();
-  if (err == ENOENT) {
-    std::filesystem::create_directories(dir_);  // the directory went away
-    err = write();
+  try {
+    write_file(temp, text, durably);
+  } catch (const std::system_error& e) {
+    if (e.code() != std::errc::no_such_file_or_directory) throw;
+    std::filesystem::create_directories(dir_);  // the directory went away (or nobody made it yet)
+    write_file(temp, text, durably);
   }
-  if (err != 0) fail("could not create", temp, err);
   if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
 }
 
 void FileMailSender::send(const MailMessage& m) {
   const auto target = dir_ / (m.id + ".eml");
-  if (journal_) {
-    if (::access(target.c_str(), F_OK) == 0) return;  // sent before: its journal record is durable, or its file
-    const auto text = to_rfc5322(m, from_, std::chrono::system_clock::now());
-    const int file = journal_->append(record_of(m.id, text));
-    struct Filed {
-      Journal& journal;
-      int file;
-      ~Filed() { journal.filed(file); }
-    } filed{*journal_, file};
-    write_unsynced(m.id, text);
+  if (::access(target.c_str(), F_OK) == 0) {  // sent before
+    // With the journal its record or its file is durable; without, a crash may have come before
+    // its directory's sync.
+    if (!journal_) sync_directory();
     return;
   }
-  if (::access(target.c_str(), F_OK) == 0) {  // sent before; a crash may have come before its directory's sync
+  const auto text = to_rfc5322(m, from_, std::chrono::system_clock::now());
+  if (!journal_) {
+    write_and_rename(m.id, text, true);
     sync_directory();
     return;
   }
-  const auto temp = dir_ / ("." + m.id + ".tmp");
-  const auto text = to_rfc5322(m, from_, std::chrono::system_clock::now());
-  try {
-    write_file_durably(temp, text);
-  } catch (const std::system_error& e) {
-    if (e.code() != std::errc::no_such_file_or_directory) throw;
-    std::filesystem::create_directories(dir_);  // the directory went away (or nobody made it yet)
-    write_file_durably(temp, text);
-  }
-  if (::rename(temp.c_str(), target.c_str()) != 0) fail("could not rename into", target, errno);
-  sync_directory();
+  const int file = journal_->append(record_of(m.id, text));
+  struct Filed {
+    Journal& journal;
+    int file;
+    ~Filed() { journal.filed(file); }
+  } filed{*journal_, file};
+  write_and_rename(m.id, text, false);  // durable once the journal lets the message go
 }
+
 // The rename is durable once the directory is: one fsync of the directory covers every rename made
 // before it started, so senders that rename at the same time share it (as writers share a commit).
 void FileMailSender::sync_directory() {

@@ -29,7 +29,7 @@ class FileMailSender final : public MailSender {
 
  private:
   void sync_directory();
-  void write_unsynced(const std::string& id, const std::string& text);
+  void write_and_rename(const std::string& id, const std::string& text, bool durably);
 
   std::filesystem::path dir_;
   std::string from_;
