@@ -192,6 +192,32 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
   CHECK(r.handled() == std::vector<int>{2});
 }
 
+TEST_CASE("delivered rows whose deletion failed stay until a later deletion takes them, and are not delivered again",
+          "[kernel][unit][outbox]") {
+  Relayed r;
+  // The relay deletes in the background (it does not wait for the commit): a trigger makes each
+  // deletion fail until it is dropped.
+  const bool pg = test::on_postgres();
+  r.db->write([&](Tx& tx) {
+    if (pg) {
+      tx.execute("CREATE FUNCTION outbox_kept() RETURNS trigger LANGUAGE plpgsql AS "
+                 "$$ BEGIN RAISE EXCEPTION 'kept'; END $$");
+      tx.execute("CREATE TRIGGER outbox_kept BEFORE DELETE ON outbox FOR EACH ROW EXECUTE FUNCTION outbox_kept()");
+    } else {
+      tx.execute("CREATE TRIGGER outbox_kept BEFORE DELETE ON outbox BEGIN SELECT RAISE(ABORT, 'kept'); END");
+    }
+  });
+  r.publish({event(1), event(2, "aggregate-2"), event(3)});
+  REQUIRE(eventually([&] { return r.handled().size() == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // several deletions tried, and failed
+  CHECK(r.relay->backlog() == 3);
+  r.db->write([&](Tx& tx) { tx.execute(pg ? "DROP TRIGGER outbox_kept ON outbox" : "DROP TRIGGER outbox_kept"); });
+  r.publish({event(4)});
+  r.drain();  // the three kept rows deleted with the fourth's
+  const auto seen = r.handled();
+  CHECK(std::multiset<int>(seen.begin(), seen.end()) == std::multiset<int>{1, 2, 3, 4});
+}
+
 TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit][outbox]") {
   auto db = test::open_test_database("catalog");
   outbox::install(*db);
