@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <deque>
-#include <memory>
 #include <optional>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include <pthread.h>
@@ -191,15 +189,18 @@ std::vector<OutboxRelay::Row> pending_rows(Database& db, const Cursor& after, in
   });
 }
 
-void delete_rows(Tx& tx, const std::vector<long long>& seqs) {
-  for (auto s : seqs) tx.statement("DELETE FROM outbox WHERE seq = ?1").bind(1, s).run();
+void remove_delivered(Database& db, const std::vector<long long>& seqs) {
+  if (seqs.empty()) return;
+  db.write([&](Tx& tx) {
+    for (auto s : seqs) tx.statement("DELETE FROM outbox WHERE seq = ?1").bind(1, s).run();
+  });
 }
 
 const std::string& key_of(const Event& e) { return e.key.empty() ? e.id : e.key; }
 
-// At most one deletion of delivered rows in this long (sooner when a batch's worth was delivered,
-// when flush() asks, and when the relay stops).
-constexpr std::chrono::milliseconds kCleanUpInterval{20};
+// At most this long between deletions of delivered rows while the relay is busy (it deletes at
+// once when it is idle, or when a batch's worth was delivered).
+constexpr std::chrono::milliseconds kCleanUpInterval{100};
 
 }  // namespace
 
@@ -518,8 +519,6 @@ struct OutboxRelay::Signal {
   long long cursor = 0;      // the seq of the last row the relay handed to a lane
   std::uint64_t missed = 0;  // rows not kept since the relay started
   static constexpr std::size_t kMaxFresh = 2048;
-  bool clean_up_now = false;              // flush() waits for the outbox to empty
-  std::vector<long long> not_deleted;     // delivered rows whose deletion failed: tried again with the next
 
   void notify();
   void offer(EnqueuedEvents&& events);
@@ -656,10 +655,6 @@ void OutboxRelay::failed(Row& row, std::exception_ptr error) {
 std::int64_t OutboxRelay::flush(std::chrono::steady_clock::time_point deadline) {
   while (true) {
     // Each wake deletes what the lanes delivered since the last one, and hands out what is new.
-    {
-      std::lock_guard lock(signal_->mutex);
-      signal_->clean_up_now = true;
-    }
     signal_->notify();
     const auto left = backlog();
     if (left == 0 || std::chrono::steady_clock::now() >= deadline) return left;
@@ -675,42 +670,21 @@ void OutboxRelay::run() {
   std::vector<std::unique_ptr<Lane>> lanes(static_cast<std::size_t>(options_.lanes));
   Cursor cursor;  // every row up to here is with a lane, delivered or dead
   in_flight_ = 0;
-  // Delivered rows are deleted in batches, and the relay does not wait for them. A delete is a write
-  // transaction of its own: one per wake-up (a wake-up per commit of new events) cost as many
-  // commits as the handlers made, and one whenever the lanes had nothing left (below the saga's
-  // full rate, after nearly every event) cost each event a commit of its own, which the relay
-  // waited for before it handed out the next: a sync more on every step of an order. Now one at
-  // most per kCleanUpInterval, given to the group commit (write_then) to join whatever commits
-  // next. A row delivered and not yet deleted is delivered again after a crash, and the inboxes
-  // drop it; one whose deletion failed is deleted with the next ones.
+  // Delivered rows are deleted in batches: a delete is a write transaction of its own, and one per
+  // wake-up (a wake-up per commit of new events) cost as many commits as the handlers made. A row
+  // delivered and not yet deleted is delivered again after a crash, and the inboxes drop it.
   std::vector<long long> delivered;
   auto last_clean_up = std::chrono::steady_clock::now();
-  auto clean_up = [&](bool now, bool wait) {
+  auto clean_up = [&](bool now) {
     for (auto& lane : lanes)
       if (lane) lane->take_delivered(delivered);
-    {
-      std::lock_guard lock(signal_->mutex);
-      delivered.insert(delivered.end(), signal_->not_deleted.begin(), signal_->not_deleted.end());
-      signal_->not_deleted.clear();
-    }
     const auto t = std::chrono::steady_clock::now();
-    if (delivered.empty() ||
-        (!now && static_cast<int>(delivered.size()) < options_.batch_size && t - last_clean_up < kCleanUpInterval))
+    if (!now && in_flight_.load() > 0 && static_cast<int>(delivered.size()) < options_.batch_size &&
+        t - last_clean_up < kCleanUpInterval)
       return;
-    last_clean_up = t;
-    if (wait) {
-      db_.write([&](Tx& tx) { delete_rows(tx, delivered); });
-      delivered.clear();
-      return;
-    }
-    auto seqs = std::make_shared<std::vector<long long>>(std::move(delivered));
+    remove_delivered(db_, delivered);
     delivered.clear();
-    db_.write_then([seqs](Tx& tx) { delete_rows(tx, *seqs); },
-                   [seqs, signal = signal_](std::exception_ptr error) {
-                     if (!error) return;
-                     std::lock_guard lock(signal->mutex);
-                     signal->not_deleted.insert(signal->not_deleted.end(), seqs->begin(), seqs->end());
-                   });
+    last_clean_up = t;
   };
   // Several instances of the shop on one PostgreSQL database: one relay at a time delivers a
   // module's outbox (per-key order needs one reader); the others stand by and take over within a
@@ -731,24 +705,17 @@ void OutboxRelay::run() {
     }
   };
   std::unique_lock lock(s.mutex);
-  auto next_poll = std::chrono::steady_clock::now() + options_.poll_interval;
   while (true) {
-    // Asleep until woken, the poll interval has passed, or delivered rows are due for deletion.
-    const auto until = delivered.empty() ? next_poll : std::min(next_poll, last_clean_up + kCleanUpInterval);
-    const bool woken = s.wake.wait_until(lock, until, [&] { return s.stopping || s.pending; });
+    const bool woken = s.wake.wait_for(lock, options_.poll_interval, [&] { return s.stopping || s.pending; });
     if (s.stopping) break;
-    const auto t = std::chrono::steady_clock::now();
-    const bool polled = !woken && t >= next_poll;
-    if (woken || polled) next_poll = t + options_.poll_interval;
     s.pending = false;
-    const bool clean_up_now = std::exchange(s.clean_up_now, false);
     lock.unlock();
     try {
       if (!lease->held()) {
         lock.lock();
         continue;
       }
-      clean_up(clean_up_now, false);
+      clean_up(false);
       const int room = window() - in_flight_.load();
       if (room > 0) {
         const int limit = std::min(room, options_.batch_size);
@@ -758,7 +725,7 @@ void OutboxRelay::run() {
         {
           std::lock_guard fresh_lock(s.mutex);
           // A wake-up by the poll interval reads the outbox anyway: nothing is left there for long.
-          if (s.complete && !polled) {
+          if (s.complete && woken) {
             take_fresh(limit, rows);
             read = !s.complete && rows.empty();
           }
@@ -813,7 +780,7 @@ void OutboxRelay::run() {
   for (auto& lane : lanes)
     if (lane) lane->stop();
   try {
-    clean_up(true, true);  // what the lanes delivered last is deleted too, not delivered again at the next start
+    clean_up(true);  // what the lanes delivered last is deleted too, not delivered again at the next start
   } catch (const std::exception&) {
     // not deleted: delivered again at the next start, and dropped by the inboxes
   }

@@ -195,8 +195,7 @@ TEST_CASE("an event that keeps failing is dead-lettered and does not block the r
 TEST_CASE("delivered rows whose deletion failed stay until a later deletion takes them, and are not delivered again",
           "[kernel][unit][outbox]") {
   Relayed r;
-  // The relay deletes in the background (it does not wait for the commit): a trigger makes each
-  // deletion fail until it is dropped.
+  // A trigger makes each deletion of delivered rows fail until it is dropped.
   const bool pg = test::on_postgres();
   r.db->write([&](Tx& tx) {
     if (pg) {
