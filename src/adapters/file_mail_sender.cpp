@@ -225,7 +225,7 @@ class FileMailSender::Journal {
       for (int f = 0; f < 2; ++f) sizes_[f] = ::lseek(fds_[f], 0, SEEK_END);
       if (any || sizes_[0] > 0 || sizes_[1] > 0) {
         sync_files();
-        for (int f = 0; f < 2; ++f) empty(f);
+        for (int f = 0; f < 2; ++f) empty(f), sizes_[f] = 0;
       }
     } catch (...) {
       close_all();
@@ -322,10 +322,11 @@ class FileMailSender::Journal {
     if (::fsync(dir_fd_) != 0) fail("could not sync the directory", mail_dir_, errno);
   }
 
+  // Cuts file `f` to nothing, durably; its size in sizes_ is the caller's to reset (under mutex_
+  // once the senders run).
   void empty(int f) {
     if (::ftruncate(fds_[f], 0) != 0) fail("could not empty", paths_[f], errno);
     if (::fdatasync(fds_[f]) != 0) fail("could not sync", paths_[f], errno);
-    sizes_[f] = 0;
   }
 
   // Empties the file given up by append() once every message in it is in its .eml.
@@ -339,8 +340,7 @@ class FileMailSender::Journal {
       bool done = false;
       try {
         sync_files();
-        if (::ftruncate(fds_[file], 0) != 0) fail("could not empty", paths_[file], errno);
-        if (::fdatasync(fds_[file]) != 0) fail("could not sync", paths_[file], errno);
+        empty(file);
         done = true;
       } catch (const std::exception& e) {
         spdlog::error("mail journal: {} (tried again in a second; messages go on to the other file)", e.what());
