@@ -71,7 +71,7 @@ struct RelayOptions {
   // (docs/performance.md, ninth session). Since the fifteenth session no lane waits for a commit
   // on SQLite, only for an external call (a charge, a carrier, a mail), and 256 lanes a relay were
   // about 770 threads during checkout for no more concurrency: with 32, the checkout's peak RSS
-  // was 6-10 MiB lower, its half-rate p99 lower in each of four interleaved pairs, and its rate
+  // was 2.5-11.5 MiB lower, its half-rate p99 lower in each of four interleaved pairs, and its rate
   // the same; with 8, the orders queued behind charges (twenty-first session). A lane that
   // waits costs a sleeping thread; on PostgreSQL the pool (8 connections) bounds the writes anyway,
   // and the AMQP bus publishes one event at a time.
