@@ -51,6 +51,11 @@ bool handle_once(Database& db, const Event& event, std::string_view handler,
 // transaction; the duplicate's check is in each.
 void handle_once_then(Database& db, const Event& event, std::string_view handler, std::function<void(Tx&)> effect,
                       Done done);
+// Deletes at most `limit` records of events handled before `handled_before`, oldest first, and
+// returns how many. Event ids are UUIDv7 (their first 48 bits the time the event was made, so their
+// text sorts by time): the primary key's range of ids made before that time is all it reads. A
+// record whose id is not a UUIDv7 is kept.
+std::int64_t prune(Database& db, std::chrono::system_clock::time_point handled_before, int limit = 1000);
 // Whether `handler` already handled `event` (to skip an external call before handle_once).
 bool seen(Database& db, const Event& event, std::string_view handler);
 // The same inside the caller's transaction (a read the external call needs shares it).
@@ -80,6 +85,12 @@ struct RelayOptions {
   // skips one when the next event of its key waiting in the lane is of the same type. Skipped
   // events count as delivered.
   std::set<std::string, std::less<>> state_events;
+  // The inbox keeps each handled event's record this long, then the relay deletes it (at start, then
+  // once per inbox_prune_interval, in chunks): an event redelivered later than that would be handled
+  // again. Redeliveries come within seconds (a crash before the outbox row was deleted) or minutes
+  // (a broker's retries); 0 keeps every record.
+  std::chrono::hours inbox_retention{7 * 24};
+  std::chrono::milliseconds inbox_prune_interval{std::chrono::hours(1)};
 };
 
 class OutboxRelay final {
@@ -111,6 +122,8 @@ class OutboxRelay final {
   // A lane is done with a row (delivered or dead-lettered).
   void finished();
   int window() const { return options_.batch_size * 4; }
+  // Deletes inbox records older than the retention, a few chunks at a time; true if more are left.
+  bool prune_inbox();
 
   Database& db_;
   EventBus& bus_;

@@ -218,6 +218,7 @@ struct App::Parts final : ModuleHost {
     check_declared_subscriptions(name, *h.module);
     RelayOptions relay_options;
     for (const auto type : find_module(name)->state_events) relay_options.state_events.emplace(type);
+    relay_options.inbox_retention = std::chrono::hours(24 * config.inbox_retention_days);
     h.relay = std::make_unique<OutboxRelay>(*h.db, *bus, name, metrics, relay_options);
     Module& module = *h.module;
     OutboxRelay& relay = *h.relay;

@@ -90,7 +90,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
                                                  "tokenTtlHours", "idleTimeoutSeconds", "passwordHash", "busNamespace",
                                                  "paymentsLedger", "rateLimits", "maxConnections",
                                                  "trustedProxies", "forwardedHeader", "sagaStepDelayMs",
-                                                 "corsOrigins", "databases"};
+                                                 "corsOrigins", "databases", "inboxRetentionDays"};
   for (const auto& [key, value] : doc.items())
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw std::invalid_argument("unknown config key '" + key + "'");
@@ -118,6 +118,7 @@ void apply_config_json(Config& c, const nlohmann::json& doc) {
   read(doc, "accessLog", c.access_log);
   read(doc, "demoData", c.demo_data);
   read(doc, "tokenTtlHours", c.token_ttl_hours);
+  read(doc, "inboxRetentionDays", c.inbox_retention_days);
   read(doc, "idleTimeoutSeconds", c.idle_timeout_seconds);
   read(doc, "maxConnections", c.max_connections);
   read(doc, "sagaStepDelayMs", c.saga_step_delay_ms);
@@ -172,6 +173,8 @@ void validate(const Config& c) {
     throw std::invalid_argument("log level must be one of trace, debug, info, warn, error, critical, off");
   if (c.threads < 0 || c.threads > 256) throw std::invalid_argument("threads must be 0 (one per core) to 256");
   if (c.token_ttl_hours < 1) throw std::invalid_argument("tokenTtlHours must be at least 1");
+  if (c.inbox_retention_days < 1 || c.inbox_retention_days > 3650)
+    throw std::invalid_argument("inboxRetentionDays must be 1 to 3650");
   if (c.idle_timeout_seconds < 1) throw std::invalid_argument("idleTimeoutSeconds must be at least 1");
   if (c.password_ops_limit < 1 || c.password_mem_kib < 8) throw std::invalid_argument("passwordHash is too weak");
   if (c.saga_step_delay_ms < 0 || c.saga_step_delay_ms > 60000)

@@ -38,6 +38,9 @@ struct Config {
   bool access_log = true;
   bool demo_data = true;
   int token_ttl_hours = 24;
+  // How long a module's inbox remembers a handled event (to drop its redeliveries); older records
+  // are deleted by the module's relay, hourly.
+  int inbox_retention_days = 7;
   int idle_timeout_seconds = 30;
   int saga_step_delay_ms = 0;  // slow motion for demonstrations: each saga step waits this long
   unsigned long long password_ops_limit = 2;

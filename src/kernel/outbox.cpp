@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace eshop {
@@ -128,6 +129,23 @@ void handle_once_then(Database& db, const Event& event, std::string_view handler
       std::move(done));
 }
 
+std::int64_t prune(Database& db, std::chrono::system_clock::time_point handled_before, int limit) {
+  // Every id made before that millisecond sorts before its UUIDv7 prefix "tttttttt-tttt-".
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(handled_before.time_since_epoch()).count());
+  const auto made_before = fmt::format("{:08x}-{:04x}-", (ms >> 16) & 0xffffffffu, ms & 0xffffu);
+  const auto before = to_rfc3339(handled_before);
+  return db.write([&](Tx& tx) {
+    return static_cast<std::int64_t>(
+        tx.statement("DELETE FROM inbox WHERE (event_id, handler) IN (SELECT event_id, handler FROM inbox "
+                     "WHERE event_id < ?1 AND handled_at < ?2 ORDER BY event_id LIMIT ?3)")
+            .bind(1, made_before)
+            .bind(2, before)
+            .bind(3, limit)
+            .run());
+  });
+}
+
 bool seen(Tx& tx, const Event& event, std::string_view handler) {
   auto& q = tx.statement("SELECT 1 FROM inbox WHERE event_id = ?1 AND handler = ?2");
   q.bind(1, event.id).bind(2, handler);
@@ -201,6 +219,11 @@ const std::string& key_of(const Event& e) { return e.key.empty() ? e.id : e.key;
 // At most this long between deletions of delivered rows while the relay is busy (it deletes at
 // once when it is idle, or when a batch's worth was delivered).
 constexpr std::chrono::milliseconds kCleanUpInterval{100};
+
+// Old inbox records are deleted this many at a time (one short transaction each, so the module's
+// writers barely wait), at most kPruneChunks chunks per wake-up of the relay.
+constexpr int kPruneChunk = 1000;
+constexpr int kPruneChunks = 10;
 
 }  // namespace
 
@@ -652,6 +675,20 @@ void OutboxRelay::failed(Row& row, std::exception_ptr error) {
   else telemetry_.publish_failed(module_, row.event.type);
 }
 
+bool OutboxRelay::prune_inbox() {
+  const auto before = std::chrono::system_clock::now() - options_.inbox_retention;
+  std::int64_t removed = 0, last = 0;
+  for (int chunk = 0; chunk < kPruneChunks; ++chunk) {
+    last = inbox::prune(db_, before, kPruneChunk);
+    removed += last;
+    if (last < kPruneChunk) break;
+  }
+  if (removed > 0)
+    spdlog::info("\"msg\":\"inbox pruned\",\"module\":{},\"records\":{},\"handledBefore\":{}",
+                 nlohmann::json(module_).dump(), removed, nlohmann::json(to_rfc3339(before)).dump());
+  return last == kPruneChunk;
+}
+
 std::int64_t OutboxRelay::flush(std::chrono::steady_clock::time_point deadline) {
   while (true) {
     // Each wake deletes what the lanes delivered since the last one, and hands out what is new.
@@ -675,6 +712,7 @@ void OutboxRelay::run() {
   // delivered and not yet deleted is delivered again after a crash, and the inboxes drop it.
   std::vector<long long> delivered;
   auto last_clean_up = std::chrono::steady_clock::now();
+  auto next_prune = last_clean_up;  // the inbox's old records: at start, then once per interval
   auto clean_up = [&](bool now) {
     for (auto& lane : lanes)
       if (lane) lane->take_delivered(delivered);
@@ -716,6 +754,18 @@ void OutboxRelay::run() {
         continue;
       }
       clean_up(false);
+      if (options_.inbox_retention.count() > 0 && std::chrono::steady_clock::now() >= next_prune) {
+        bool more = false;
+        try {
+          more = prune_inbox();
+        } catch (const std::exception& e) {
+          spdlog::warn("\"msg\":\"inbox pruning failed\",\"module\":{},\"error\":{}",
+                       nlohmann::json(module_).dump(), nlohmann::json(e.what()).dump());
+        }
+        // A long backlog (the first start of a shop whose inboxes were never pruned) goes on at the
+        // next poll, a chunk at a time, rather than holding the relay up.
+        next_prune = std::chrono::steady_clock::now() + (more ? options_.poll_interval : options_.inbox_prune_interval);
+      }
       const int room = window() - in_flight_.load();
       if (room > 0) {
         const int limit = std::min(room, options_.batch_size);

@@ -96,6 +96,18 @@ TEST_CASE("rate limits come from the config file, per route group", "[app][unit]
   CHECK(limits.writes.burst == 200);  // untouched default
 }
 
+TEST_CASE("the inbox's retention comes from the config file, in days, 7 by default", "[app][unit]") {
+  CHECK(std::get<Config>(parse({"serve"})).inbox_retention_days == 7);
+  ConfigFile thirty(R"({"inboxRetentionDays": 30})");
+  const auto parsed = parse({"serve", "--config", thirty.path.string()});
+  REQUIRE(std::holds_alternative<Config>(parsed));
+  CHECK(std::get<Config>(parsed).inbox_retention_days == 30);
+  ConfigFile none(R"({"inboxRetentionDays": 0})");
+  CHECK(std::get<int>(parse({"serve", "--config", none.path.string()})) == 2);
+  ConfigFile text(R"({"inboxRetentionDays": "week"})");
+  CHECK(std::get<int>(parse({"serve", "--config", text.path.string()})) == 2);
+}
+
 TEST_CASE("the ready-made wirings in config/ are valid", "[app][unit]") {
   for (const auto* name : {"default.json", "monolith.json", "monolith-rabbitmq.json", "split-gateway.json",
                            "split-ordering.json"}) {

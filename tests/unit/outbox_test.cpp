@@ -18,6 +18,9 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <eshop/clock.hpp>
 #include <eshop/crypto.hpp>
 #include <eshop/event_handlers.hpp>
 #include <eshop/outbox.hpp>
@@ -215,6 +218,89 @@ TEST_CASE("delivered rows whose deletion failed stay until a later deletion take
   r.drain();  // the three kept rows deleted with the fourth's
   const auto seen = r.handled();
   CHECK(std::multiset<int>(seen.begin(), seen.end()) == std::multiset<int>{1, 2, 3, 4});
+}
+
+namespace {
+// A UUIDv7 made at `t` (its first 48 bits the unix time in milliseconds), `n` telling apart those
+// of the same millisecond.
+std::string uuid_v7_at(TimePoint t, int n) {
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  return fmt::format("{:08x}-{:04x}-7000-8000-{:012x}", ms >> 16, ms & 0xffff, n);
+}
+void record_handled(Database& db, const std::string& event_id, const std::string& handler, TimePoint at) {
+  db.write([&](Tx& tx) {
+    tx.statement("INSERT INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3)")
+        .bind(1, event_id)
+        .bind(2, handler)
+        .bind(3, to_rfc3339(at))
+        .run();
+  });
+}
+std::multiset<std::string> inbox_records(Database& db) {
+  return db.read([](Tx& tx) {
+    std::multiset<std::string> out;
+    auto& q = tx.statement("SELECT event_id || ' ' || handler FROM inbox");
+    while (q.next()) out.insert(q.text(0));
+    return out;
+  });
+}
+}  // namespace
+
+TEST_CASE("the inbox forgets events handled before a time, oldest first, a chunk at a time", "[kernel][unit][outbox]") {
+  auto db = test::open_test_database("catalog");
+  outbox::install(*db);
+  const auto now = std::chrono::system_clock::now();
+  const auto days = [](int n) { return std::chrono::hours(24 * n); };
+  const auto oldest = uuid_v7_at(now - days(12), 1), older = uuid_v7_at(now - days(11), 2),
+             old = uuid_v7_at(now - days(10), 3), late = uuid_v7_at(now - days(10), 4),
+             recent = uuid_v7_at(now - std::chrono::minutes(5), 5);
+  record_handled(*db, older, "basket.a", now - days(11));
+  record_handled(*db, oldest, "basket.a", now - days(12));
+  record_handled(*db, oldest, "ordering.b", now - days(12));  // another handler's record of it
+  record_handled(*db, old, "basket.a", now - days(10));
+  record_handled(*db, late, "basket.a", now - std::chrono::hours(1));  // made long ago, handled just now
+  record_handled(*db, recent, "basket.a", now - std::chrono::minutes(5));
+  record_handled(*db, "ev-1", "basket.a", now - days(30));  // not a UUIDv7: kept
+
+  const auto week_ago = now - days(7);
+  CHECK(inbox::prune(*db, week_ago, 2) == 2);  // the oldest event's two records
+  CHECK(inbox_records(*db) == std::multiset<std::string>{older + " basket.a", old + " basket.a", late + " basket.a",
+                                                         recent + " basket.a", "ev-1 basket.a"});
+  CHECK(inbox::prune(*db, week_ago, 2) == 2);
+  CHECK(inbox::prune(*db, week_ago, 2) == 0);
+  CHECK(inbox_records(*db) == std::multiset<std::string>{late + " basket.a", recent + " basket.a", "ev-1 basket.a"});
+
+  // What is left still drops a redelivery.
+  int calls = 0;
+  const Event again{recent, "test.happened.v1", "catalog", now, "req", nlohmann::json{{"n", 1}}, ""};
+  CHECK_FALSE(inbox::handle_once(*db, again, "basket.a", [&](Tx&) { ++calls; }));
+  CHECK(calls == 0);
+}
+
+TEST_CASE("a relay deletes inbox records older than its retention at start, then once per interval",
+          "[kernel][unit][outbox]") {
+  TempFile file;
+  auto db = test::open_test_database("catalog", file.path);
+  outbox::install(*db);
+  const auto now = std::chrono::system_clock::now();
+  const auto kept = uuid_v7_at(now - std::chrono::minutes(30), 1);
+  record_handled(*db, uuid_v7_at(now - std::chrono::hours(3), 2), "basket.a", now - std::chrono::hours(3));
+  record_handled(*db, uuid_v7_at(now - std::chrono::hours(2), 3), "basket.a", now - std::chrono::hours(2));
+  record_handled(*db, kept, "basket.a", now - std::chrono::minutes(30));
+  NoTelemetry telemetry;
+  auto bus = make_inprocess_bus(telemetry);
+  bus->start();
+  auto options = fast();
+  options.inbox_retention = std::chrono::hours(1);
+  options.inbox_prune_interval = std::chrono::milliseconds(50);
+  OutboxRelay relay(*db, *bus, "catalog", telemetry, options);
+  relay.start();
+  REQUIRE(eventually([&] { return inbox_records(*db) == std::multiset<std::string>{kept + " basket.a"}; }));
+  // One recorded while the relay runs goes at the next interval.
+  record_handled(*db, uuid_v7_at(now - std::chrono::hours(5), 4), "basket.a", now - std::chrono::hours(5));
+  REQUIRE(eventually([&] { return inbox_records(*db) == std::multiset<std::string>{kept + " basket.a"}; }));
+  relay.stop();
 }
 
 TEST_CASE("the inbox applies a redelivered event once", "[kernel][unit][outbox]") {
