@@ -36,6 +36,13 @@ std::string uuid_text(std::array<unsigned char, 16> b, unsigned version) {
   return out;
 }
 
+// A version 7 UUID's first six bytes: the Unix time of `t` in milliseconds, big-endian.
+void put_v7_time(std::array<unsigned char, 16>& b, std::chrono::system_clock::time_point t) {
+  const auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+}
+
 // Bumped in a forked child, so that no two processes hand out the same pooled bytes.
 std::atomic<unsigned> fork_generation{0};
 
@@ -85,11 +92,14 @@ std::string new_uuid() {
 std::string new_uuid_v7() {
   std::array<unsigned char, 16> b{};
   random_bytes(b.data() + 6, b.size() - 6);  // the first six bytes are the time
-  const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
-  for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (8 * (5 - i)));  // big-endian unix ms
+  put_v7_time(b, std::chrono::system_clock::now());
   return uuid_text(b, 7);
+}
+
+std::string uuid_v7_prefix(std::chrono::system_clock::time_point t) {
+  std::array<unsigned char, 16> b{};
+  put_v7_time(b, t);
+  return uuid_text(b, 7).substr(0, 14);
 }
 
 std::string fast_uuid() {

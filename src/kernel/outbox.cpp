@@ -1,5 +1,7 @@
 #include <eshop/outbox.hpp>
 
+#include <eshop/crypto.hpp>
+
 #include <algorithm>
 #include <deque>
 #include <optional>
@@ -9,7 +11,6 @@
 
 #include <pthread.h>
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace eshop {
@@ -130,10 +131,7 @@ void handle_once_then(Database& db, const Event& event, std::string_view handler
 }
 
 std::int64_t prune(Database& db, std::chrono::system_clock::time_point handled_before, int limit) {
-  // Every id made before that millisecond sorts before its UUIDv7 prefix "tttttttt-tttt-".
-  const auto ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(handled_before.time_since_epoch()).count());
-  const auto made_before = fmt::format("{:08x}-{:04x}-", (ms >> 16) & 0xffffffffu, ms & 0xffffu);
+  const auto made_before = crypto::uuid_v7_prefix(handled_before);  // every id made earlier sorts below
   const auto before = to_rfc3339(handled_before);
   return db.write([&](Tx& tx) {
     return static_cast<std::int64_t>(

@@ -256,6 +256,11 @@ TEST_CASE("version 7 UUIDs carry the time, sort by it, and are distinct", "[kern
   const auto first = crypto::new_uuid_v7();
   std::this_thread::sleep_for(std::chrono::milliseconds(2));
   CHECK(first < crypto::new_uuid_v7());
+  // The prefix of a moment: its millisecond, as those ids carry it.
+  const std::chrono::system_clock::time_point t{std::chrono::milliseconds(0x019ae5c2f3a4)};
+  CHECK(crypto::uuid_v7_prefix(t) == "019ae5c2-f3a4-");
+  CHECK(crypto::uuid_v7_prefix(t - std::chrono::milliseconds(1)) == "019ae5c2-f3a3-");
+  CHECK(crypto::uuid_v7_prefix(std::chrono::system_clock::now() - std::chrono::milliseconds(5)) < crypto::new_uuid_v7());
 }
 
 TEST_CASE("ids drawn from the per-thread pool of random bytes never repeat, across threads or a fork",

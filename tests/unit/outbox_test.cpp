@@ -223,11 +223,7 @@ TEST_CASE("delivered rows whose deletion failed stay until a later deletion take
 namespace {
 // A UUIDv7 made at `t` (its first 48 bits the unix time in milliseconds), `n` telling apart those
 // of the same millisecond.
-std::string uuid_v7_at(TimePoint t, int n) {
-  const auto ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
-  return fmt::format("{:08x}-{:04x}-7000-8000-{:012x}", ms >> 16, ms & 0xffff, n);
-}
+std::string uuid_v7_at(TimePoint t, int n) { return crypto::uuid_v7_prefix(t) + fmt::format("7000-8000-{:012x}", n); }
 void record_handled(Database& db, const std::string& event_id, const std::string& handler, TimePoint at) {
   db.write([&](Tx& tx) {
     tx.statement("INSERT INTO inbox(event_id, handler, handled_at) VALUES(?1, ?2, ?3)")
