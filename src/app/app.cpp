@@ -213,6 +213,7 @@ struct App::Parts final : ModuleHost {
     Hosted h;
     DatabaseOptions options;
     options.schema = name;  // on PostgreSQL its tables live in a schema of its name
+    options.commits_ahead = find_module(name)->commits_on_order_path;
     h.db = open_named(config.database_of(name), options);
     h.module = build(name, *h.db);
     check_declared_subscriptions(name, *h.module);

@@ -12,7 +12,7 @@ bool Database::is_postgresql_url(std::string_view location) {
 
 std::unique_ptr<Database> Database::open(const std::string& location, const DatabaseOptions& options) {
   if (is_postgresql_url(location)) return std::make_unique<PostgresDatabase>(location, options);
-  return std::make_unique<SqliteDatabase>(location);
+  return std::make_unique<SqliteDatabase>(location, options.commits_ahead);
 }
 
 void Database::on_commit(std::function<void()> listener) {

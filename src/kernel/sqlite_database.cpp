@@ -141,7 +141,7 @@ void SqliteConnection::reset_statements() {
 
 bool SqliteConnection::in_transaction() const { return !sqlite3_get_autocommit(db_); }
 
-SqliteDatabase::SqliteDatabase(const std::string& path) : Database(path) {
+SqliteDatabase::SqliteDatabase(const std::string& path, bool commits_ahead) : Database(path), commits_ahead_(commits_ahead) {
   // Another process may hold the file for a moment (a shared ledger, a second eshop starting):
   // opening retries for up to 10 s rather than failing at once.
   for (int attempt = 0;; ++attempt) {
@@ -416,7 +416,7 @@ void SqliteDatabase::commit_loop() {
   // "db-" and the file's name without its directory and suffix (a thread name has 15 characters).
   const std::string stem = std::filesystem::path(location_).stem().string();
   pthread_setname_np(pthread_self(), ("db-" + stem.substr(0, 12)).c_str());
-  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -5);
+  if (commits_ahead_) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -5);  // refused unless allowed: then as any thread
   std::vector<Job*> batch, answered;
   std::unique_lock lock(batch_mutex_);
   while (true) {

@@ -47,7 +47,8 @@ class SqliteConnection final : public Tx {
 
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(const std::string& path);
+  // commits_ahead: DatabaseOptions::commits_ahead.
+  explicit SqliteDatabase(const std::string& path, bool commits_ahead = true);
   ~SqliteDatabase() override;
 
   void migrate(std::span<const Migration> migrations) override;
@@ -112,6 +113,7 @@ class SqliteDatabase final : public Database {
   std::atomic<std::uint32_t> committed_{0};
   void wait_for_batch(const Job& job);
   bool stop_committer_ = false;
+  bool commits_ahead_ = true;
   std::thread committer_;
   std::vector<std::unique_ptr<Reader>> readers_;
   std::atomic<unsigned> next_reader_{0};

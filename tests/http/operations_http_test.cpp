@@ -7,6 +7,10 @@
 #include <set>
 #include <thread>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "support/eventually.hpp"
 #include "support/test_server.hpp"
 
 using namespace eshop;
@@ -126,6 +130,36 @@ TEST_CASE("the server's threads are named for what they do: I/O, workers, each d
     CHECK(names["db-ordering"] == 1);
     CHECK(names["db-basket"] == 1);
   }
+}
+
+TEST_CASE("the commit threads of an order's steps run ahead of basket's, identity's and discount's",
+          "[operations][http]") {
+  if (test::on_postgres()) return;  // PostgreSQL commits on the writer's own connection: no such thread
+  test::TempDir dir;
+  auto config = test::test_config(dir.path());
+  test::TestServer server(config);
+  const int base = getpriority(PRIO_PROCESS, 0);  // threads start with their creator's
+  // Whether this process may raise a thread's priority (root, or an RLIMIT_NICE that allows it).
+  int raised = base;
+  std::thread([&] {
+    if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), -5) == 0) raised = getpriority(PRIO_PROCESS, 0);
+  }).join();
+  const std::map<std::string, int> expected{{"db-basket", base},    {"db-catalog", raised}, {"db-discount", base},
+                                            {"db-identity", base},  {"db-ordering", raised}, {"db-payments", raised}};
+  std::map<std::string, int> nice;
+  // A commit thread names itself, then sets its priority, as it starts.
+  test::eventually([&] {
+    nice.clear();
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name.starts_with("db-"))
+        nice[name] = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(task.path().filename().string())));
+    }
+    return nice == expected;
+  });
+  CHECK(nice == expected);
 }
 
 TEST_CASE("users, sessions and catalog changes survive a restart", "[operations][http]") {

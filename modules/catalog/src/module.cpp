@@ -63,7 +63,8 @@ const ModuleDescriptor& descriptor() {
                                   .uses = {},
                                   .answers_reads_from_memory = true,
                                   .subscriptions = &subscriptions,
-                                  .state_events = {events::ProductUpdated::kType}};
+                                  .state_events = {events::ProductUpdated::kType},
+                                  .commits_on_order_path = true};  // stock reservations
   return d;
 }
 

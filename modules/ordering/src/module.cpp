@@ -46,7 +46,12 @@ std::unique_ptr<Module> make_module(Deps deps) { return std::make_unique<Orderin
 std::vector<std::string> subscriptions() { return Saga::subscriptions(); }
 
 const ModuleDescriptor& descriptor() {
-  static const ModuleDescriptor d{"ordering", "/api/v1/orders", {}, false, &subscriptions};
+  static const ModuleDescriptor d{.name = "ordering",
+                                  .route_prefix = "/api/v1/orders",
+                                  .uses = {},
+                                  .answers_reads_from_memory = false,
+                                  .subscriptions = &subscriptions,
+                                  .commits_on_order_path = true};
   return d;
 }
 
