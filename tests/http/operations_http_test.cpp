@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -15,6 +17,20 @@
 
 using namespace eshop;
 using eshop::test::body_of;
+
+namespace {
+// This process's threads (the server runs in it): each one's id and name, as top -H and perf show them.
+std::vector<std::pair<id_t, std::string>> threads_of_this_process() {
+  std::vector<std::pair<id_t, std::string>> threads;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    threads.emplace_back(static_cast<id_t>(std::stoi(task.path().filename().string())), name);
+  }
+  return threads;
+}
+}  // namespace
 
 TEST_CASE("health: live, and ready with each module's database and the bus", "[operations][http]") {
   test::TestServer server;
@@ -116,14 +132,8 @@ TEST_CASE("the server's threads are named for what they do: I/O, workers, each d
   auto config = test::test_config(dir.path());
   config.threads = 2;
   test::TestServer server(config);
-  // This process's threads by name (the server runs in it), as top -H and perf show them.
   std::map<std::string, int> names;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    std::ifstream comm(task.path() / "comm");
-    std::string name;
-    std::getline(comm, name);
-    ++names[name];
-  }
+  for (const auto& [tid, name] : threads_of_this_process()) ++names[name];
   CHECK(names["http-io"] == 2);
   CHECK(names["http-worker"] == 32);
   if (!test::on_postgres()) {  // SQLite: a committer per module's file
@@ -150,13 +160,8 @@ TEST_CASE("the commit threads of an order's steps run ahead of basket's, identit
   // A commit thread names itself, then sets its priority, as it starts.
   test::eventually([&] {
     nice.clear();
-    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-      std::ifstream comm(task.path() / "comm");
-      std::string name;
-      std::getline(comm, name);
-      if (name.starts_with("db-"))
-        nice[name] = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(task.path().filename().string())));
-    }
+    for (const auto& [tid, name] : threads_of_this_process())
+      if (name.starts_with("db-")) nice[name] = getpriority(PRIO_PROCESS, tid);
     return nice == expected;
   });
   CHECK(nice == expected);
